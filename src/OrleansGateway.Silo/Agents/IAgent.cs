@@ -1,0 +1,28 @@
+namespace OrleansGateway.Agents;
+
+/// <summary>
+/// What runs a turn. A turn is a sequence of steps; the session checkpoints after each one, so after an
+/// interruption the agent is asked for the step after the last checkpoint, never for a completed one again.
+/// </summary>
+public interface IAgent
+{
+    /// <summary>Null when the agent can take <paramref name="text"/>, else why not (the client gets a 400).</summary>
+    string? Validate(string text);
+
+    /// <summary>How many steps the turn will take, when the agent knows in advance.</summary>
+    int? PlannedSteps(string text);
+
+    /// <summary>Runs step <see cref="AgentStep.Index"/> of a turn and says whether the turn is complete.</summary>
+    Task<AgentStepResult> RunStepAsync(AgentStep step, CancellationToken cancellationToken);
+}
+
+/// <param name="Index">Zero-based index of the step to run; equal to the number of checkpointed steps.</param>
+public sealed record AgentStep(string SessionId, string TurnId, string Text, int Index);
+
+/// <summary>A step's outcome: a reply ends the turn, no reply means another step follows.</summary>
+public sealed record AgentStepResult(string? Reply)
+{
+    public static AgentStepResult Continue { get; } = new((string?)null);
+
+    public static AgentStepResult Complete(string reply) => new(reply);
+}

@@ -1,0 +1,55 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+
+namespace OrleansGateway.Agents;
+
+/// <summary>
+/// The built-in deterministic agent. <c>work &lt;steps&gt;x&lt;ms&gt;</c> runs <c>steps</c> steps of <c>ms</c>
+/// milliseconds each and replies <c>done &lt;steps&gt; steps</c>; any other text is echoed back in one step.
+/// It stands in for a model with tools: long, checkpointable, and predictable enough to test resume with.
+/// </summary>
+public sealed partial class ScriptedAgent(TimeProvider time) : IAgent
+{
+    public const int MaxSteps = 10_000;
+    public const int MaxStepMilliseconds = 600_000;
+
+    public string? Validate(string text) => Parse(text) switch
+    {
+        WorkScript { Steps: < 1 or > MaxSteps } => $"steps must be between 1 and {MaxSteps}",
+        WorkScript { StepMilliseconds: < 0 or > MaxStepMilliseconds } => $"step milliseconds must be between 0 and {MaxStepMilliseconds}",
+        _ => null,
+    };
+
+    public int? PlannedSteps(string text) => Parse(text) is WorkScript work ? (int)work.Steps : 1;
+
+    public async Task<AgentStepResult> RunStepAsync(AgentStep step, CancellationToken cancellationToken)
+    {
+        if (Parse(step.Text) is not WorkScript work)
+        {
+            return AgentStepResult.Complete(step.Text);
+        }
+
+        await Task.Delay(TimeSpan.FromMilliseconds(work.StepMilliseconds), time, cancellationToken);
+        return step.Index + 1 >= work.Steps ? AgentStepResult.Complete($"done {work.Steps} steps") : AgentStepResult.Continue;
+    }
+
+    private static WorkScript? Parse(string text)
+    {
+        var match = WorkPattern().Match(text);
+        if (!match.Success)
+        {
+            return null;
+        }
+
+        // Out-of-range numbers saturate instead of overflowing, so that Validate can name the limit.
+        static long Number(Group group) =>
+            long.TryParse(group.ValueSpan, NumberStyles.None, CultureInfo.InvariantCulture, out var value) ? value : long.MaxValue;
+
+        return new WorkScript(Number(match.Groups["steps"]), Number(match.Groups["ms"]));
+    }
+
+    private sealed record WorkScript(long Steps, long StepMilliseconds);
+
+    [GeneratedRegex(@"^\s*work\s+(?<steps>\d+)x(?<ms>\d+)\s*$", RegexOptions.CultureInvariant)]
+    private static partial Regex WorkPattern();
+}

@@ -1,0 +1,118 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using OrleansGateway.Agents;
+using OrleansGateway.Sessions;
+
+namespace OrleansGateway.Http;
+
+/// <summary>The user-facing session API: post a message, read a session.</summary>
+public static partial class SessionEndpoints
+{
+    /// <summary>Largest <c>text</c> of a message, in UTF-8 bytes.</summary>
+    public const int MaxTextBytes = 64 * 1024;
+
+    // Room for the largest text with every character JSON-escaped (\u0000 is 6 bytes per byte), plus the rest.
+    private const int MaxBodyBytes = MaxTextBytes * 6 + 4096;
+
+    public static IEndpointRouteBuilder MapSessionEndpoints(this IEndpointRouteBuilder endpoints)
+    {
+        var sessions = endpoints.MapGroup("/api/sessions");
+        sessions.MapPost("/{sessionId}/messages", PostMessageAsync);
+        sessions.MapGet("/{sessionId}", GetSessionAsync);
+        return endpoints;
+    }
+
+    /// <summary>Session and message ids: 1–128 characters of <c>[A-Za-z0-9._:-]</c>.</summary>
+    public static bool IsValidId(string? id) => id is not null && IdPattern().IsMatch(id);
+
+    private static async Task<IResult> PostMessageAsync(string sessionId, HttpRequest request, IGrainFactory grains, IAgent agent,
+        CancellationToken cancellationToken)
+    {
+        if (!IsValidId(sessionId))
+        {
+            return Problem.BadRequest("sessionId must be 1-128 characters of A-Z a-z 0-9 . _ : -");
+        }
+
+        if (request.ContentLength > MaxBodyBytes)
+        {
+            return Problem.TooLarge($"the body is {request.ContentLength} bytes; the limit is {MaxBodyBytes}");
+        }
+
+        var body = await ReadBodyAsync(request, cancellationToken);
+        if (body is null)
+        {
+            return Problem.TooLarge($"the body is larger than {MaxBodyBytes} bytes");
+        }
+
+        PostMessageRequest? message;
+        try
+        {
+            message = JsonSerializer.Deserialize(body, HttpJson.Default.PostMessageRequest);
+        }
+        catch (JsonException exception)
+        {
+            return Problem.BadRequest($"the body is not valid JSON: {exception.Message}");
+        }
+
+        if (message?.Text is null)
+        {
+            return Problem.BadRequest("text is required");
+        }
+
+        var textBytes = Encoding.UTF8.GetByteCount(message.Text);
+        if (textBytes > MaxTextBytes)
+        {
+            return Problem.TooLarge($"text is {textBytes} bytes; the limit is {MaxTextBytes}");
+        }
+
+        if (message.MessageId is not null && !IsValidId(message.MessageId))
+        {
+            return Problem.BadRequest("messageId must be 1-128 characters of A-Z a-z 0-9 . _ : -");
+        }
+
+        if (agent.Validate(message.Text) is { } reason)
+        {
+            return Problem.BadRequest(reason);
+        }
+
+        var messageId = message.MessageId ?? $"m-{Guid.NewGuid():N}";
+        var accepted = await grains.GetGrain<ISessionGrain>(sessionId).PostMessageAsync(new SessionMessage(messageId, message.Text));
+        return TypedResults.Accepted($"/api/sessions/{sessionId}", new PostMessageResponse(accepted.SessionId, accepted.MessageId, accepted.TurnId));
+    }
+
+    private static async Task<IResult> GetSessionAsync(string sessionId, IGrainFactory grains)
+    {
+        if (!IsValidId(sessionId))
+        {
+            return Problem.BadRequest("sessionId must be 1-128 characters of A-Z a-z 0-9 . _ : -");
+        }
+
+        var session = await grains.GetGrain<ISessionGrain>(sessionId).GetAsync();
+        return session is null
+            ? Problem.NotFound($"session {sessionId} does not exist")
+            : TypedResults.Ok(SessionResponse.From(session));
+    }
+
+    /// <summary>The body, or null when it is longer than the limit (read no further than that).</summary>
+    private static async Task<byte[]?> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        using var buffer = new MemoryStream();
+        var chunk = new byte[16 * 1024];
+        int read;
+        while ((read = await request.Body.ReadAsync(chunk, cancellationToken)) > 0)
+        {
+            if (buffer.Length + read > MaxBodyBytes)
+            {
+                return null;
+            }
+
+            buffer.Write(chunk, 0, read);
+        }
+
+        return buffer.ToArray();
+    }
+
+    [GeneratedRegex("^[A-Za-z0-9._:-]{1,128}$")]
+    private static partial Regex IdPattern();
+}

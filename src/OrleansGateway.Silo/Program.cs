@@ -1,0 +1,41 @@
+using Orleans.Configuration;
+using System.Net;
+using OrleansGateway.Hosting;
+using OrleansGateway.Http;
+
+// The settings file next to the binary is found wherever the process is started.
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+WebApplication app;
+try
+{
+    var connectionString = StartupChecks.RequireConnectionString(builder.Configuration);
+    var endpoints = StartupChecks.ReadEndpoints(builder.Configuration);
+    var advertised = endpoints.ResolveAdvertisedAddress();
+    var listenOnAnyAddress = !IPAddress.IsLoopback(advertised);
+    StartupChecks.RequireFreePorts(endpoints, listenOnAnyAddress ? IPAddress.Any : advertised);
+    await StartupChecks.RequireDatabaseAsync(connectionString, CancellationToken.None);
+
+    builder.UseOrleans(silo =>
+    {
+        silo.Configure<ClusterOptions>(options =>
+        {
+            options.ClusterId = endpoints.ClusterId;
+            options.ServiceId = endpoints.ServiceId;
+        });
+        silo.ConfigureEndpoints(advertised, endpoints.SiloPort, endpoints.GatewayPort, listenOnAnyAddress);
+        silo.AddOrleansGateway(connectionString);
+    });
+
+    app = builder.Build();
+    app.MapHealthEndpoints();
+    app.MapSessionEndpoints();
+    await app.StartAsync();
+}
+catch (Exception exception)
+{
+    Console.Error.WriteLine($"ogw-silo: cannot start: {exception.GetBaseException().Message}");
+    return 1;
+}
+
+await app.WaitForShutdownAsync();
+return 0;
