@@ -15,10 +15,10 @@
 -- One row per cluster: the membership table's version (ETag).
 CREATE TABLE orleansmembershipversiontable
 (
-    deploymentid varchar(150) NOT NULL,
-    version      integer      NOT NULL DEFAULT 0,
+    deploymentid text        NOT NULL,
+    version      integer     NOT NULL DEFAULT 0,
     -- For operators only: when the membership last changed. Orleans never reads it.
-    updatedon    timestamptz  NOT NULL DEFAULT now(),
+    updatedon    timestamptz NOT NULL DEFAULT now(),
 
     CONSTRAINT orleansmembershipversiontable_pk PRIMARY KEY (deploymentid)
 );
@@ -27,21 +27,21 @@ CREATE TABLE orleansmembershipversiontable
 -- on the same endpoint gets a new generation and therefore a new row.
 CREATE TABLE orleansmembershiptable
 (
-    deploymentid varchar(150) NOT NULL,
-    address      varchar(45)  NOT NULL,  -- long enough for any IPv6 literal
-    port         integer      NOT NULL,
-    generation   integer      NOT NULL,
+    deploymentid text        NOT NULL,
+    address      text        NOT NULL,  -- IPAddress.ToString(): IPv4 or IPv6 literal
+    port         integer     NOT NULL,
+    generation   integer     NOT NULL,
     -- NOT NULL because the provider reads siloname/hostname/proxyport without a NULL check.
-    siloname     varchar(150) NOT NULL,
-    hostname     varchar(150) NOT NULL,
+    siloname     text        NOT NULL,
+    hostname     text        NOT NULL,
     -- Orleans.Runtime.SiloStatus: 1 Created, 2 Joining, 3 Active, 4 ShuttingDown, 5 Stopping, 6 Dead.
-    status       integer      NOT NULL,
+    status       integer     NOT NULL,
     -- Gateway (client) port; 0 when the silo accepts no clients.
-    proxyport    integer      NOT NULL DEFAULT 0,
+    proxyport    integer     NOT NULL DEFAULT 0,
     -- Suspicion votes as Orleans serialises them: "silo,time|silo,time|...". Opaque to SQL.
-    suspecttimes text         NULL,
-    starttime    timestamptz  NOT NULL,
-    iamalivetime timestamptz  NOT NULL,
+    suspecttimes text        NULL,
+    starttime    timestamptz NOT NULL,
+    iamalivetime timestamptz NOT NULL,
 
     CONSTRAINT orleansmembershiptable_pk PRIMARY KEY (deploymentid, address, port, generation),
     -- Deleting a cluster's version row (DeleteMembershipTableEntriesKey) takes its silo rows along.

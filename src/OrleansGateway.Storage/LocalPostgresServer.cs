@@ -168,10 +168,12 @@ public sealed class LocalPostgresServer : IAsyncDisposable
         }
     }
 
+    // In a session of its own: Ctrl+C in the terminal must not reach the server (SIGINT is its fast shutdown)
+    // while the silos still drain into it.
     private static Task<(int ExitCode, string Output)> TryRunAsync(string file, IReadOnlyList<string> arguments, CancellationToken cancellationToken) =>
         RunningAsRoot
-            ? RunRawAsync("runuser", ["-u", "postgres", "--", file, .. arguments], cancellationToken)
-            : RunRawAsync(file, arguments, cancellationToken);
+            ? RunRawAsync("setsid", ["--wait", "runuser", "-u", "postgres", "--", file, .. arguments], cancellationToken)
+            : RunRawAsync("setsid", ["--wait", file, .. arguments], cancellationToken);
 
     private static async Task<(int ExitCode, string Output)> RunRawAsync(string file, IReadOnlyList<string> arguments, CancellationToken cancellationToken)
     {

@@ -1,0 +1,59 @@
+using OrleansGateway.Storage;
+
+namespace OrleansGateway.Cli.Cluster;
+
+/// <summary>
+/// Where <c>ogw up</c> keeps its things: the embedded PostgreSQL data folder and the silos' logs.
+/// <c>OGW_HOME</c> when set; as root <c>/var/lib/orleans-gateway</c> (the postgres user that runs the server
+/// cannot enter root's home); otherwise <c>$XDG_DATA_HOME/orleans-gateway</c>, by default
+/// <c>~/.local/share/orleans-gateway</c>.
+/// </summary>
+public static class LocalCluster
+{
+    /// <summary>Port of the embedded PostgreSQL server, on 127.0.0.1.</summary>
+    public const int EmbeddedPostgresPort = 54329;
+
+    public const string DefaultClusterId = "ogw";
+
+    public static string Home
+    {
+        get
+        {
+            if (Environment.GetEnvironmentVariable("OGW_HOME") is { Length: > 0 } configured)
+            {
+                return Path.GetFullPath(configured);
+            }
+
+            if (LocalPostgresServer.RunningAsRoot)
+            {
+                return "/var/lib/orleans-gateway";
+            }
+
+            var dataHome = Environment.GetEnvironmentVariable("XDG_DATA_HOME") is { Length: > 0 } xdg
+                ? xdg
+                : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".local", "share");
+            return Path.Combine(dataHome, "orleans-gateway");
+        }
+    }
+
+    public static string PostgresDataDirectory => Path.Combine(Home, "postgres");
+
+    public static string LogDirectory => Path.Combine(Home, "logs");
+
+    /// <summary>The configured database (<c>ConnectionStrings__Postgres</c>), or null for the embedded one.</summary>
+    public static string? ConfiguredConnectionString =>
+        Environment.GetEnvironmentVariable("ConnectionStrings__Postgres") is { Length: > 0 } configured ? configured : null;
+
+    public static string EmbeddedConnectionString => new Npgsql.NpgsqlConnectionStringBuilder
+    {
+        Host = "127.0.0.1",
+        Port = EmbeddedPostgresPort,
+        Username = "postgres",
+        Database = "postgres",
+    }.ConnectionString;
+
+    /// <summary>The database a command talks to: the option, the environment, or the embedded server of <c>ogw up</c>.</summary>
+    public static string ResolveConnectionString(string? option) => option ?? ConfiguredConnectionString ?? EmbeddedConnectionString;
+
+    public static string ClusterId => Environment.GetEnvironmentVariable("Orleans__ClusterId") is { Length: > 0 } configured ? configured : DefaultClusterId;
+}

@@ -1,0 +1,52 @@
+using Npgsql;
+
+namespace OrleansGateway.Storage;
+
+/// <summary>One silo as the Orleans membership table records it.</summary>
+/// <param name="Address">Endpoint with generation, the form sessions record as their owner.</param>
+/// <param name="Status">Orleans' SiloStatus name: Created, Joining, Active, ShuttingDown, Stopping, Dead.</param>
+public sealed record SiloRow(string Address, string SiloName, string HostName, string Status, DateTimeOffset StartedAt, DateTimeOffset IAmAliveAt);
+
+/// <summary>Reads of Orleans' membership table, for operators and crash detection. Orleans alone writes it.</summary>
+public sealed class MembershipTable(NpgsqlDataSource dataSource)
+{
+    public async Task<IReadOnlyList<SiloRow>> ReadSilosAsync(string clusterId, CancellationToken cancellationToken = default)
+    {
+        await using var command = dataSource.CreateCommand("""
+            SELECT address, port, generation, siloname, hostname, status, starttime, iamalivetime
+              FROM orleansmembershiptable
+             WHERE deploymentid = @cluster_id
+             ORDER BY starttime, port
+            """);
+        command.Parameters.AddWithValue("cluster_id", clusterId);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var silos = new List<SiloRow>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            silos.Add(new SiloRow(
+                Address: $"{reader.GetString(0)}:{reader.GetInt32(1)}@{reader.GetInt32(2)}",
+                SiloName: reader.GetString(3),
+                HostName: reader.GetString(4),
+                Status: StatusName(reader.GetInt32(5)),
+                StartedAt: ToUtc(reader.GetDateTime(6)),
+                IAmAliveAt: ToUtc(reader.GetDateTime(7))));
+        }
+
+        return silos;
+    }
+
+    // Orleans.Runtime.SiloStatus, by value: the table stores the number.
+    private static string StatusName(int status) => status switch
+    {
+        0 => "None",
+        1 => "Created",
+        2 => "Joining",
+        3 => "Active",
+        4 => "ShuttingDown",
+        5 => "Stopping",
+        6 => "Dead",
+        _ => $"Unknown({status})",
+    };
+
+    private static DateTimeOffset ToUtc(DateTime value) => new(DateTime.SpecifyKind(value, DateTimeKind.Utc));
+}

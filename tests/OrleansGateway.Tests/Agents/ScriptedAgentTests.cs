@@ -1,0 +1,47 @@
+using OrleansGateway.Agents;
+
+namespace OrleansGateway.Tests.Agents;
+
+public sealed class ScriptedAgentTests
+{
+    private readonly ScriptedAgent _agent = new(TimeProvider.System);
+
+    [Theory]
+    [InlineData("work 20x500", 20)]
+    [InlineData("work 1x0", 1)]
+    [InlineData("work 10000x600000", 10000)]
+    [InlineData("hello there", 1)]
+    [InlineData("work twenty", 1)]
+    public void Accepts_and_plans(string text, int steps)
+    {
+        Assert.Null(_agent.Validate(text));
+        Assert.Equal(steps, _agent.PlannedSteps(text));
+    }
+
+    [Theory]
+    [InlineData("work 0x10", "steps must be between 1 and 10000")]
+    [InlineData("work 10001x10", "steps must be between 1 and 10000")]
+    [InlineData("work 99999999999999999999x1", "steps must be between 1 and 10000")]
+    [InlineData("work 5x600001", "step milliseconds must be between 0 and 600000")]
+    public void Rejects_out_of_range_work(string text, string reason) => Assert.Equal(reason, _agent.Validate(text));
+
+    [Fact]
+    public async Task Work_runs_one_step_at_a_time_and_replies_after_the_last()
+    {
+        var turn = new AgentStep("s", "t1", "work 3x0", 0);
+        Assert.Null((await _agent.RunStepAsync(turn, CancellationToken.None)).Reply);
+        Assert.Null((await _agent.RunStepAsync(turn with { Index = 1 }, CancellationToken.None)).Reply);
+        Assert.Equal("done 3 steps", (await _agent.RunStepAsync(turn with { Index = 2 }, CancellationToken.None)).Reply);
+    }
+
+    [Fact]
+    public async Task Other_text_is_echoed_in_one_step() =>
+        Assert.Equal("hi there", (await _agent.RunStepAsync(new AgentStep("s", "t1", "hi there", 0), CancellationToken.None)).Reply);
+
+    [Fact]
+    public async Task A_step_stops_when_cancelled()
+    {
+        using var cancel = new CancellationTokenSource(50);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => _agent.RunStepAsync(new AgentStep("s", "t1", "work 1x600000", 0), cancel.Token));
+    }
+}

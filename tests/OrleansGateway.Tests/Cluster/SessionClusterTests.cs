@@ -1,0 +1,139 @@
+using Npgsql;
+using Orleans.TestingHost;
+using OrleansGateway.Sessions;
+using OrleansGateway.Storage;
+using OrleansGateway.Tests.Infrastructure;
+
+namespace OrleansGateway.Tests.Cluster;
+
+/// <summary>Sessions on a 3-silo in-process cluster with real PostgreSQL clustering and storage.</summary>
+[Collection(PostgresCollection.Name)]
+public sealed class SessionClusterTests(PostgresFixture postgres) : IAsyncLifetime
+{
+    private TestCluster _cluster = null!;
+    private NpgsqlDataSource _dataSource = null!;
+
+    public async Task InitializeAsync()
+    {
+        var connectionString = await postgres.CreateMigratedDatabaseAsync("cluster");
+        _dataSource = NpgsqlDataSource.Create(connectionString);
+        _cluster = await GatewayTestCluster.StartAsync(connectionString);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _cluster.StopAllSilosAsync();
+        await _cluster.DisposeAsync();
+        await _dataSource.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task A_hundred_sessions_over_three_silos_all_complete_with_the_right_reply()
+    {
+        var sessions = Enumerable.Range(0, 100).Select(i => (Id: $"hundred-{i}", Text: i % 4 == 0 ? $"hello {i}" : $"work {1 + i % 3}x20")).ToList();
+
+        var accepted = await Task.WhenAll(sessions.Select(s =>
+            _cluster.Client.GetGrain<ISessionGrain>(s.Id).PostMessageAsync(new SessionMessage($"m-{s.Id}", s.Text))));
+        Assert.All(accepted, a => Assert.Equal("t1", a.TurnId));
+
+        var views = new Dictionary<string, SessionView?>();
+        await Eventually.UntilAsync(async () =>
+            {
+                foreach (var s in sessions)
+                {
+                    views[s.Id] = await _cluster.Client.GetGrain<ISessionGrain>(s.Id).GetAsync();
+                }
+
+                return views.Values.All(v => v is { Phase: SessionPhase.Idle } && v.Turns.All(t => t.Status == TurnStatus.Completed));
+            },
+            TimeSpan.FromSeconds(60),
+            () => $"{views.Values.Count(v => v?.Phase == SessionPhase.Idle)} of 100 idle; first not done: {views.Values.FirstOrDefault(v => v?.Phase != SessionPhase.Idle)}");
+
+        foreach (var (id, text) in sessions)
+        {
+            var turn = Assert.Single(views[id]!.Turns);
+            var expected = text.StartsWith("work", StringComparison.Ordinal) ? $"done {text[5] - '0'} steps" : text;
+            Assert.Equal(expected, turn.Reply);
+            Assert.Equal(1, turn.Executions);
+            Assert.Equal(turn.StepsTotal, turn.StepsDone);
+        }
+
+        // The sessions really were spread over the cluster, each recorded under the silo that ran it.
+        var owners = views.Values.Select(v => v!.OwnerSilo).Distinct().ToList();
+        var silos = _cluster.Silos.Select(s => s.SiloAddress.ToParsableString()).ToHashSet();
+        Assert.All(owners, owner => Assert.Contains(owner!, silos));
+        Assert.True(owners.Count >= 2, $"all 100 sessions ran on {string.Join(", ", owners)}");
+    }
+
+    [Fact]
+    public async Task A_repeated_message_id_is_the_same_message_and_starts_no_second_turn()
+    {
+        var session = _cluster.Client.GetGrain<ISessionGrain>("repeat");
+
+        var first = await session.PostMessageAsync(new SessionMessage("same-id", "work 2x50"));
+        var again = await session.PostMessageAsync(new SessionMessage("same-id", "work 2x50"));
+        var differentText = await session.PostMessageAsync(new SessionMessage("same-id", "something else"));
+
+        Assert.False(first.Duplicate);
+        Assert.True(again.Duplicate);
+        Assert.Equal(first.TurnId, again.TurnId);
+        Assert.Equal(first.TurnId, differentText.TurnId);
+        var view = await WaitUntilIdleAsync("repeat");
+        var turn = Assert.Single(view.Turns);
+        Assert.Equal((TurnStatus.Completed, 1, "done 2 steps"), (turn.Status, turn.Executions, turn.Reply));
+    }
+
+    [Fact]
+    public async Task Messages_of_one_session_run_one_at_a_time_in_arrival_order()
+    {
+        var session = _cluster.Client.GetGrain<ISessionGrain>("fifo");
+
+        var turns = new List<string>();
+        foreach (var text in new[] { "work 3x30", "second", "work 1x10" })
+        {
+            turns.Add((await session.PostMessageAsync(new SessionMessage($"fifo-{turns.Count}", text))).TurnId);
+        }
+
+        Assert.Equal(["t1", "t2", "t3"], turns);
+        var view = await WaitUntilIdleAsync("fifo");
+        Assert.Equal(["done 3 steps", "second", "done 1 steps"], view.Turns.Select(t => t.Reply));
+        Assert.All(view.Turns, t => Assert.Equal(1, t.Executions));
+
+        var row = await new SessionLedger(_dataSource).GetAsync("fifo");
+        Assert.NotNull(row);
+        Assert.Equal(SessionPhase.Idle, row.Phase);
+        Assert.Null(row.ActiveTurnId);
+    }
+
+    [Fact]
+    public async Task A_running_turn_is_recorded_in_the_ledger_before_its_message_is_acknowledged()
+    {
+        var accepted = await _cluster.Client.GetGrain<ISessionGrain>("write-ahead").PostMessageAsync(new SessionMessage("m1", "work 1x2000"));
+
+        var row = await new SessionLedger(_dataSource).GetAsync("write-ahead");
+
+        Assert.NotNull(row);
+        Assert.Equal((SessionPhase.Running, accepted.TurnId), (row.Phase, row.ActiveTurnId));
+        Assert.Contains(row.OwnerSilo!, _cluster.Silos.Select(s => s.SiloAddress.ToParsableString()));
+    }
+
+    [Fact]
+    public async Task An_unknown_session_is_null_and_leaves_no_trace()
+    {
+        Assert.Null(await _cluster.Client.GetGrain<ISessionGrain>("never-written").GetAsync());
+        Assert.Null(await new SessionLedger(_dataSource).GetAsync("never-written"));
+    }
+
+    private async Task<SessionView> WaitUntilIdleAsync(string sessionId)
+    {
+        SessionView? view = null;
+        await Eventually.UntilAsync(async () =>
+            {
+                view = await _cluster.Client.GetGrain<ISessionGrain>(sessionId).GetAsync();
+                return view is { Phase: SessionPhase.Idle } && view.Turns.All(t => t.Status == TurnStatus.Completed);
+            },
+            TimeSpan.FromSeconds(30),
+            () => $"{sessionId}: {view}");
+        return view!;
+    }
+}
