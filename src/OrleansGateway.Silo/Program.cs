@@ -23,6 +23,10 @@ try
             options.ServiceId = endpoints.ServiceId;
         });
         silo.ConfigureEndpoints(advertised, endpoints.SiloPort, endpoints.GatewayPort, listenOnAnyAddress);
+
+        // Failure detection timings (ProbeTimeout, NumMissedProbesLimit, IAmAliveTablePublishTimeout, ...):
+        // Orleans' defaults unless Orleans:Membership says otherwise.
+        silo.Services.Configure<ClusterMembershipOptions>(builder.Configuration.GetSection("Orleans:Membership"));
         silo.AddOrleansGateway(connectionString);
     });
 
@@ -33,7 +37,9 @@ try
 }
 catch (Exception exception)
 {
-    Console.Error.WriteLine($"ogw-silo: cannot start: {exception.GetBaseException().Message}");
+    // Kestrel's own message names the address it could not bind; deeper ones only the socket error.
+    var reason = exception is StartupException or IOException ? exception.Message : exception.GetBaseException().Message;
+    Console.Error.WriteLine($"ogw-silo: cannot start: {reason}");
     return 1;
 }
 

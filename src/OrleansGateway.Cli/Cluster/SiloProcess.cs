@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Runtime.InteropServices;
 
 namespace OrleansGateway.Cli.Cluster;
 
@@ -21,9 +20,8 @@ public sealed record SiloProcessSettings(
 /// A silo in a process of its own, driven the way an orchestrator drives it: start, wait for <c>/readyz</c>,
 /// SIGTERM (graceful stop), SIGKILL (no shutdown code runs at all). Used by <c>ogw up</c> and the tests.
 /// </summary>
-public sealed partial class SiloProcess : IAsyncDisposable
+public sealed class SiloProcess : IAsyncDisposable
 {
-    private const int SigTerm = 15;
     private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(5) };
     private readonly Process _process;
     private readonly StreamWriter _log;
@@ -54,7 +52,7 @@ public sealed partial class SiloProcess : IAsyncDisposable
             WorkingDirectory = Path.GetTempPath(),
         };
         startInfo.ArgumentList.Add("dotnet");
-        startInfo.ArgumentList.Add(SiloBinary.Locate());
+        startInfo.ArgumentList.Add(BuiltProgram.Silo);
         startInfo.Environment["ConnectionStrings__Postgres"] = settings.ConnectionString;
         startInfo.Environment["Orleans__ClusterId"] = settings.ClusterId;
         startInfo.Environment["Orleans__SiloPort"] = settings.SiloPort.ToString();
@@ -126,9 +124,9 @@ public sealed partial class SiloProcess : IAsyncDisposable
     /// <summary>Asks the silo to stop gracefully, as systemd and Kubernetes do.</summary>
     public void Terminate()
     {
-        if (!_process.HasExited && kill(_process.Id, SigTerm) != 0)
+        if (!_process.HasExited)
         {
-            throw new InvalidOperationException($"could not signal {Settings.Name} (pid {_process.Id}): errno {Marshal.GetLastPInvokeError()}");
+            PosixSignals.Send(_process.Id, PosixSignals.Terminate);
         }
     }
 
@@ -205,7 +203,4 @@ public sealed partial class SiloProcess : IAsyncDisposable
             }
         }
     }
-
-    [DllImport("libc", SetLastError = true)]
-    private static extern int kill(int pid, int signal);
 }

@@ -12,26 +12,38 @@ namespace OrleansGateway.Cli.Commands;
 /// </summary>
 public static class UpCommand
 {
-    public const int FirstHttpPort = 8081;
-    public const int FirstSiloPort = 11111;
-    public const int FirstGatewayPort = 30000;
+    private sealed record Ports(int Http, int Silo, int Gateway);
 
     public static Command Create()
     {
         var silos = new Option<int>("--silos") { Description = "Number of silo processes", DefaultValueFactory = _ => 3 };
+        var httpPort = new Option<int>("--http-port") { Description = "HTTP port of the first silo; the next silos count up", DefaultValueFactory = _ => 8081 };
+        var siloPort = new Option<int>("--silo-port") { Description = "Orleans silo port of the first silo", DefaultValueFactory = _ => 11111 };
+        var gatewayPort = new Option<int>("--gateway-port") { Description = "Orleans gateway port of the first silo", DefaultValueFactory = _ => 30000 };
         var command = new Command("up", "Start PostgreSQL (embedded unless ConnectionStrings__Postgres is set), migrate, and run a local cluster until Ctrl+C")
         {
-            silos,
+            silos, httpPort, siloPort, gatewayPort,
         };
-        command.SetAction((parse, cancellationToken) => RunAsync(parse.GetValue(silos), cancellationToken));
+        command.SetAction((parse, cancellationToken) => RunAsync(
+            parse.GetValue(silos),
+            new Ports(parse.GetValue(httpPort), parse.GetValue(siloPort), parse.GetValue(gatewayPort)),
+            cancellationToken));
         return command;
     }
 
-    private static async Task<int> RunAsync(int siloCount, CancellationToken stop)
+    private static async Task<int> RunAsync(int siloCount, Ports first, CancellationToken stop)
     {
         if (siloCount is < 1 or > 20)
         {
             throw new CliError("--silos must be between 1 and 20");
+        }
+
+        foreach (var (name, port) in new[] { ("--http-port", first.Http), ("--silo-port", first.Silo), ("--gateway-port", first.Gateway) })
+        {
+            if (port < 1 || port + siloCount - 1 > 65535)
+            {
+                throw new CliError($"{name} {port} leaves no room for {siloCount} silos below port 65536");
+            }
         }
 
         var clock = Stopwatch.StartNew();
@@ -51,9 +63,9 @@ public static class UpCommand
                     Name: $"silo{i + 1}",
                     ConnectionString: connectionString,
                     ClusterId: LocalCluster.ClusterId,
-                    HttpPort: FirstHttpPort + i,
-                    SiloPort: FirstSiloPort + i,
-                    GatewayPort: FirstGatewayPort + i,
+                    HttpPort: first.Http + i,
+                    SiloPort: first.Silo + i,
+                    GatewayPort: first.Gateway + i,
                     LogFile: Path.Combine(LocalCluster.LogDirectory, $"silo{i + 1}.log"))));
             }
 
@@ -67,17 +79,17 @@ public static class UpCommand
                 throw new CliError(exception.Message);
             }
 
-            var table = new Table().AddColumns("Silo", "HTTP", "Silo port", "Gateway port", "Log");
+            var table = new Table().AddColumns("Silo", "HTTP", "Silo port", "Gateway port");
             foreach (var process in processes)
             {
                 table.AddRow(process.Settings.Name, process.BaseAddress.ToString(), process.Settings.SiloPort.ToString(),
-                    process.Settings.GatewayPort.ToString(), Markup.Escape(process.Settings.LogFile));
+                    process.Settings.GatewayPort.ToString());
             }
 
             AnsiConsole.Write(table);
             AnsiConsole.MarkupLine($"[green]Cluster ready[/] in {clock.Elapsed.TotalSeconds:0.0} s. Try:");
-            AnsiConsole.WriteLine($"  curl -s -X POST {processes[0].BaseAddress}api/sessions/demo/messages -H 'Content-Type: application/json' -d '{{\"text\":\"work 5x1000\"}}'");
-            AnsiConsole.WriteLine($"  curl -s {processes[^1].BaseAddress}api/sessions/demo");
+            Console.WriteLine($"  curl -s -X POST {processes[0].BaseAddress}api/sessions/demo/messages -H 'Content-Type: application/json' -d '{{\"text\":\"work 5x1000\"}}'");
+            Console.WriteLine($"  curl -s {processes[^1].BaseAddress}api/sessions/demo");
             AnsiConsole.MarkupLine("Press Ctrl+C to stop.");
 
             var exited = await WaitForAnyExitAsync(processes, stop);

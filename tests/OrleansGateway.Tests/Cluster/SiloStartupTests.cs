@@ -1,0 +1,80 @@
+using System.Net;
+using System.Net.Sockets;
+using OrleansGateway.Cli.Cluster;
+using OrleansGateway.Tests.Infrastructure;
+
+namespace OrleansGateway.Tests.Cluster;
+
+/// <summary>A silo that cannot work ends at once with one line that says why, and a non-zero exit.</summary>
+[Collection(PostgresCollection.Name)]
+public sealed class SiloStartupTests(PostgresFixture postgres)
+{
+    [Fact]
+    public async Task A_missing_connection_string_ends_the_process_with_a_reason()
+    {
+        await using var cluster = new SiloProcessCluster("unused");
+        var silo = cluster.Launch("no-db", connectionStringOverride: "");
+
+        await AssertFailsFastAsync(silo, "ConnectionStrings:Postgres is not set");
+    }
+
+    [Fact]
+    public async Task An_unreachable_database_ends_the_process_with_a_reason()
+    {
+        await using var cluster = new SiloProcessCluster("unused");
+        var silo = cluster.Launch("unreachable", connectionStringOverride: $"Host=127.0.0.1;Port={PostgresFixture.FreeTcpPort()};Username=postgres");
+
+        await AssertFailsFastAsync(silo, "cannot reach PostgreSQL at 127.0.0.1:");
+    }
+
+    [Fact]
+    public async Task A_database_without_the_schema_ends_the_process_with_the_fix()
+    {
+        await using var cluster = new SiloProcessCluster(await postgres.CreateDatabaseAsync("bare"));
+        var silo = cluster.Launch("bare");
+
+        await AssertFailsFastAsync(silo, "run `ogw db migrate`");
+    }
+
+    [Fact]
+    public async Task A_silo_port_in_use_ends_the_process_with_a_reason()
+    {
+        await using var cluster = new SiloProcessCluster(await postgres.CreateMigratedDatabaseAsync("ports"));
+        using var squatter = new TcpListener(IPAddress.Loopback, 0);
+        squatter.Start();
+        var port = ((IPEndPoint)squatter.LocalEndpoint).Port;
+        var silo = cluster.Launch("busy-silo-port", new Dictionary<string, string> { ["Orleans__SiloPort"] = port.ToString() });
+
+        await AssertFailsFastAsync(silo, $"Orleans:SiloPort {port} on 127.0.0.1 is not available");
+    }
+
+    [Fact]
+    public async Task An_http_port_in_use_ends_the_process_with_a_reason()
+    {
+        await using var cluster = new SiloProcessCluster(await postgres.CreateMigratedDatabaseAsync("ports"));
+        using var squatter = new TcpListener(IPAddress.Loopback, 0);
+        squatter.Start();
+        var port = ((IPEndPoint)squatter.LocalEndpoint).Port;
+        var silo = cluster.Launch("busy-http-port", new Dictionary<string, string> { ["Urls"] = $"http://127.0.0.1:{port}" });
+
+        await AssertFailsFastAsync(silo, $"http://127.0.0.1:{port}: address already in use");
+    }
+
+    [Fact]
+    public async Task Invalid_orleans_settings_end_the_process_with_every_problem_named()
+    {
+        await using var cluster = new SiloProcessCluster(await postgres.CreateMigratedDatabaseAsync("settings"));
+        var silo = cluster.Launch("bad-settings", new Dictionary<string, string> { ["Orleans__SiloPort"] = "70000", ["Orleans__ClusterId"] = " " });
+
+        await AssertFailsFastAsync(silo, "Orleans:ClusterId must not be empty; Orleans:SiloPort must be a port number (1-65535), not 70000");
+    }
+
+    private static async Task AssertFailsFastAsync(SiloProcess silo, string reason)
+    {
+        Assert.True(await silo.WaitForExitAsync(TimeSpan.FromSeconds(30)), $"the silo kept running:\n{silo.ReadLog()}");
+        Assert.Equal(1, silo.ExitCode);
+        var lines = silo.ReadLog().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var line = Assert.Single(lines, l => l.StartsWith("ogw-silo: cannot start:", StringComparison.Ordinal));
+        Assert.Contains(reason, line);
+    }
+}

@@ -1,0 +1,122 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Npgsql;
+using OrleansGateway.Cli.Cluster;
+using OrleansGateway.Tests.Infrastructure;
+
+namespace OrleansGateway.Tests.Http;
+
+/// <summary>Every kind of bad request gets a 4xx with a reason, and nothing is written.</summary>
+[Collection(PostgresCollection.Name)]
+public sealed class BadInputTests(PostgresFixture postgres) : IAsyncLifetime
+{
+    private SiloProcessCluster _cluster = null!;
+    private SiloProcess _silo = null!;
+    private HttpClient _client = null!;
+
+    public static TheoryData<string, string, int, string> BadMessages => new()
+    {
+        // session id, body, status, reason contains
+        { "bad id", """{"text":"hi"}""", 400, "sessionId must be 1-128 characters" },
+        { new string('a', 129), """{"text":"hi"}""", 400, "sessionId must be 1-128 characters" },
+        { "s-no-text", """{"messageId":"m1"}""", 400, "text is required" },
+        { "s-null-text", """{"text":null}""", 400, "text is required" },
+        { "s-not-json", "text=hi", 400, "not valid JSON" },
+        { "s-empty-body", "", 400, "not valid JSON" },
+        { "s-wrong-type", """{"text":42}""", 400, "not valid JSON" },
+        { "s-zero-steps", """{"text":"work 0x10"}""", 400, "steps must be between 1 and 10000" },
+        { "s-many-steps", """{"text":"work 10001x10"}""", 400, "steps must be between 1 and 10000" },
+        { "s-long-step", """{"text":"work 1x600001"}""", 400, "step milliseconds must be between 0 and 600000" },
+        { "s-bad-message-id", """{"text":"hi","messageId":"has space"}""", 400, "messageId must be 1-128 characters" },
+        { "s-empty-message-id", """{"text":"hi","messageId":""}""", 400, "messageId must be 1-128 characters" },
+        { "s-long-text", JsonSerializer.Serialize(new { text = new string('x', 64 * 1024 + 1) }), 413, "text is 65537 bytes; the limit is 65536" },
+        { "s-long-utf8", JsonSerializer.Serialize(new { text = new string('é', 32 * 1024 + 1) }), 413, "text is 65538 bytes" },
+        { "s-huge-body", JsonSerializer.Serialize(new { text = "hi", padding = new string('x', 1024 * 1024) }), 413, "the limit is" },
+    };
+
+    public async Task InitializeAsync()
+    {
+        _cluster = new SiloProcessCluster(await postgres.CreateMigratedDatabaseAsync("http"));
+        _silo = await _cluster.StartSiloAsync("http");
+        _client = SiloProcessCluster.ClientFor(_silo);
+    }
+
+    public async Task DisposeAsync()
+    {
+        _client.Dispose();
+        await _cluster.DisposeAsync();
+    }
+
+    [Theory]
+    [MemberData(nameof(BadMessages))]
+    public async Task A_bad_message_is_refused_with_a_reason_and_nothing_is_written(string sessionId, string body, int status, string reason)
+    {
+        using var content = new StringContent(body, Encoding.UTF8, "application/json");
+        using var response = await _client.PostAsync($"api/sessions/{Uri.EscapeDataString(sessionId)}/messages", content);
+
+        Assert.Equal(status, (int)response.StatusCode);
+        var error = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("error").GetString();
+        Assert.Contains(reason, error);
+        Assert.Equal((0L, 0L), await CountStoredAsync());
+    }
+
+    [Fact]
+    public async Task A_body_announced_too_large_is_refused_before_it_is_read()
+    {
+        using var content = new ByteArrayContent(new byte[2 * 1024 * 1024]);
+        content.Headers.ContentType = new("application/json");
+        using var response = await _client.PostAsync("api/sessions/s-announced/messages", content);
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        Assert.Contains("the limit is", await response.Content.ReadAsStringAsync());
+        Assert.Equal((0L, 0L), await CountStoredAsync());
+    }
+
+    [Fact]
+    public async Task An_unknown_session_is_404_and_a_malformed_id_400()
+    {
+        using var unknown = await _client.GetAsync("api/sessions/nobody-here");
+        using var malformed = await _client.GetAsync($"api/sessions/{Uri.EscapeDataString("not valid!")}");
+
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+        Assert.Equal("session nobody-here does not exist", (await unknown.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("error").GetString());
+        Assert.Equal(HttpStatusCode.BadRequest, malformed.StatusCode);
+        Assert.Equal((0L, 0L), await CountStoredAsync());
+    }
+
+    [Fact]
+    public async Task A_good_message_after_bad_ones_is_accepted_and_answered()
+    {
+        using var response = await _client.PostAsJsonAsync("api/sessions/good/messages", new { text = "work 1x10", messageId = "m-1" });
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var accepted = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(("good", "m-1", "t1"),
+            (accepted.GetProperty("sessionId").GetString(), accepted.GetProperty("messageId").GetString(), accepted.GetProperty("turnId").GetString()));
+
+        using var repeated = await _client.PostAsJsonAsync("api/sessions/good/messages", new { text = "work 1x10", messageId = "m-1" });
+        Assert.Equal("t1", (await repeated.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("turnId").GetString());
+
+        JsonElement session = default;
+        await Eventually.UntilAsync(async () =>
+            {
+                session = await _client.GetFromJsonAsync<JsonElement>("api/sessions/good");
+                return session.GetProperty("phase").GetString() == "idle";
+            },
+            TimeSpan.FromSeconds(30), () => session.ToString());
+        var turn = Assert.Single(session.GetProperty("turns").EnumerateArray());
+        Assert.Equal(("completed", "done 1 steps", 1, 1), (turn.GetProperty("status").GetString(), turn.GetProperty("reply").GetString(),
+            turn.GetProperty("stepsDone").GetInt32(), turn.GetProperty("executions").GetInt32()));
+    }
+
+    /// <summary>Ledger rows and grain state rows of every session other than the one good test session.</summary>
+    private async Task<(long Ledger, long GrainState)> CountStoredAsync()
+    {
+        await using var dataSource = NpgsqlDataSource.Create(_cluster.ConnectionString);
+        await using var ledger = dataSource.CreateCommand("SELECT count(*) FROM gateway_sessions WHERE session_id <> 'good'");
+        await using var grains = dataSource.CreateCommand("SELECT count(*) FROM orleansstorage WHERE grainidextensionstring IS DISTINCT FROM 'good'");
+        return ((long)(await ledger.ExecuteScalarAsync())!, (long)(await grains.ExecuteScalarAsync())!);
+    }
+}

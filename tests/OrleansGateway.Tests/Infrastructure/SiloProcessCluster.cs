@@ -1,0 +1,92 @@
+using System.Net.Http.Json;
+using OrleansGateway.Cli.Cluster;
+
+namespace OrleansGateway.Tests.Infrastructure;
+
+/// <summary>
+/// Silos as separate processes of the real silo program, on free ports, for the scenarios an in-process
+/// cluster cannot play: SIGTERM, SIGKILL (no shutdown code runs), restart. Logs land in a temp folder and
+/// are attached to a failing assertion by <see cref="Logs"/>.
+/// </summary>
+public sealed class SiloProcessCluster : IAsyncDisposable
+{
+    /// <summary>
+    /// Failure detection tuned for tests: a silo that stopped answering is suspected after ~2 s and one whose
+    /// heartbeat in the membership table is ~4 s old no longer blocks a joining silo. Orleans' defaults
+    /// (5 s probes x 3, 30 s heartbeats) would make every kill test wait a minute.
+    /// </summary>
+    public static readonly IReadOnlyDictionary<string, string> FastFailureDetection = new Dictionary<string, string>
+    {
+        ["Orleans__Membership__ProbeTimeout"] = "00:00:01",
+        ["Orleans__Membership__NumMissedProbesLimit"] = "2",
+        ["Orleans__Membership__IAmAliveTablePublishTimeout"] = "00:00:02",
+        ["Orleans__Membership__NumMissedTableIAmAliveLimit"] = "2",
+        ["Orleans__Membership__TableRefreshTimeout"] = "00:00:02",
+        ["Orleans__Membership__DeathVoteExpirationTimeout"] = "00:00:10",
+    };
+
+    private readonly string _connectionString;
+
+    public SiloProcessCluster(string connectionString)
+    {
+        _connectionString = connectionString;
+        // Kept after the run, beside the test binaries: the first thing to read when a cluster test fails.
+        _logDirectory = Path.Combine(AppContext.BaseDirectory, "silo-logs", _clusterId);
+        Directory.CreateDirectory(_logDirectory);
+    }
+
+    public static readonly TimeSpan ReadyTimeout = TimeSpan.FromSeconds(90);
+    private readonly string _clusterId = $"test-{Guid.NewGuid():N}"[..16];
+    private readonly string _logDirectory;
+    private readonly List<SiloProcess> _all = [];
+
+    public string ConnectionString => _connectionString;
+
+    /// <summary>Starts a silo process (fresh ports) and waits until it is ready.</summary>
+    public async Task<SiloProcess> StartSiloAsync(string name, IReadOnlyDictionary<string, string>? environment = null)
+    {
+        var silo = Launch(name, environment);
+        await silo.WaitUntilReadyAsync(ReadyTimeout);
+        return silo;
+    }
+
+    /// <summary>Starts a silo process without waiting for it.</summary>
+    public SiloProcess Launch(string name, IReadOnlyDictionary<string, string>? environment = null, string? connectionStringOverride = null)
+    {
+        var silo = SiloProcess.Start(new SiloProcessSettings(
+            name,
+            connectionStringOverride ?? _connectionString,
+            _clusterId,
+            PostgresFixture.FreeTcpPort(),
+            PostgresFixture.FreeTcpPort(),
+            PostgresFixture.FreeTcpPort(),
+            Path.Combine(_logDirectory, $"{name}-{_all.Count}.log"))
+        {
+            Environment = FastFailureDetection.Concat(environment ?? new Dictionary<string, string>())
+                .GroupBy(pair => pair.Key).ToDictionary(group => group.Key, group => group.Last().Value),
+        });
+        _all.Add(silo);
+        return silo;
+    }
+
+    public static HttpClient ClientFor(SiloProcess silo) => new() { BaseAddress = silo.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+
+    public static async Task<HttpResponseMessage> PostMessageAsync(SiloProcess silo, string sessionId, object body)
+    {
+        using var client = ClientFor(silo);
+        return await client.PostAsJsonAsync($"api/sessions/{Uri.EscapeDataString(sessionId)}/messages", body);
+    }
+
+    /// <summary>Every silo's log, for a failure message.</summary>
+    public string Logs() => string.Join("\n", _all.Select(s => $"--- {s.Settings.Name} ---\n{Tail(s.ReadLog(), 40)}"));
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var silo in _all)
+        {
+            await silo.DisposeAsync();
+        }
+    }
+
+    private static string Tail(string text, int lines) => string.Join("\n", text.Split('\n').TakeLast(lines));
+}
