@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using OrleansGateway.Cli.Cluster;
 using OrleansGateway.Tests.Infrastructure;
 
 namespace OrleansGateway.Tests.Cluster;
@@ -43,7 +44,7 @@ public sealed class SiloProcessTests(PostgresFixture postgres)
         Assert.Equal(1, again.GetProperty("turns")[0].GetProperty("executions").GetInt32());
     }
 
-    private static async Task<JsonElement> WaitForReplyAsync(Cli.Cluster.SiloProcess silo, string sessionId, SiloProcessCluster cluster)
+    private static async Task<JsonElement> WaitForReplyAsync(SiloProcess silo, string sessionId, SiloProcessCluster cluster)
     {
         using var client = SiloProcessCluster.ClientFor(silo);
         var session = default(JsonElement);

@@ -1,0 +1,142 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Text.Json;
+using OrleansGateway.Cli.Cluster;
+using OrleansGateway.Storage;
+using OrleansGateway.Tests.Infrastructure;
+
+namespace OrleansGateway.Tests.Cli;
+
+/// <summary>The <c>ogw</c> program as a user runs it.</summary>
+[Collection(PostgresCollection.Name)]
+public sealed class OgwCommandTests(PostgresFixture postgres)
+{
+    [Fact]
+    public async Task Db_migrate_applies_the_schema_once_and_says_so()
+    {
+        var environment = new Dictionary<string, string> { ["ConnectionStrings__Postgres"] = await postgres.CreateDatabaseAsync("cli") };
+
+        var first = await OgwProcess.RunAsync(environment, "db", "migrate");
+        var second = await OgwProcess.RunAsync(environment, "db", "migrate");
+
+        Assert.Equal(0, first.ExitCode);
+        Assert.Contains($"Migrated from version 0 to {SchemaMigrator.LatestVersion}", first.Output);
+        Assert.Equal(0, second.ExitCode);
+        Assert.Contains($"Schema is up to date (version {SchemaMigrator.LatestVersion})", second.Output);
+    }
+
+    [Fact]
+    public async Task Commands_against_an_unreachable_database_fail_with_one_line()
+    {
+        var environment = new Dictionary<string, string> { ["ConnectionStrings__Postgres"] = $"Host=127.0.0.1;Port={PostgresFixture.FreeTcpPort()};Username=postgres;Timeout=3" };
+
+        foreach (var command in new[] { new[] { "db", "migrate" }, ["status"] })
+        {
+            var (exitCode, output) = await OgwProcess.RunAsync(environment, command);
+
+            Assert.Equal(1, exitCode);
+            var line = Assert.Single(output.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+            Assert.StartsWith("ogw: cannot reach PostgreSQL (127.0.0.1:", line);
+        }
+    }
+
+    [Fact]
+    public async Task An_unknown_command_is_an_error()
+    {
+        var (exitCode, output) = await OgwProcess.RunAsync(new Dictionary<string, string>(), "frobnicate");
+
+        Assert.NotEqual(0, exitCode);
+        Assert.Contains("frobnicate", output);
+    }
+
+    [Fact]
+    public async Task Up_runs_a_three_silo_cluster_that_answers_and_stops_on_ctrl_c()
+    {
+        var home = Directory.CreateTempSubdirectory("ogw-home-").FullName;
+        var connectionString = await postgres.CreateDatabaseAsync("up");
+        var (http, silo, gateway) = (FreePortRun(3), FreePortRun(3), FreePortRun(3));
+        var environment = new Dictionary<string, string>
+        {
+            ["ConnectionStrings__Postgres"] = connectionString,
+            ["Orleans__ClusterId"] = $"up-{Guid.NewGuid():N}"[..12],
+            ["OGW_HOME"] = home,
+        };
+        await using var up = OgwProcess.Start(environment, "up", "--http-port", $"{http}", "--silo-port", $"{silo}", "--gateway-port", $"{gateway}");
+
+        await up.WaitForOutputAsync("Cluster ready", TimeSpan.FromSeconds(180));
+
+        // The cluster answers the README's curl examples: post on one silo, read from another.
+        using var first = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{http}/") };
+        using var third = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{http + 2}/") };
+        using (var posted = await first.PostAsJsonAsync("api/sessions/demo/messages", new { text = "work 3x100" }))
+        {
+            Assert.Equal(HttpStatusCode.Accepted, posted.StatusCode);
+        }
+
+        JsonElement session = default;
+        await Eventually.UntilAsync(async () =>
+            {
+                session = await third.GetFromJsonAsync<JsonElement>("api/sessions/demo");
+                return session.GetProperty("phase").GetString() == "idle";
+            },
+            TimeSpan.FromSeconds(30), () => session.ToString());
+        Assert.Equal("done 3 steps", session.GetProperty("turns")[0].GetProperty("reply").GetString());
+
+        var status = await OgwProcess.RunAsync(environment, "status");
+        Assert.Equal(0, status.ExitCode);
+        Assert.Equal(3, status.Output.Split("Active").Length - 1);
+
+        up.Signal(PosixSignals.Interrupt);
+        Assert.True(await up.WaitForExitAsync(TimeSpan.FromSeconds(120)), $"ogw up did not stop:\n{up.Output}");
+        Assert.Equal(0, up.ExitCode);
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.False(IsListening(http + i), $"silo {i + 1} still answers on {http + i}");
+        }
+
+        Assert.True(File.Exists(Path.Combine(home, "logs", "silo1.log")));
+        Directory.Delete(home, recursive: true);
+    }
+
+    /// <summary>The first of <paramref name="count"/> consecutive free loopback ports.</summary>
+    private static int FreePortRun(int count)
+    {
+        while (true)
+        {
+            var first = PostgresFixture.FreeTcpPort();
+            if (first + count <= 65535 && Enumerable.Range(first, count).All(port => !IsListening(port) && CanBind(port)))
+            {
+                return first;
+            }
+        }
+    }
+
+    private static bool CanBind(int port)
+    {
+        try
+        {
+            using var listener = new TcpListener(IPAddress.Loopback, port);
+            listener.Start();
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
+    private static bool IsListening(int port)
+    {
+        try
+        {
+            using var client = new TcpClient();
+            client.Connect(IPAddress.Loopback, port);
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+}

@@ -1,0 +1,95 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using OrleansGateway.Cli.Cluster;
+
+namespace OrleansGateway.Tests.Infrastructure;
+
+/// <summary>The real <c>ogw</c> program in a process of its own, as a user runs it.</summary>
+public sealed class OgwProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly ConcurrentQueue<string> _lines = new();
+
+    private OgwProcess(Process process) => _process = process;
+
+    public string Output => string.Join("\n", _lines);
+
+    public int ExitCode => _process.ExitCode;
+
+    public static OgwProcess Start(IReadOnlyDictionary<string, string> environment, params string[] arguments)
+    {
+        var startInfo = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Path.GetTempPath() };
+        startInfo.ArgumentList.Add(BuiltProgram.Cli);
+        foreach (var argument in arguments)
+        {
+            startInfo.ArgumentList.Add(argument);
+        }
+
+        foreach (var (key, value) in environment)
+        {
+            startInfo.Environment[key] = value;
+        }
+
+        var process = new Process { StartInfo = startInfo };
+        var ogw = new OgwProcess(process);
+        process.OutputDataReceived += (_, e) => ogw.Add(e.Data);
+        process.ErrorDataReceived += (_, e) => ogw.Add(e.Data);
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return ogw;
+    }
+
+    /// <summary>Runs ogw to completion.</summary>
+    public static async Task<(int ExitCode, string Output)> RunAsync(IReadOnlyDictionary<string, string> environment, params string[] arguments)
+    {
+        await using var ogw = Start(environment, arguments);
+        Assert.True(await ogw.WaitForExitAsync(TimeSpan.FromSeconds(60)), $"ogw {string.Join(' ', arguments)} did not finish:\n{ogw.Output}");
+        return (ogw.ExitCode, ogw.Output);
+    }
+
+    public Task WaitForOutputAsync(string text, TimeSpan timeout) =>
+        Eventually.UntilAsync(() => Task.FromResult(Output.Contains(text, StringComparison.Ordinal) || _process.HasExited && Fail(text)),
+            timeout, () => $"ogw never printed \"{text}\":\n{Output}", pollMilliseconds: 200);
+
+    public void Signal(int signal) => PosixSignals.Send(_process.Id, signal);
+
+    public async Task<bool> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var deadline = new CancellationTokenSource(timeout);
+        try
+        {
+            await _process.WaitForExitAsync(deadline.Token);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+
+        _process.Dispose();
+    }
+
+    private bool Fail(string text)
+    {
+        Assert.Fail($"ogw exited ({_process.ExitCode}) before printing \"{text}\":\n{Output}");
+        return false;
+    }
+
+    private void Add(string? line)
+    {
+        if (line is not null)
+        {
+            _lines.Enqueue(line);
+        }
+    }
+}
