@@ -15,6 +15,8 @@ try
     StartupChecks.RequireFreePorts(endpoints, listenOnAnyAddress ? IPAddress.Any : advertised);
     await StartupChecks.RequireDatabaseAsync(connectionString, CancellationToken.None);
 
+    // HostOptions:ShutdownTimeout bounds the whole stop, the drain included (checked against Gateway:Resume at start).
+    builder.Services.Configure<HostOptions>(builder.Configuration.GetSection("HostOptions"));
     builder.UseOrleans(silo =>
     {
         silo.Configure<ClusterOptions>(options =>

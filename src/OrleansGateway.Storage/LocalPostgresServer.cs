@@ -133,7 +133,7 @@ public sealed class LocalPostgresServer : IAsyncDisposable
         }
 
         // Loopback TCP only, no Unix socket (its default folder may not exist or be writable).
-        var options = $"-c listen_addresses=127.0.0.1 -c port={Port} -c unix_socket_directories='' -c max_connections=300";
+        var options = $"-c listen_addresses=127.0.0.1 -c port={Port} -c unix_socket_directories='' -c max_connections=500";
         if (throwaway)
         {
             options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off";

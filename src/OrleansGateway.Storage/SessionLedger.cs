@@ -19,10 +19,53 @@ public sealed record LedgerRow(
     DateTimeOffset CreatedAt,
     DateTimeOffset UpdatedAt);
 
+/// <summary>Why a session waits to be resumed (<c>resume_reason</c>).</summary>
+public static class ResumeReasons
+{
+    /// <summary>Its silo was asked to restart and the turn had not finished when the drain began.</summary>
+    public const string RestartTimeout = "restart_timeout";
+
+    /// <summary>Its silo was shut down and the turn had not finished when the drain began.</summary>
+    public const string ShutdownTimeout = "shutdown_timeout";
+
+    /// <summary>Its silo died without a shutdown (crash, SIGKILL before the premark); found by the sweeper.</summary>
+    public const string RestartInterrupted = "restart_interrupted";
+
+    /// <summary>Orleans deactivated it mid-turn on a silo that keeps running (e.g. its directory entry lived on a stopped silo).</summary>
+    public const string Deactivated = "deactivated";
+}
+
+/// <summary>A session the sweeper may resume, leased to it for a short while.</summary>
+public sealed record ResumeCandidate(string SessionId, long Epoch, string? Reason, DateTimeOffset MarkedAt);
+
+/// <summary>What the ledger says after a claim of a resume_pending session.</summary>
+public sealed record ResumeClaim(long Epoch, int Attempts);
+
+/// <summary>What a finished turn does to the session's resume markers.</summary>
+public enum MarkerChange
+{
+    /// <summary>The turn completed: the session's markers are cleared (its interruption is over).</summary>
+    Clear,
+    /// <summary>The turn failed: markers stay as they are, and a resume_pending session stays resume_pending.</summary>
+    Keep,
+    /// <summary>Work remains but may not start on this silo (it drains): resume_pending, markers kept or written now.</summary>
+    Defer,
+}
+
 /// <summary>
-/// The session ledger: every SQL statement of the gateway's own session table lives here.
-/// Writes of a grain are fenced on the epoch it holds and return the next epoch, or null when the fence
-/// did not match: the caller was superseded and must stop writing.
+/// The session ledger and its state machine: every SQL statement of <c>gateway_sessions</c>, one method per
+/// transition.
+/// <code>
+///   idle ──BeginTurn──▶ running ──EndTurn──▶ idle | running (next turn) | resume_pending (work left, silo drains)
+///   running ──Premark / MarkSelf / MarkOrphaned──▶ resume_pending        (stop, deactivation, dead owner)
+///   resume_pending ──ClaimResume (CAS epoch+phase)──▶ running | idle      (nothing left to do)
+///   resume_pending ──QuarantineExhausted──▶ quarantined                    (too many resumes without progress)
+///   any ──Suspend──▶ suspended ──LiftSuspension──▶ running | idle | resume_pending
+/// </code>
+/// Writes of a grain are fenced on the epoch it holds; a changed epoch means the grain lost the session and
+/// must stop writing. Premark, crash detection and quarantine are set-based and leave the epoch alone, so a
+/// turn that finishes during a drain can still record its end. <c>resume_marked_at</c> is written once per
+/// interruption (when a row leaves <c>running</c>) and cleared by a claim: bookkeeping never refreshes it.
 /// </summary>
 public sealed class SessionLedger(NpgsqlDataSource dataSource)
 {
@@ -32,57 +75,277 @@ public sealed class SessionLedger(NpgsqlDataSource dataSource)
         """;
 
     /// <summary>
-    /// Write-ahead record of a turn about to start: <c>running</c> on <paramref name="ownerSilo"/> with a fresh epoch.
-    /// With <paramref name="expectedEpoch"/> null (an activation's first write) the claim is unconditional and
-    /// fences out any older activation; otherwise it is a compare-and-set on the epoch this activation holds.
+    /// Write-ahead record of a turn about to start on an idle session (or one this activation already runs):
+    /// <c>running</c> on <paramref name="ownerSilo"/> with a fresh epoch. With <paramref name="defer"/> (the silo
+    /// drains) the session becomes resume_pending instead, to run elsewhere. Null when the session is not
+    /// idle (running elsewhere, waiting to be resumed, suspended, quarantined): the work stays queued for whoever
+    /// takes the session next.
     /// </summary>
-    public async Task<long?> BeginTurnAsync(string sessionId, long? expectedEpoch, string ownerSilo, string turnId,
+    public async Task<long?> BeginTurnAsync(string sessionId, long? expectedEpoch, string ownerSilo, string turnId, DeferMark? defer = null,
         CancellationToken cancellationToken = default)
     {
         await using var command = dataSource.CreateCommand("""
-            INSERT INTO gateway_sessions AS s (session_id, phase, owner_silo, epoch, active_turn_id)
-            VALUES (@session_id, 'running', @owner_silo, 1, @turn_id)
+            INSERT INTO gateway_sessions AS s (session_id, phase, owner_silo, epoch, active_turn_id, resume_reason, premark_stop_id, resume_marked_at)
+            VALUES (@session_id, CASE WHEN @defer_reason IS NULL THEN 'running' ELSE 'resume_pending' END, @owner_silo, 1, @turn_id,
+                    @defer_reason, @defer_stop_id, CASE WHEN @defer_reason IS NOT NULL THEN now() END)
             ON CONFLICT (session_id) DO UPDATE
-               SET phase = 'running', owner_silo = @owner_silo, epoch = s.epoch + 1,
-                   active_turn_id = @turn_id, updated_at = now()
-             WHERE (@expected_epoch IS NULL OR s.epoch = @expected_epoch)
-               AND s.phase NOT IN ('suspended', 'quarantined')
+               SET phase = excluded.phase, owner_silo = @owner_silo, epoch = s.epoch + 1, active_turn_id = @turn_id,
+                   resume_reason = excluded.resume_reason, premark_stop_id = excluded.premark_stop_id,
+                   resume_marked_at = excluded.resume_marked_at, updated_at = now()
+             WHERE s.phase = 'idle' OR (s.phase = 'running' AND s.epoch = @expected_epoch)
             RETURNING epoch
             """);
         command.Parameters.AddWithValue("session_id", sessionId);
         command.Parameters.AddWithValue("owner_silo", ownerSilo);
         command.Parameters.AddWithValue("turn_id", turnId);
-        command.Parameters.Add(new NpgsqlParameter("expected_epoch", NpgsqlDbType.Bigint) { Value = (object?)expectedEpoch ?? DBNull.Value });
+        command.Parameters.Add(Nullable("expected_epoch", NpgsqlDbType.Bigint, expectedEpoch));
+        command.Parameters.Add(Nullable("defer_reason", NpgsqlDbType.Text, defer?.Reason));
+        command.Parameters.Add(Nullable("defer_stop_id", NpgsqlDbType.Uuid, defer?.StopId));
         return (long?)await command.ExecuteScalarAsync(cancellationToken);
     }
 
     /// <summary>
-    /// A turn ended. On success the session's resume markers are cleared; on failure they are kept and the
-    /// error recorded. With <paramref name="nextTurnId"/> the session stays <c>running</c> for the next queued
-    /// turn (no idle window in which a shutdown could miss queued work), else it becomes <c>idle</c>.
+    /// A turn ended. With <paramref name="nextTurnId"/> the session goes straight on to the next queued turn
+    /// (no idle window in which a stop could miss queued work), unless <paramref name="markers"/> is
+    /// <see cref="MarkerChange.Defer"/>. Fenced: null when the epoch moved on.
     /// </summary>
-    public async Task<long?> EndTurnAsync(string sessionId, long epoch, bool succeeded, string? error, string? nextTurnId,
-        CancellationToken cancellationToken = default)
+    public async Task<long?> EndTurnAsync(string sessionId, long epoch, MarkerChange markers, string? error, string? nextTurnId,
+        DeferMark? defer = null, CancellationToken cancellationToken = default)
     {
         await using var command = dataSource.CreateCommand("""
             UPDATE gateway_sessions
-               SET phase            = CASE WHEN @next_turn_id IS NULL THEN 'idle' ELSE 'running' END,
+               SET phase            = CASE
+                                        WHEN @markers = 'defer' THEN 'resume_pending'
+                                        WHEN @next_turn_id IS NOT NULL THEN 'running'
+                                        WHEN @markers = 'keep' AND phase = 'resume_pending' THEN 'resume_pending'
+                                        ELSE 'idle' END,
                    active_turn_id   = @next_turn_id,
                    epoch            = epoch + 1,
-                   resume_reason    = CASE WHEN @succeeded THEN NULL ELSE resume_reason END,
-                   premark_stop_id  = CASE WHEN @succeeded THEN NULL ELSE premark_stop_id END,
-                   resume_marked_at = CASE WHEN @succeeded THEN NULL ELSE resume_marked_at END,
-                   resume_attempts  = CASE WHEN @succeeded THEN 0 ELSE resume_attempts END,
-                   last_error       = @error,
+                   resume_reason    = CASE @markers WHEN 'clear' THEN NULL
+                                                    WHEN 'defer' THEN coalesce(resume_reason, @defer_reason)
+                                                    ELSE resume_reason END,
+                   premark_stop_id  = CASE @markers WHEN 'clear' THEN NULL
+                                                    WHEN 'defer' THEN coalesce(premark_stop_id, @defer_stop_id)
+                                                    ELSE premark_stop_id END,
+                   resume_marked_at = CASE @markers WHEN 'clear' THEN NULL
+                                                    WHEN 'defer' THEN coalesce(resume_marked_at, now())
+                                                    ELSE resume_marked_at END,
+                   resume_attempts  = CASE @markers WHEN 'clear' THEN 0 ELSE resume_attempts END,
+                   last_error       = coalesce(@error, CASE @markers WHEN 'clear' THEN NULL ELSE last_error END),
                    updated_at       = now()
              WHERE session_id = @session_id AND epoch = @epoch
             RETURNING epoch
             """);
         command.Parameters.AddWithValue("session_id", sessionId);
         command.Parameters.AddWithValue("epoch", epoch);
-        command.Parameters.AddWithValue("succeeded", succeeded);
-        command.Parameters.Add(new NpgsqlParameter("error", NpgsqlDbType.Text) { Value = (object?)error ?? DBNull.Value });
-        command.Parameters.Add(new NpgsqlParameter("next_turn_id", NpgsqlDbType.Text) { Value = (object?)nextTurnId ?? DBNull.Value });
+        command.Parameters.AddWithValue("markers", markers.ToString().ToLowerInvariant());
+        command.Parameters.Add(Nullable("error", NpgsqlDbType.Text, error));
+        command.Parameters.Add(Nullable("next_turn_id", NpgsqlDbType.Text, nextTurnId));
+        command.Parameters.Add(Nullable("defer_reason", NpgsqlDbType.Text, defer?.Reason));
+        command.Parameters.Add(Nullable("defer_stop_id", NpgsqlDbType.Uuid, defer?.StopId));
+        return (long?)await command.ExecuteScalarAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// The premark: every session <paramref name="ownerSilo"/> runs (a turn, or queued inbox work behind one)
+    /// becomes resume_pending, in one statement. Suspended and already resume_pending sessions are not
+    /// <c>running</c> and are left alone. Run again after a drain timeout it catches what runs now.
+    /// </summary>
+    public async Task<int> PremarkAsync(string ownerSilo, Guid stopId, string reason, CancellationToken cancellationToken = default)
+    {
+        await using var command = dataSource.CreateCommand("""
+            UPDATE gateway_sessions
+               SET phase = 'resume_pending', resume_reason = @reason, premark_stop_id = @stop_id,
+                   resume_marked_at = now(), updated_at = now()
+             WHERE owner_silo = @owner_silo AND phase = 'running'
+            """);
+        command.Parameters.AddWithValue("owner_silo", ownerSilo);
+        command.Parameters.AddWithValue("stop_id", stopId);
+        command.Parameters.AddWithValue("reason", reason);
+        return await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// One session marks itself resume_pending: it has work it may not run here (its silo drains) or its
+    /// turn was cut short by a deactivation. Fenced; false when the epoch moved on or it was not running.
+    /// </summary>
+    public async Task<bool> MarkSelfAsync(string sessionId, long epoch, string reason, Guid? stopId, CancellationToken cancellationToken = default)
+    {
+        await using var command = dataSource.CreateCommand("""
+            UPDATE gateway_sessions
+               SET phase = 'resume_pending', resume_reason = @reason, premark_stop_id = @stop_id,
+                   resume_marked_at = now(), updated_at = now()
+             WHERE session_id = @session_id AND epoch = @epoch AND phase = 'running'
+            """);
+        command.Parameters.AddWithValue("session_id", sessionId);
+        command.Parameters.AddWithValue("epoch", epoch);
+        command.Parameters.AddWithValue("reason", reason);
+        command.Parameters.Add(Nullable("stop_id", NpgsqlDbType.Uuid, stopId));
+        return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+    }
+
+    /// <summary>Crash detection: sessions still <c>running</c> on silos the cluster declared dead.</summary>
+    public async Task<int> MarkOrphanedAsync(IReadOnlyCollection<string> deadSilos, CancellationToken cancellationToken = default)
+    {
+        if (deadSilos.Count == 0)
+        {
+            return 0;
+        }
+
+        await using var command = dataSource.CreateCommand("""
+            UPDATE gateway_sessions
+               SET phase = 'resume_pending', resume_reason = 'restart_interrupted', premark_stop_id = NULL,
+                   resume_marked_at = now(), updated_at = now()
+             WHERE phase = 'running' AND owner_silo = ANY(@dead_silos)
+            """);
+        command.Parameters.AddWithValue("dead_silos", deadSilos.ToArray());
+        return await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>Sessions resumed <paramref name="maxAttempts"/> times without progress are quarantined, not resumed again.</summary>
+    public async Task<IReadOnlyList<string>> QuarantineExhaustedAsync(int maxAttempts, CancellationToken cancellationToken = default)
+    {
+        await using var command = dataSource.CreateCommand("""
+            UPDATE gateway_sessions
+               SET phase = 'quarantined', updated_at = now(),
+                   last_error = format('quarantined after %s resumes without progress (last reason %s)%s',
+                                       resume_attempts, coalesce(resume_reason, 'unknown'),
+                                       coalesce(': ' || last_error, ''))
+             WHERE phase = 'resume_pending' AND resume_attempts >= @max_attempts
+            RETURNING session_id
+            """);
+        command.Parameters.AddWithValue("max_attempts", maxAttempts);
+        return await ReadStringsAsync(command, cancellationToken);
+    }
+
+    /// <summary>
+    /// Leases up to <paramref name="limit"/> fresh resume_pending sessions, oldest marker first, skipping rows
+    /// another sweeper holds. Markers older than <paramref name="freshnessWindow"/> are stale: never leased.
+    /// </summary>
+    public async Task<IReadOnlyList<ResumeCandidate>> LeaseResumableAsync(string sweeper, TimeSpan freshnessWindow, TimeSpan lease, int limit,
+        CancellationToken cancellationToken = default)
+    {
+        await using var command = dataSource.CreateCommand("""
+            UPDATE gateway_sessions AS s
+               SET resume_leased_by = @sweeper, resume_lease_until = now() + @lease
+              FROM (SELECT session_id
+                      FROM gateway_sessions
+                     WHERE phase = 'resume_pending'
+                       AND resume_marked_at >= now() - @freshness_window
+                       AND (resume_lease_until IS NULL OR resume_lease_until < now())
+                     ORDER BY resume_marked_at
+                     LIMIT @limit
+                       FOR UPDATE SKIP LOCKED) AS picked
+             WHERE s.session_id = picked.session_id
+            RETURNING s.session_id, s.epoch, s.resume_reason, s.resume_marked_at
+            """);
+        command.Parameters.AddWithValue("sweeper", sweeper);
+        command.Parameters.AddWithValue("lease", lease);
+        command.Parameters.AddWithValue("freshness_window", freshnessWindow);
+        command.Parameters.AddWithValue("limit", limit);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var candidates = new List<ResumeCandidate>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            candidates.Add(new ResumeCandidate(reader.GetString(0), reader.GetInt64(1), reader.IsDBNull(2) ? null : reader.GetString(2),
+                reader.GetFieldValue<DateTimeOffset>(3)));
+        }
+
+        return candidates;
+    }
+
+    /// <summary>
+    /// The claim of a resume: compare-and-set on the epoch the claimer saw and on <c>resume_pending</c>, so of
+    /// any number of racing claims exactly one wins. The winner runs <paramref name="turnId"/> (or, with none
+    /// left to run, the session becomes idle). Null when the claim lost.
+    /// </summary>
+    public async Task<ResumeClaim?> ClaimResumeAsync(string sessionId, long expectedEpoch, string ownerSilo, string? turnId,
+        CancellationToken cancellationToken = default)
+    {
+        await using var command = dataSource.CreateCommand("""
+            UPDATE gateway_sessions
+               SET phase = CASE WHEN @turn_id IS NULL THEN 'idle' ELSE 'running' END,
+                   owner_silo = @owner_silo, epoch = epoch + 1, active_turn_id = @turn_id,
+                   resume_attempts = CASE WHEN @turn_id IS NULL THEN 0 ELSE resume_attempts + 1 END,
+                   resume_reason = CASE WHEN @turn_id IS NULL THEN NULL ELSE resume_reason END,
+                   premark_stop_id = NULL, resume_marked_at = NULL,
+                   resume_leased_by = NULL, resume_lease_until = NULL, updated_at = now()
+             WHERE session_id = @session_id AND epoch = @expected_epoch AND phase = 'resume_pending'
+            RETURNING epoch, resume_attempts
+            """);
+        command.Parameters.AddWithValue("session_id", sessionId);
+        command.Parameters.AddWithValue("expected_epoch", expectedEpoch);
+        command.Parameters.AddWithValue("owner_silo", ownerSilo);
+        command.Parameters.Add(Nullable("turn_id", NpgsqlDbType.Text, turnId));
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? new ResumeClaim(reader.GetInt64(0), reader.GetInt32(1)) : null;
+    }
+
+    /// <summary>Gives a leased session back at once (its grain could not take it now), for the next sweep.</summary>
+    public async Task ReleaseLeaseAsync(string sessionId, string sweeper, CancellationToken cancellationToken = default)
+    {
+        await using var command = dataSource.CreateCommand("""
+            UPDATE gateway_sessions SET resume_leased_by = NULL, resume_lease_until = NULL
+             WHERE session_id = @session_id AND resume_leased_by = @sweeper
+            """);
+        command.Parameters.AddWithValue("session_id", sessionId);
+        command.Parameters.AddWithValue("sweeper", sweeper);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>A resumed turn made progress: it no longer counts towards quarantine. Fenced.</summary>
+    public async Task ResetAttemptsAsync(string sessionId, long epoch, CancellationToken cancellationToken = default)
+    {
+        await using var command = dataSource.CreateCommand("""
+            UPDATE gateway_sessions SET resume_attempts = 0, updated_at = now()
+             WHERE session_id = @session_id AND epoch = @epoch AND resume_attempts > 0
+            """);
+        command.Parameters.AddWithValue("session_id", sessionId);
+        command.Parameters.AddWithValue("epoch", epoch);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Suspends the session whatever it was doing: the epoch moves on, so a turn still running anywhere can
+    /// write nothing more. Returns the phase it had, or null for an unknown session.
+    /// </summary>
+    public async Task<SessionPhase?> SuspendAsync(string sessionId, CancellationToken cancellationToken = default)
+    {
+        await using var command = dataSource.CreateCommand("""
+            UPDATE gateway_sessions AS s
+               SET phase = 'suspended', epoch = s.epoch + 1, resume_leased_by = NULL, resume_lease_until = NULL, updated_at = now()
+              FROM (SELECT session_id, phase FROM gateway_sessions WHERE session_id = @session_id FOR UPDATE) AS before
+             WHERE s.session_id = before.session_id
+            RETURNING before.phase
+            """);
+        command.Parameters.AddWithValue("session_id", sessionId);
+        return await command.ExecuteScalarAsync(cancellationToken) is string phase ? SessionPhaseNames.Parse(phase) : null;
+    }
+
+    /// <summary>
+    /// Lifts a suspension: to <c>running</c> here for <paramref name="turnId"/>, to <c>idle</c> with nothing to
+    /// run, or to resume_pending when <paramref name="defer"/> says this silo drains. Null when not suspended.
+    /// </summary>
+    public async Task<long?> LiftSuspensionAsync(string sessionId, string ownerSilo, string? turnId, DeferMark? defer,
+        CancellationToken cancellationToken = default)
+    {
+        await using var command = dataSource.CreateCommand("""
+            UPDATE gateway_sessions
+               SET phase = CASE WHEN @turn_id IS NULL THEN 'idle' WHEN @defer_reason IS NOT NULL THEN 'resume_pending' ELSE 'running' END,
+                   owner_silo = @owner_silo, epoch = epoch + 1, active_turn_id = @turn_id,
+                   resume_attempts = 0,
+                   resume_reason = CASE WHEN @turn_id IS NOT NULL AND @defer_reason IS NOT NULL THEN @defer_reason END,
+                   premark_stop_id = CASE WHEN @turn_id IS NOT NULL THEN @defer_stop_id END,
+                   resume_marked_at = CASE WHEN @turn_id IS NOT NULL AND @defer_reason IS NOT NULL THEN now() END,
+                   updated_at = now()
+             WHERE session_id = @session_id AND phase = 'suspended'
+            RETURNING epoch
+            """);
+        command.Parameters.AddWithValue("session_id", sessionId);
+        command.Parameters.AddWithValue("owner_silo", ownerSilo);
+        command.Parameters.Add(Nullable("turn_id", NpgsqlDbType.Text, turnId));
+        command.Parameters.Add(Nullable("defer_reason", NpgsqlDbType.Text, defer?.Reason));
+        command.Parameters.Add(Nullable("defer_stop_id", NpgsqlDbType.Uuid, defer?.StopId));
         return (long?)await command.ExecuteScalarAsync(cancellationToken);
     }
 
@@ -108,6 +371,30 @@ public sealed class SessionLedger(NpgsqlDataSource dataSource)
         return counts;
     }
 
+    /// <summary>Resume_pending sessions whose marker is older than <paramref name="freshnessWindow"/>: shown, never resumed.</summary>
+    public async Task<long> CountStaleAsync(TimeSpan freshnessWindow, CancellationToken cancellationToken = default)
+    {
+        await using var command = dataSource.CreateCommand(
+            "SELECT count(*) FROM gateway_sessions WHERE phase = 'resume_pending' AND resume_marked_at < now() - @freshness_window");
+        command.Parameters.AddWithValue("freshness_window", freshnessWindow);
+        return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+
+    private static async Task<IReadOnlyList<string>> ReadStringsAsync(NpgsqlCommand command, CancellationToken cancellationToken)
+    {
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var values = new List<string>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            values.Add(reader.GetString(0));
+        }
+
+        return values;
+    }
+
+    private static NpgsqlParameter Nullable(string name, NpgsqlDbType type, object? value) =>
+        new(name, type) { Value = value ?? DBNull.Value };
+
     private static LedgerRow ReadRow(NpgsqlDataReader reader) => new(
         SessionId: reader.GetString(0),
         Phase: SessionPhaseNames.Parse(reader.GetString(1)),
@@ -122,3 +409,6 @@ public sealed class SessionLedger(NpgsqlDataSource dataSource)
         CreatedAt: reader.GetFieldValue<DateTimeOffset>(10),
         UpdatedAt: reader.GetFieldValue<DateTimeOffset>(11));
 }
+
+/// <summary>The stop a deferred session is marked for: its reason and the stop's id.</summary>
+public sealed record DeferMark(string Reason, Guid StopId);

@@ -14,6 +14,21 @@ public interface ISessionGrain : IGrainWithStringKey
     /// <summary>The session with its turns, or null when the session was never written.</summary>
     [Alias("Get")]
     Task<SessionView?> GetAsync();
+
+    /// <summary>
+    /// Continues a resume_pending session from its last checkpoint, if the claim (a compare-and-set on the
+    /// epoch in <paramref name="ticket"/>) wins. Called by the resume sweeper.
+    /// </summary>
+    [Alias("Resume")]
+    Task<ResumeOutcome> ResumeAsync(ResumeTicket ticket);
+
+    /// <summary>Stops the session's running turn and keeps it from running until it is resumed by a person.</summary>
+    [Alias("Suspend")]
+    Task<SessionCommandResult> SuspendAsync();
+
+    /// <summary>Lifts a suspension; the session continues its unfinished work.</summary>
+    [Alias("LiftSuspension")]
+    Task<SessionCommandResult> LiftSuspensionAsync();
 }
 
 [GenerateSerializer, Immutable, Alias("OrleansGateway.Sessions.SessionMessage")]
@@ -26,6 +41,40 @@ public sealed record MessageAccepted(
     [property: Id(2)] string TurnId,
     [property: Id(3)] bool Duplicate);
 
+/// <summary>What the sweeper saw in the ledger: the epoch to claim at, and the interruption it resumes.</summary>
+[GenerateSerializer, Immutable, Alias("OrleansGateway.Sessions.ResumeTicket")]
+public sealed record ResumeTicket(
+    [property: Id(0)] long Epoch,
+    [property: Id(1)] string? Reason,
+    [property: Id(2)] DateTimeOffset MarkedAt);
+
+[GenerateSerializer]
+public enum ResumeOutcome
+{
+    /// <summary>Claimed; the interrupted turn continues from its checkpoint.</summary>
+    Resumed,
+    /// <summary>Claimed, but nothing was left to run: the session is idle.</summary>
+    NothingToResume,
+    /// <summary>Another claim won, or the session changed since the ticket was written.</summary>
+    Lost,
+    /// <summary>Not now: the session's activation is on a draining silo, or already runs a turn.</summary>
+    Refused,
+}
+
+[GenerateSerializer]
+public enum SessionCommandStatus
+{
+    Done,
+    NotFound,
+    Conflict,
+}
+
+[GenerateSerializer, Immutable, Alias("OrleansGateway.Sessions.SessionCommandResult")]
+public sealed record SessionCommandResult(
+    [property: Id(0)] SessionCommandStatus Status,
+    [property: Id(1)] SessionPhase? Phase,
+    [property: Id(2)] string Message);
+
 [GenerateSerializer, Immutable, Alias("OrleansGateway.Sessions.SessionView")]
 public sealed record SessionView(
     [property: Id(0)] string SessionId,
@@ -33,7 +82,10 @@ public sealed record SessionView(
     [property: Id(2)] string? ResumeReason,
     [property: Id(3)] int ResumeAttempts,
     [property: Id(4)] string? OwnerSilo,
-    [property: Id(5)] IReadOnlyList<TurnView> Turns);
+    [property: Id(5)] IReadOnlyList<TurnView> Turns,
+    [property: Id(6)] DateTimeOffset? ResumeMarkedAt = null,
+    [property: Id(7)] bool Stale = false,
+    [property: Id(8)] string? LastError = null);
 
 [GenerateSerializer, Immutable, Alias("OrleansGateway.Sessions.TurnView")]
 public sealed record TurnView(

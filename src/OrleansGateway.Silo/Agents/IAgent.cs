@@ -17,7 +17,19 @@ public interface IAgent
 }
 
 /// <param name="Index">Zero-based index of the step to run; equal to the number of checkpointed steps.</param>
-public sealed record AgentStep(string SessionId, string TurnId, string Text, int Index);
+/// <param name="Resume">Set when this execution of the turn continues an interrupted one.</param>
+public sealed record AgentStep(string SessionId, string TurnId, string Text, int Index, ResumeNote? Resume = null);
+
+/// <summary>
+/// What an agent is told when it continues an interrupted turn: why it stopped, at which step, and when.
+/// The step at <see cref="InterruptedStep"/> may have run partly: its effect is unknown, not absent.
+/// </summary>
+public sealed record ResumeNote(string Reason, int InterruptedStep, DateTimeOffset InterruptedAt, int Attempt)
+{
+    public override string ToString() =>
+        $"The previous execution of this turn was interrupted ({Reason}) at {InterruptedAt:u} during step {InterruptedStep + 1}. " +
+        "Steps before it are recorded; a step without a recorded result has an unknown effect. Continue the task; do not re-run a restart.";
+}
 
 /// <summary>A step's outcome: a reply ends the turn, no reply means another step follows.</summary>
 public sealed record AgentStepResult(string? Reply)

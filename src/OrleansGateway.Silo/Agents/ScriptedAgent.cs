@@ -1,14 +1,27 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using Microsoft.Extensions.Options;
 
 namespace OrleansGateway.Agents;
+
+/// <summary>The <c>Gateway:Agent</c> section.</summary>
+public sealed class ScriptedAgentOptions
+{
+    public const string Section = "Gateway:Agent";
+
+    /// <summary>
+    /// Lets the texts <c>fail</c> (the step throws) and <c>crash</c> (the silo process dies at once) inject faults,
+    /// for resilience tests and drills. Off by default: then they are ordinary text, echoed back.
+    /// </summary>
+    public bool FaultInjection { get; set; }
+}
 
 /// <summary>
 /// The built-in deterministic agent. <c>work &lt;steps&gt;x&lt;ms&gt;</c> runs <c>steps</c> steps of <c>ms</c>
 /// milliseconds each and replies <c>done &lt;steps&gt; steps</c>; any other text is echoed back in one step.
 /// It stands in for a model with tools: long, checkpointable, and predictable enough to test resume with.
 /// </summary>
-public sealed partial class ScriptedAgent(TimeProvider time) : IAgent
+public sealed partial class ScriptedAgent(TimeProvider time, IOptions<ScriptedAgentOptions> options) : IAgent
 {
     public const int MaxSteps = 10_000;
     public const int MaxStepMilliseconds = 600_000;
@@ -24,6 +37,18 @@ public sealed partial class ScriptedAgent(TimeProvider time) : IAgent
 
     public async Task<AgentStepResult> RunStepAsync(AgentStep step, CancellationToken cancellationToken)
     {
+        if (options.Value.FaultInjection)
+        {
+            switch (step.Text.Trim())
+            {
+                case "fail":
+                    throw new InvalidOperationException("scripted failure");
+                case "crash":
+                    Environment.FailFast($"scripted crash in session {step.SessionId} turn {step.TurnId}");
+                    break;
+            }
+        }
+
         if (Parse(step.Text) is not WorkScript work)
         {
             return AgentStepResult.Complete(step.Text);

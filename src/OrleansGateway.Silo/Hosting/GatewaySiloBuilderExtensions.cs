@@ -16,34 +16,37 @@ public static class GatewaySiloBuilderExtensions
 
     /// <summary>
     /// The one way to turn a silo into a gateway silo: Orleans clustering, grain storage and reminders on
-    /// PostgreSQL through one <see cref="NpgsqlDataSource"/>, the session ledger, and the agent that runs turns.
+    /// PostgreSQL through one <see cref="NpgsqlDataSource"/>, the session ledger, the agent that runs turns,
+    /// and the resume lifecycle (<see cref="SessionResumeSiloBuilderExtensions.AddSessionResume"/>).
     /// Endpoints and cluster identity are the host's business (the program, or a test cluster).
     /// </summary>
     public static ISiloBuilder AddOrleansGateway(this ISiloBuilder builder, string connectionString)
     {
-        var dataSource = GatewayDataSource.Create(connectionString, "ogw-silo");
-        builder.Services.AddSingleton(dataSource);
+        // Created by the container so that it is disposed (its pool closed) with the silo.
+        builder.Services.AddSingleton(_ => GatewayDataSource.Create(connectionString, "ogw-silo"));
         builder.Services.AddSingleton<SessionLedger>();
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.TryAddSingleton<IAgent, ScriptedAgent>();
         builder.Services.AddSingleton<SiloRunState>();
         builder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, SiloRunState.Participant>();
+        builder.Services.AddOptions<ScriptedAgentOptions>().BindConfiguration(ScriptedAgentOptions.Section);
+        builder.AddSessionResume();
 
-        builder.UseAdoNetClustering(options =>
+        builder.UseAdoNetClustering(options => options.Configure<NpgsqlDataSource>((o, dataSource) =>
         {
-            options.Invariant = NpgsqlInvariant;
-            options.DataSource = dataSource;
-        });
-        builder.AddAdoNetGrainStorage(GatewayStorageNames.Sessions, options =>
+            o.Invariant = NpgsqlInvariant;
+            o.DataSource = dataSource;
+        }));
+        builder.AddAdoNetGrainStorage(GatewayStorageNames.Sessions, options => options.Configure<NpgsqlDataSource>((o, dataSource) =>
         {
-            options.Invariant = NpgsqlInvariant;
-            options.DataSource = dataSource;
-        });
-        builder.UseAdoNetReminderService(options =>
+            o.Invariant = NpgsqlInvariant;
+            o.DataSource = dataSource;
+        }));
+        builder.UseAdoNetReminderService(options => options.Configure<NpgsqlDataSource>((o, dataSource) =>
         {
-            options.Invariant = NpgsqlInvariant;
-            options.DataSource = dataSource;
-        });
+            o.Invariant = NpgsqlInvariant;
+            o.DataSource = dataSource;
+        }));
         return builder;
     }
 }

@@ -1,21 +1,48 @@
+using Microsoft.Extensions.Options;
 using Orleans.Runtime;
+using OrleansGateway.Resume;
+using OrleansGateway.Storage;
 
 namespace OrleansGateway.Hosting;
 
-/// <summary>Whether this silo takes work: Active in the cluster and not draining. Read by <c>/readyz</c>.</summary>
-public sealed class SiloRunState
+/// <summary>A stop of this silo in progress: its id (written to the markers it creates) and the reason it gives.</summary>
+public sealed record SiloStop(Guid StopId, string Reason)
+{
+    public DeferMark Mark => new(Reason, StopId);
+}
+
+/// <summary>
+/// Whether this silo takes work: Active in the cluster and not draining. Read by <c>/readyz</c>, by sessions
+/// before they start a turn, and by the resume sweeper.
+/// </summary>
+public sealed class SiloRunState(IOptions<SessionResumeOptions> options)
 {
     private volatile bool _active;
-    private volatile bool _draining;
+    private SiloStop? _stop;
+    private StopIntent? _requestedIntent;
 
     public bool IsActive => _active;
 
-    public bool IsDraining => _draining;
+    public bool IsDraining => Stop is not null;
 
-    public bool IsReady => _active && !_draining;
+    /// <summary>The stop under way, or null while the silo runs normally.</summary>
+    public SiloStop? Stop => Volatile.Read(ref _stop);
 
-    /// <summary>From now on no new turn starts here; the shutdown is under way.</summary>
-    public void BeginDraining() => _draining = true;
+    public bool IsReady => _active && Stop is null;
+
+    /// <summary>What the next stop will be: an operator's request, else the configured intent.</summary>
+    public StopIntent StopIntent => _requestedIntent ?? options.Value.StopIntent;
+
+    /// <summary>An operator says what the coming stop is (a restart premarks with <c>restart_timeout</c>).</summary>
+    public void RequestStopIntent(StopIntent intent) => _requestedIntent = intent;
+
+    /// <summary>From now on no new turn starts here; returns the stop, created once.</summary>
+    public SiloStop BeginDraining()
+    {
+        var reason = StopIntent == StopIntent.Restart ? ResumeReasons.RestartTimeout : ResumeReasons.ShutdownTimeout;
+        var stop = new SiloStop(Guid.NewGuid(), reason);
+        return Interlocked.CompareExchange(ref _stop, stop, null) ?? stop;
+    }
 
     /// <summary>
     /// Follows the silo lifecycle at the <see cref="ServiceLifecycleStage.Active"/> stage: ready once every

@@ -14,7 +14,10 @@ public sealed record SessionResponse(
     string? ResumeReason,
     int ResumeAttempts,
     string? OwnerSilo,
-    IReadOnlyList<TurnResponse> Turns)
+    IReadOnlyList<TurnResponse> Turns,
+    DateTimeOffset? ResumeMarkedAt,
+    bool Stale,
+    string? LastError)
 {
     public static SessionResponse From(SessionView session) => new(
         session.SessionId,
@@ -22,8 +25,13 @@ public sealed record SessionResponse(
         session.ResumeReason,
         session.ResumeAttempts,
         session.OwnerSilo,
-        [.. session.Turns.Select(TurnResponse.From)]);
+        [.. session.Turns.Select(TurnResponse.From)],
+        session.ResumeMarkedAt,
+        session.Stale,
+        session.LastError);
 }
+
+public sealed record SessionCommandResponse(string SessionId, string? Phase, string Message);
 
 public sealed record TurnResponse(
     string TurnId,
@@ -55,6 +63,8 @@ public static class Problem
 
     public static IResult TooLarge(string reason) => TypedResults.Json(new ErrorResponse(reason), HttpJson.Default.ErrorResponse, statusCode: 413);
 
+    public static IResult Conflict(string reason) => TypedResults.Json(new ErrorResponse(reason), HttpJson.Default.ErrorResponse, statusCode: 409);
+
     public static IResult Unavailable(string reason) => TypedResults.Json(new ErrorResponse(reason), HttpJson.Default.ErrorResponse, statusCode: 503);
 }
 
@@ -63,4 +73,5 @@ public static class Problem
 [JsonSerializable(typeof(PostMessageResponse))]
 [JsonSerializable(typeof(SessionResponse))]
 [JsonSerializable(typeof(ErrorResponse))]
+[JsonSerializable(typeof(SessionCommandResponse))]
 public sealed partial class HttpJson : JsonSerializerContext;

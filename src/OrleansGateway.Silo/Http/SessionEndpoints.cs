@@ -20,6 +20,10 @@ public static partial class SessionEndpoints
         var sessions = endpoints.MapGroup("/api/sessions");
         sessions.MapPost("/{sessionId}/messages", PostMessageAsync);
         sessions.MapGet("/{sessionId}", GetSessionAsync);
+        sessions.MapPost("/{sessionId}/suspend", (string sessionId, IGrainFactory grains) =>
+            RunCommandAsync(sessionId, grains, session => session.SuspendAsync()));
+        sessions.MapPost("/{sessionId}/resume", (string sessionId, IGrainFactory grains) =>
+            RunCommandAsync(sessionId, grains, session => session.LiftSuspensionAsync()));
         return endpoints;
     }
 
@@ -92,6 +96,22 @@ public static partial class SessionEndpoints
         return session is null
             ? Problem.NotFound($"session {sessionId} does not exist")
             : TypedResults.Ok(SessionResponse.From(session));
+    }
+
+    private static async Task<IResult> RunCommandAsync(string sessionId, IGrainFactory grains, Func<ISessionGrain, Task<SessionCommandResult>> command)
+    {
+        if (!IsValidId(sessionId))
+        {
+            return Problem.BadRequest("sessionId must be 1-128 characters of A-Z a-z 0-9 . _ : -");
+        }
+
+        var result = await command(grains.GetGrain<ISessionGrain>(sessionId));
+        return result.Status switch
+        {
+            SessionCommandStatus.Done => TypedResults.Ok(new SessionCommandResponse(sessionId, result.Phase?.ToName(), result.Message)),
+            SessionCommandStatus.NotFound => Problem.NotFound(result.Message),
+            _ => Problem.Conflict(result.Message),
+        };
     }
 
     /// <summary>The body, or null when it is longer than the limit (read no further than that).</summary>

@@ -1,7 +1,10 @@
-using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orleans.Placement;
 using Orleans.Runtime;
 using Orleans.Storage;
 using OrleansGateway.Agents;
+using OrleansGateway.Hosting;
+using OrleansGateway.Resume;
 using OrleansGateway.Storage;
 
 namespace OrleansGateway.Sessions;
@@ -11,10 +14,19 @@ namespace OrleansGateway.Sessions;
 /// A turn runs in the background of the activation (not inside a grain request), so the grain stays
 /// responsive and deactivation is never held hostage by minutes of agent work.
 /// </summary>
+/// <remarks>
+/// Ownership is the ledger's epoch, not the activation: a turn starts only after a fenced ledger write took
+/// the session (an idle session, a resume claim, a lifted suspension), and every later write is fenced on that
+/// epoch. Local placement puts a resumed session on the silo whose sweeper claimed it, which never drains.
+/// </remarks>
+[PreferLocalPlacement]
 public sealed partial class SessionGrain(
     [PersistentState("session", GatewayStorageNames.Sessions)] IPersistentState<SessionState> state,
     SessionLedger ledger,
     IAgent agent,
+    SiloRunState runState,
+    RunningTurns runningTurns,
+    IOptions<SessionResumeOptions> resumeOptions,
     ILocalSiloDetails localSilo,
     TimeProvider time,
     ILogger<SessionGrain> logger) : Grain, ISessionGrain
@@ -24,26 +36,21 @@ public sealed partial class SessionGrain(
     private readonly SemaphoreSlim _writeGate = new(1, 1);
     private readonly CancellationTokenSource _deactivating = new();
 
-    // The epoch this activation holds in the ledger; null until its first ledger write claims one.
+    // The epoch this activation holds in the ledger; null while it does not own the session.
     private long? _epoch;
 
-    // The turn the ledger currently records as running for this activation; null when it says idle.
+    // The turn the ledger records as running for this activation; null when it records none.
     private string? _ledgerTurnId;
     private Task? _turnLoop;
-    private bool _superseded;
+    private CancellationTokenSource? _interrupt;
+    private ResumeNote? _resume;
+    private bool _suspending;
 
     private string SessionId => this.GetPrimaryKeyString();
 
-    public override Task OnActivateAsync(CancellationToken cancellationToken)
-    {
-        // Work left unfinished by an earlier activation (a crash, a stopped silo) continues from its checkpoint.
-        if (state.State.NextUnfinished() is not null)
-        {
-            StartTurnLoop();
-        }
+    private string Owner => localSilo.SiloAddress.ToParsableString();
 
-        return Task.CompletedTask;
-    }
+    private bool TurnLoopRunning => _turnLoop is { IsCompleted: false };
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
@@ -61,7 +68,6 @@ public sealed partial class SessionGrain(
         await _writeGate.WaitAsync();
         try
         {
-            ThrowIfSuperseded();
             if (state.State.FindByMessageId(message.MessageId) is { } known)
             {
                 return new MessageAccepted(SessionId, known.MessageId, known.TurnId, Duplicate: true);
@@ -78,13 +84,23 @@ public sealed partial class SessionGrain(
             };
             state.State.Turns.Add(turn);
             state.State.LastTurnNumber++;
+            var start = false;
             try
             {
-                // Write-ahead: the ledger says "running here" before the message is acknowledged, so a stop or
-                // crash from now on finds this session among the ones with work.
-                if (_ledgerTurnId is null)
+                // Write-ahead: when nothing runs, the ledger says "running here" (or, on a draining silo,
+                // "resume elsewhere") before the message is acknowledged, so a stop or crash from now on finds
+                // the session among those with work. A session that is not idle keeps the message queued for
+                // whoever takes it next (a resume, a lifted suspension).
+                if (!TurnLoopRunning)
                 {
-                    await BeginTurnInLedgerAsync(turn);
+                    var stop = runState.Stop;
+                    var epoch = await ledger.BeginTurnAsync(SessionId, _epoch, Owner, turn.TurnId, stop?.Mark);
+                    if (epoch is not null)
+                    {
+                        _epoch = epoch;
+                        _ledgerTurnId = stop is null ? turn.TurnId : null;
+                        start = stop is null;
+                    }
                 }
 
                 await state.WriteStateAsync();
@@ -97,7 +113,11 @@ public sealed partial class SessionGrain(
             }
 
             LogAccepted(SessionId, turn.TurnId, turn.MessageId);
-            StartTurnLoop();
+            if (start)
+            {
+                StartTurnLoop();
+            }
+
             return new MessageAccepted(SessionId, turn.MessageId, turn.TurnId, Duplicate: false);
         }
         finally
@@ -114,18 +134,140 @@ public sealed partial class SessionGrain(
             return null;
         }
 
+        var stale = row is { Phase: SessionPhase.ResumePending, ResumeMarkedAt: { } markedAt }
+            && time.GetUtcNow() - markedAt > resumeOptions.Value.FreshnessWindow;
         return new SessionView(
             SessionId,
             row?.Phase ?? SessionPhase.Idle,
             row?.ResumeReason,
             row?.ResumeAttempts ?? 0,
             row?.OwnerSilo,
-            state.State.Turns.ConvertAll(turn => turn.ToView()));
+            state.State.Turns.ConvertAll(turn => turn.ToView()),
+            row?.ResumeMarkedAt,
+            stale,
+            row?.LastError);
+    }
+
+    public async Task<ResumeOutcome> ResumeAsync(ResumeTicket ticket)
+    {
+        if (runState.IsDraining || TurnLoopRunning)
+        {
+            return ResumeOutcome.Refused;
+        }
+
+        await _writeGate.WaitAsync();
+        try
+        {
+            // The newest checkpoint: an earlier activation (on a silo that stopped) may have written after this
+            // one loaded its state.
+            await state.ReadStateAsync();
+            var next = state.State.NextUnfinished();
+            var claim = await ledger.ClaimResumeAsync(SessionId, ticket.Epoch, Owner, next?.TurnId);
+            if (claim is null)
+            {
+                return ResumeOutcome.Lost;
+            }
+
+            _epoch = claim.Epoch;
+            if (next is null)
+            {
+                _ledgerTurnId = null;
+                return ResumeOutcome.NothingToResume;
+            }
+
+            _ledgerTurnId = next.TurnId;
+            _resume = new ResumeNote(ticket.Reason ?? "unknown", next.StepsDone, ticket.MarkedAt, claim.Attempts);
+            LogResumed(SessionId, next.TurnId, ticket.Reason, next.StepsDone, claim.Attempts);
+            StartTurnLoop();
+            return ResumeOutcome.Resumed;
+        }
+        finally
+        {
+            _writeGate.Release();
+        }
+    }
+
+    public async Task<SessionCommandResult> SuspendAsync()
+    {
+        await _writeGate.WaitAsync();
+        try
+        {
+            var before = await ledger.SuspendAsync(SessionId);
+            if (before is null)
+            {
+                return new SessionCommandResult(SessionCommandStatus.NotFound, null, $"session {SessionId} does not exist");
+            }
+
+            // The suspension moved the epoch: this activation owns nothing now, and its running turn (if any)
+            // stops at once, checkpointed as interrupted.
+            _epoch = null;
+            _ledgerTurnId = null;
+            _suspending = true;
+            _interrupt?.Cancel();
+            return new SessionCommandResult(SessionCommandStatus.Done, SessionPhase.Suspended,
+                before == SessionPhase.Suspended ? "already suspended" : $"suspended (was {before.Value.ToName()})");
+        }
+        finally
+        {
+            _writeGate.Release();
+        }
+    }
+
+    public async Task<SessionCommandResult> LiftSuspensionAsync()
+    {
+        if (_turnLoop is { } loop)
+        {
+            // A turn stopped by the suspension may still be writing its interrupted checkpoint.
+            await loop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing | ConfigureAwaitOptions.ContinueOnCapturedContext);
+        }
+
+        await _writeGate.WaitAsync();
+        try
+        {
+            var row = await ledger.GetAsync(SessionId);
+            if (row is null)
+            {
+                return new SessionCommandResult(SessionCommandStatus.NotFound, null, $"session {SessionId} does not exist");
+            }
+
+            if (row.Phase != SessionPhase.Suspended)
+            {
+                return new SessionCommandResult(SessionCommandStatus.Conflict, row.Phase, $"session {SessionId} is {row.Phase.ToName()}, not suspended");
+            }
+
+            var next = state.State.NextUnfinished();
+            var stop = runState.Stop;
+            var epoch = await ledger.LiftSuspensionAsync(SessionId, Owner, next?.TurnId, stop?.Mark);
+            if (epoch is null)
+            {
+                return new SessionCommandResult(SessionCommandStatus.Conflict, null, $"session {SessionId} changed while it was being resumed; try again");
+            }
+
+            _epoch = epoch;
+            _suspending = false;
+            if (next is null)
+            {
+                return new SessionCommandResult(SessionCommandStatus.Done, SessionPhase.Idle, "resumed; nothing was left to run");
+            }
+
+            if (stop is not null)
+            {
+                return new SessionCommandResult(SessionCommandStatus.Done, SessionPhase.ResumePending, "resumed; it continues on another silo (this one drains)");
+            }
+
+            _ledgerTurnId = next.TurnId;
+            StartTurnLoop();
+            return new SessionCommandResult(SessionCommandStatus.Done, SessionPhase.Running, $"resumed; turn {next.TurnId} continues from step {next.StepsDone + 1}");
+        }
+        finally
+        {
+            _writeGate.Release();
+        }
     }
 
     private void StartTurnLoop()
     {
-        if (_turnLoop is null || _turnLoop.IsCompleted)
+        if (!TurnLoopRunning)
         {
             // Not awaited: the loop runs on this activation's scheduler, interleaving with requests at its awaits.
             _turnLoop = RunTurnsAsync();
@@ -136,38 +278,80 @@ public sealed partial class SessionGrain(
     {
         // Nothing between the check and the return awaits, so a message accepted after the loop saw an empty
         // inbox finds the loop finished and starts a new one.
-        while (!_superseded && !_deactivating.IsCancellationRequested && state.State.NextUnfinished() is { } turn)
+        while (_epoch is not null && !_deactivating.IsCancellationRequested && state.State.NextUnfinished() is { } turn)
         {
             try
             {
-                await RunTurnAsync(turn);
+                if (!await RunTurnAsync(turn))
+                {
+                    return;
+                }
             }
-            catch (OperationCanceledException) when (_deactivating.IsCancellationRequested)
+            catch (OperationCanceledException)
             {
+                // Interrupted (deactivation, drain timeout, suspension): the turn recorded its checkpoint.
                 return;
             }
-            catch (Exception exception) when (IsSuperseded(exception))
+            catch (Exception exception) when (exception is LedgerFenceException or InconsistentStateException)
             {
-                MarkSuperseded();
+                // Another activation or a claim took the session: this one stops and writes nothing more.
+                LogSuperseded(SessionId, _epoch);
+                _epoch = null;
+                this.DeactivateOnIdle();
                 return;
             }
             catch (Exception exception)
             {
-                // Storage or ledger trouble: the checkpoint stays as it was; a later activation continues.
+                // Storage or ledger trouble: the checkpoint stays as it was. Leave the session to crash
+                // detection's sibling, the deactivation mark, by letting this activation go.
                 LogTurnLoopFailed(exception, SessionId, turn.TurnId);
                 this.DeactivateOnIdle();
                 return;
             }
+            finally
+            {
+                _resume = null;
+            }
         }
     }
 
-    private async Task RunTurnAsync(TurnRecord turn)
+    /// <summary>Runs one turn to its end; false when the loop must stop (the silo drains).</summary>
+    private async Task<bool> RunTurnAsync(TurnRecord turn)
     {
+        using var interrupt = CancellationTokenSource.CreateLinkedTokenSource(_deactivating.Token);
+        _interrupt = interrupt;
+        try
+        {
+            return await RunTurnAsync(turn, interrupt);
+        }
+        finally
+        {
+            _interrupt = null;
+        }
+    }
+
+    private async Task<bool> RunTurnAsync(TurnRecord turn, CancellationTokenSource interrupt)
+    {
+        // Tracked before the drain check, so that a drain starting now either sees this turn or is seen by it.
+        using var tracked = runningTurns.Track(SessionId, interrupt);
+        if (runState.Stop is { } stop)
+        {
+            await WriteAsync(async () =>
+            {
+                if (await ledger.MarkSelfAsync(SessionId, _epoch!.Value, stop.Reason, stop.StopId))
+                {
+                    LogDeferred(SessionId, turn.TurnId, stop.StopId);
+                }
+            });
+            return false;
+        }
+
         await WriteAsync(async () =>
         {
             if (_ledgerTurnId != turn.TurnId)
             {
-                await BeginTurnInLedgerAsync(turn);
+                _epoch = await ledger.BeginTurnAsync(SessionId, _epoch, Owner, turn.TurnId) ?? throw new LedgerFenceException(SessionId);
+                _ledgerTurnId = turn.TurnId;
             }
 
             turn.Status = TurnStatus.Running;
@@ -181,20 +365,17 @@ public sealed partial class SessionGrain(
             new GrainTimerCreationOptions { DueTime = TimeSpan.FromMinutes(1), Period = TimeSpan.FromMinutes(1), KeepAlive = true });
 
         string? error = null;
+        var resumedWithoutProgress = _resume is { Attempt: > 0 };
         while (!turn.IsFinished)
         {
             AgentStepResult result;
             try
             {
-                result = await agent.RunStepAsync(new AgentStep(SessionId, turn.TurnId, turn.Text, turn.StepsDone), _deactivating.Token);
+                result = await agent.RunStepAsync(new AgentStep(SessionId, turn.TurnId, turn.Text, turn.StepsDone, _resume), interrupt.Token);
             }
-            catch (OperationCanceledException) when (_deactivating.IsCancellationRequested)
+            catch (OperationCanceledException) when (interrupt.IsCancellationRequested)
             {
-                await WriteAsync(() =>
-                {
-                    turn.Status = TurnStatus.Interrupted;
-                    return state.WriteStateAsync();
-                });
+                await RecordInterruptionAsync(turn);
                 throw;
             }
             catch (Exception exception)
@@ -204,7 +385,7 @@ public sealed partial class SessionGrain(
                 result = new AgentStepResult((string?)null);
             }
 
-            await WriteAsync(() =>
+            await WriteAsync(async () =>
             {
                 // The checkpoint: this step's effect is recorded, a resume continues with the next one.
                 if (error is not null)
@@ -224,57 +405,67 @@ public sealed partial class SessionGrain(
                     }
                 }
 
-                return state.WriteStateAsync();
+                await state.WriteStateAsync();
+                if (resumedWithoutProgress && error is null && !turn.IsFinished)
+                {
+                    // Forward progress after a resume: the session no longer counts towards quarantine.
+                    resumedWithoutProgress = false;
+                    await ledger.ResetAttemptsAsync(SessionId, _epoch!.Value);
+                }
             });
         }
 
         await WriteAsync(async () =>
         {
             var next = state.State.NextUnfinished();
-            _epoch = await ledger.EndTurnAsync(SessionId, _epoch!.Value, turn.Status == TurnStatus.Completed, error, next?.TurnId)
+            var stop = runState.Stop;
+            var markers = next is not null && stop is not null ? MarkerChange.Defer
+                : turn.Status == TurnStatus.Completed ? MarkerChange.Clear
+                : MarkerChange.Keep;
+            _epoch = await ledger.EndTurnAsync(SessionId, _epoch!.Value, markers, turn.Error, next?.TurnId, stop?.Mark)
                 ?? throw new LedgerFenceException(SessionId);
-            _ledgerTurnId = next?.TurnId;
+            _ledgerTurnId = markers == MarkerChange.Defer ? null : next?.TurnId;
         });
         LogTurnFinished(SessionId, turn.TurnId, turn.Status);
+        return runState.Stop is null;
     }
 
-    private async Task BeginTurnInLedgerAsync(TurnRecord turn)
+    private async Task RecordInterruptionAsync(TurnRecord turn)
     {
-        _epoch = await ledger.BeginTurnAsync(SessionId, _epoch, localSilo.SiloAddress.ToParsableString(), turn.TurnId)
-            ?? throw new LedgerFenceException(SessionId);
-        _ledgerTurnId = turn.TurnId;
+        // Written even when a suspension took the session: the grain state is this activation's alone.
+        await WriteAsync(requireOwnership: false, write: async () =>
+        {
+            turn.Status = TurnStatus.Interrupted;
+            await state.WriteStateAsync();
+
+            // A drain marked this session already and a suspension took it; any other interruption
+            // (Orleans deactivating the grain on a silo that keeps running) must leave it to be resumed.
+            if (!_suspending && !runState.IsDraining && _epoch is { } epoch)
+            {
+                await ledger.MarkSelfAsync(SessionId, epoch, ResumeReasons.Deactivated, stopId: null);
+            }
+        });
+        LogInterrupted(SessionId, turn.TurnId, turn.StepsDone);
     }
 
-    private async Task WriteAsync(Func<Task> write)
+    private Task WriteAsync(Func<Task> write) => WriteAsync(requireOwnership: true, write);
+
+    private async Task WriteAsync(bool requireOwnership, Func<Task> write)
     {
         await _writeGate.WaitAsync();
         try
         {
-            ThrowIfSuperseded();
+            if (requireOwnership && _epoch is null)
+            {
+                throw new LedgerFenceException(SessionId);
+            }
+
             await write();
         }
         finally
         {
             _writeGate.Release();
         }
-    }
-
-    private void ThrowIfSuperseded()
-    {
-        if (_superseded)
-        {
-            throw new LedgerFenceException(SessionId);
-        }
-    }
-
-    private static bool IsSuperseded(Exception exception) => exception is LedgerFenceException or InconsistentStateException;
-
-    private void MarkSuperseded()
-    {
-        // Another activation or a resume claim took the session: this one stops and writes nothing more.
-        _superseded = true;
-        LogSuperseded(SessionId, _epoch);
-        this.DeactivateOnIdle();
     }
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Session {SessionId} accepted message {MessageId} as turn {TurnId}")]
@@ -286,10 +477,19 @@ public sealed partial class SessionGrain(
     [LoggerMessage(Level = LogLevel.Debug, Message = "Session {SessionId} turn {TurnId} finished {Status}")]
     private partial void LogTurnFinished(string sessionId, string turnId, TurnStatus status);
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "Session {SessionId} resumed turn {TurnId} ({Reason}) from step {Step}, attempt {Attempt}")]
+    private partial void LogResumed(string sessionId, string turnId, string? reason, int step, int attempt);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Session {SessionId} turn {TurnId} interrupted after {StepsDone} checkpointed steps")]
+    private partial void LogInterrupted(string sessionId, string turnId, int stepsDone);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Session {SessionId} turn {TurnId} left for another silo: stop {StopId} drains this one")]
+    private partial void LogDeferred(string sessionId, string turnId, Guid stopId);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "Session {SessionId} turn {TurnId} step {Step} failed")]
     private partial void LogStepFailed(Exception exception, string sessionId, string turnId, int step);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Session {SessionId} turn {TurnId} stopped on a storage error; it continues from its checkpoint on the next activation")]
+    [LoggerMessage(Level = LogLevel.Error, Message = "Session {SessionId} turn {TurnId} stopped on a storage error; its checkpoint stays")]
     private partial void LogTurnLoopFailed(Exception exception, string sessionId, string turnId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Session {SessionId} was taken over (this activation held epoch {Epoch}); it stops writing")]

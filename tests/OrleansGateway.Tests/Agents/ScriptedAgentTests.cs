@@ -1,10 +1,11 @@
+using Microsoft.Extensions.Options;
 using OrleansGateway.Agents;
 
 namespace OrleansGateway.Tests.Agents;
 
 public sealed class ScriptedAgentTests
 {
-    private readonly ScriptedAgent _agent = new(TimeProvider.System);
+    private readonly ScriptedAgent _agent = new(TimeProvider.System, Options.Create(new ScriptedAgentOptions()));
 
     [Theory]
     [InlineData("work 20x500", 20)]
@@ -43,5 +44,15 @@ public sealed class ScriptedAgentTests
     {
         using var cancel = new CancellationTokenSource(50);
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => _agent.RunStepAsync(new AgentStep("s", "t1", "work 1x600000", 0), cancel.Token));
+    }
+
+    [Fact]
+    public async Task Fault_texts_are_plain_text_unless_fault_injection_is_on()
+    {
+        var faulty = new ScriptedAgent(TimeProvider.System, Options.Create(new ScriptedAgentOptions { FaultInjection = true }));
+
+        Assert.Equal("fail", (await _agent.RunStepAsync(new AgentStep("s", "t1", "fail", 0), CancellationToken.None)).Reply);
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => faulty.RunStepAsync(new AgentStep("s", "t1", "fail", 0), CancellationToken.None));
+        Assert.Equal("scripted failure", error.Message);
     }
 }

@@ -1,0 +1,182 @@
+using System.Threading.RateLimiting;
+using Microsoft.Extensions.Options;
+using Orleans.Runtime;
+using OrleansGateway.Hosting;
+using OrleansGateway.Sessions;
+using OrleansGateway.Storage;
+
+namespace OrleansGateway.Resume;
+
+/// <summary>
+/// Finds interrupted sessions and resumes them, on every silo that is Active and not draining: when the silo
+/// becomes Active, on every membership change (a silo died or left), and every <see cref="SessionResumeOptions.SweepInterval"/>.
+/// A sweep (1) marks sessions still <c>running</c> on silos the cluster declared dead (crash detection),
+/// (2) quarantines sessions resumed too often without progress, (3) leases fresh resume_pending sessions in
+/// batches and calls each grain, paced by a token bucket. The grain's claim, not the sweeper, makes it exactly once.
+/// </summary>
+internal sealed partial class ResumeSweeper(
+    SiloRunState runState,
+    SessionLedger ledger,
+    IClusterMembershipService membership,
+    IGrainFactory grains,
+    ILocalSiloDetails localSilo,
+    IOptions<SessionResumeOptions> options,
+    ILogger<ResumeSweeper> logger) : ILifecycleParticipant<ISiloLifecycle>
+{
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly SemaphoreSlim _wake = new(0, 1);
+    private Task _loops = Task.CompletedTask;
+
+    public void Participate(ISiloLifecycle lifecycle) =>
+        lifecycle.Subscribe(nameof(ResumeSweeper), ServiceLifecycleStage.Active, StartAsync, StopAsync);
+
+    /// <summary>Asks for a sweep now instead of at the next period.</summary>
+    public void Wake()
+    {
+        try
+        {
+            _wake.Release();
+        }
+        catch (SemaphoreFullException)
+        {
+            // A sweep is already asked for.
+        }
+    }
+
+    private Task StartAsync(CancellationToken cancellationToken)
+    {
+        _loops = Task.WhenAll(Task.Run(() => SweepLoopAsync(_stopping.Token)), Task.Run(() => WatchMembershipAsync(_stopping.Token)));
+        return Task.CompletedTask;
+    }
+
+    private async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await _stopping.CancelAsync();
+        await _loops.WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+    }
+
+    private async Task WatchMembershipAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await foreach (var _ in membership.MembershipUpdates.WithCancellation(cancellationToken))
+            {
+                Wake();
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    private async Task SweepLoopAsync(CancellationToken cancellationToken)
+    {
+        var resume = options.Value;
+        using var pace = new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
+        {
+            TokenLimit = Math.Max(1, resume.MaxResumesPerSecond / 10),
+            TokensPerPeriod = Math.Max(1, resume.MaxResumesPerSecond / 10),
+            ReplenishmentPeriod = TimeSpan.FromMilliseconds(100),
+            QueueLimit = int.MaxValue,
+            AutoReplenishment = true,
+        });
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                await SweepAsync(pace, cancellationToken);
+                await _wake.WaitAsync(resume.SweepInterval, cancellationToken);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception exception)
+            {
+                LogSweepFailed(exception);
+                await Task.Delay(resume.SweepInterval, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
+        }
+    }
+
+    private async Task SweepAsync(RateLimiter pace, CancellationToken cancellationToken)
+    {
+        if (!runState.IsReady)
+        {
+            return;
+        }
+
+        var resume = options.Value;
+        var dead = membership.CurrentSnapshot.Members.Values
+            .Where(member => member.Status == SiloStatus.Dead)
+            .Select(member => member.SiloAddress.ToParsableString())
+            .ToList();
+        var orphaned = await ledger.MarkOrphanedAsync(dead, cancellationToken);
+        if (orphaned > 0)
+        {
+            LogOrphansMarked(orphaned);
+        }
+
+        foreach (var sessionId in await ledger.QuarantineExhaustedAsync(resume.MaxAttempts, cancellationToken))
+        {
+            LogQuarantined(sessionId, resume.MaxAttempts);
+        }
+
+        var sweeper = localSilo.SiloAddress.ToParsableString();
+        while (runState.IsReady)
+        {
+            var batch = await ledger.LeaseResumableAsync(sweeper, resume.FreshnessWindow, resume.ResumeLease, resume.SweepBatchSize, cancellationToken);
+            if (batch.Count == 0)
+            {
+                return;
+            }
+
+            var refused = 0;
+            await Parallel.ForEachAsync(batch, new ParallelOptions { MaxDegreeOfParallelism = 32, CancellationToken = cancellationToken },
+                async (candidate, token) =>
+                {
+                    using var lease = await pace.AcquireAsync(1, token);
+                    var outcome = await ResumeOneAsync(candidate);
+                    if (outcome is ResumeOutcome.Refused)
+                    {
+                        Interlocked.Increment(ref refused);
+                        await ledger.ReleaseLeaseAsync(candidate.SessionId, sweeper, token);
+                    }
+                });
+
+            // Sessions refused now (their activation sits on a draining silo) are tried again at the next sweep,
+            // which the membership change of that silo's departure triggers.
+            if (refused > 0 || batch.Count < resume.SweepBatchSize)
+            {
+                return;
+            }
+        }
+    }
+
+    private async Task<ResumeOutcome> ResumeOneAsync(ResumeCandidate candidate)
+    {
+        try
+        {
+            return await grains.GetGrain<ISessionGrain>(candidate.SessionId)
+                .ResumeAsync(new ResumeTicket(candidate.Epoch, candidate.Reason, candidate.MarkedAt));
+        }
+        catch (Exception exception)
+        {
+            // The activation may sit on a silo that just died; its lease runs out and a later sweep retries.
+            LogResumeCallFailed(exception, candidate.SessionId);
+            return ResumeOutcome.Lost;
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Crash detection: {Count} sessions of dead silos marked resume_pending (restart_interrupted)")]
+    private partial void LogOrphansMarked(int count);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Session {SessionId} quarantined: resumed {MaxAttempts} times without progress")]
+    private partial void LogQuarantined(string sessionId, int maxAttempts);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Resume call for session {SessionId} failed; a later sweep retries")]
+    private partial void LogResumeCallFailed(Exception exception, string sessionId);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Resume sweep failed; retrying")]
+    private partial void LogSweepFailed(Exception exception);
+}
