@@ -10,8 +10,9 @@ public sealed class ScriptedAgentOptions
     public const string Section = "Gateway:Agent";
 
     /// <summary>
-    /// Lets the texts <c>fail</c> (the step throws) and <c>crash</c> (the silo process dies at once) inject faults,
-    /// for resilience tests and drills. Off by default: then they are ordinary text, echoed back.
+    /// Lets the texts <c>fail</c> (the step throws), <c>fail &lt;steps&gt;x&lt;ms&gt;</c> (work whose last step throws)
+    /// and <c>crash</c> (the silo process dies at once) inject faults, for resilience tests and drills.
+    /// Off by default: then they are ordinary text, echoed back.
     /// </summary>
     public bool FaultInjection { get; set; }
 }
@@ -37,16 +38,15 @@ public sealed partial class ScriptedAgent(TimeProvider time, IOptions<ScriptedAg
 
     public async Task<AgentStepResult> RunStepAsync(AgentStep step, CancellationToken cancellationToken)
     {
-        if (options.Value.FaultInjection)
+        var faults = options.Value.FaultInjection;
+        if (faults && step.Text.Trim() == "crash")
         {
-            switch (step.Text.Trim())
-            {
-                case "fail":
-                    throw new InvalidOperationException("scripted failure");
-                case "crash":
-                    Environment.FailFast($"scripted crash in session {step.SessionId} turn {step.TurnId}");
-                    break;
-            }
+            Environment.FailFast($"scripted crash in session {step.SessionId} turn {step.TurnId}");
+        }
+
+        if (faults && step.Text.Trim() == "fail")
+        {
+            throw new InvalidOperationException("scripted failure");
         }
 
         if (Parse(step.Text) is not WorkScript work)
@@ -55,13 +55,20 @@ public sealed partial class ScriptedAgent(TimeProvider time, IOptions<ScriptedAg
         }
 
         await Task.Delay(TimeSpan.FromMilliseconds(work.StepMilliseconds), time, cancellationToken);
-        return step.Index + 1 >= work.Steps ? AgentStepResult.Complete($"done {work.Steps} steps") : AgentStepResult.Continue;
+        var last = step.Index + 1 >= work.Steps;
+        if (last && work.FailsAtEnd)
+        {
+            throw new InvalidOperationException($"scripted failure at step {step.Index + 1}");
+        }
+
+        return last ? AgentStepResult.Complete($"done {work.Steps} steps") : AgentStepResult.Continue;
     }
 
-    private static WorkScript? Parse(string text)
+    private WorkScript? Parse(string text)
     {
         var match = WorkPattern().Match(text);
-        if (!match.Success)
+        var failsAtEnd = match.Groups["verb"].Value == "fail";
+        if (!match.Success || (failsAtEnd && !options.Value.FaultInjection))
         {
             return null;
         }
@@ -70,11 +77,11 @@ public sealed partial class ScriptedAgent(TimeProvider time, IOptions<ScriptedAg
         static long Number(Group group) =>
             long.TryParse(group.ValueSpan, NumberStyles.None, CultureInfo.InvariantCulture, out var value) ? value : long.MaxValue;
 
-        return new WorkScript(Number(match.Groups["steps"]), Number(match.Groups["ms"]));
+        return new WorkScript(Number(match.Groups["steps"]), Number(match.Groups["ms"]), failsAtEnd);
     }
 
-    private sealed record WorkScript(long Steps, long StepMilliseconds);
+    private sealed record WorkScript(long Steps, long StepMilliseconds, bool FailsAtEnd);
 
-    [GeneratedRegex(@"^\s*work\s+(?<steps>\d+)x(?<ms>\d+)\s*$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^\s*(?<verb>work|fail)\s+(?<steps>\d+)x(?<ms>\d+)\s*$", RegexOptions.CultureInvariant)]
     private static partial Regex WorkPattern();
 }

@@ -1,0 +1,202 @@
+using Npgsql;
+using OrleansGateway.Sessions;
+using OrleansGateway.Storage;
+using OrleansGateway.Tests.Infrastructure;
+
+namespace OrleansGateway.Tests.Storage;
+
+/// <summary>The ledger's transitions against a real PostgreSQL: the invariants the resume lifecycle stands on.</summary>
+[Collection(PostgresCollection.Name)]
+public sealed class SessionLedgerTests(PostgresFixture postgres) : IAsyncLifetime
+{
+    private const string SiloA = "10.0.0.1:11111@1";
+    private const string SiloB = "10.0.0.2:11111@1";
+    private NpgsqlDataSource _dataSource = null!;
+    private SessionLedger _ledger = null!;
+
+    public async Task InitializeAsync()
+    {
+        _dataSource = NpgsqlDataSource.Create(await postgres.CreateMigratedDatabaseAsync("ledger"));
+        _ledger = new SessionLedger(_dataSource);
+    }
+
+    public async Task DisposeAsync() => await _dataSource.DisposeAsync();
+
+    [Fact]
+    public async Task Premark_marks_exactly_the_running_sessions_of_the_stopping_silo()
+    {
+        var stop = Guid.NewGuid();
+        await RunningAsync("a-pending-before", SiloA);
+        await _ledger.PremarkAsync(SiloA, Guid.NewGuid(), ResumeReasons.ShutdownTimeout);
+        var before = await _ledger.GetAsync("a-pending-before");
+        await RunningAsync("a-running-1", SiloA);
+        await RunningAsync("a-running-2", SiloA);
+        await RunningAsync("b-running", SiloB);
+        await _ledger.EndTurnAsync("a-idle", (await RunningAsync("a-idle", SiloA))!.Value, MarkerChange.Clear, null, null);
+        await RunningAsync("a-suspended", SiloA);
+        await _ledger.SuspendAsync("a-suspended");
+
+        var marked = await _ledger.PremarkAsync(SiloA, stop, ResumeReasons.RestartTimeout);
+
+        Assert.Equal(2, marked);
+        foreach (var id in new[] { "a-running-1", "a-running-2" })
+        {
+            var row = (await _ledger.GetAsync(id))!;
+            Assert.Equal((SessionPhase.ResumePending, ResumeReasons.RestartTimeout, stop), (row.Phase, row.ResumeReason, row.PremarkStopId));
+            Assert.NotNull(row.ResumeMarkedAt);
+        }
+
+        Assert.Equal(SessionPhase.Running, (await _ledger.GetAsync("b-running"))!.Phase);
+        Assert.Equal(SessionPhase.Idle, (await _ledger.GetAsync("a-idle"))!.Phase);
+        Assert.Equal(SessionPhase.Suspended, (await _ledger.GetAsync("a-suspended"))!.Phase);
+        Assert.Equal(before, await _ledger.GetAsync("a-pending-before"));
+    }
+
+    [Fact]
+    public async Task A_turn_that_completes_during_the_drain_clears_its_markers_and_one_that_fails_keeps_them()
+    {
+        var stop = Guid.NewGuid();
+        var completing = (await RunningAsync("completes", SiloA))!.Value;
+        var failing = (await RunningAsync("fails", SiloA))!.Value;
+        var withQueue = (await RunningAsync("queued-behind", SiloA))!.Value;
+        await _ledger.PremarkAsync(SiloA, stop, ResumeReasons.ShutdownTimeout);
+
+        await _ledger.EndTurnAsync("completes", completing, MarkerChange.Clear, null, null);
+        await _ledger.EndTurnAsync("fails", failing, MarkerChange.Keep, "step 2 failed: boom", null);
+        await _ledger.EndTurnAsync("queued-behind", withQueue, MarkerChange.Defer, null, "t2", new DeferMark(ResumeReasons.ShutdownTimeout, stop));
+
+        var completed = (await _ledger.GetAsync("completes"))!;
+        Assert.Equal((SessionPhase.Idle, null, null, null), (completed.Phase, completed.ResumeReason, completed.PremarkStopId, completed.ResumeMarkedAt));
+        var failed = (await _ledger.GetAsync("fails"))!;
+        Assert.Equal((SessionPhase.ResumePending, stop, "step 2 failed: boom"), (failed.Phase, failed.PremarkStopId, failed.LastError));
+        var queued = (await _ledger.GetAsync("queued-behind"))!;
+        Assert.Equal((SessionPhase.ResumePending, stop, "t2"), (queued.Phase, queued.PremarkStopId, queued.ActiveTurnId));
+    }
+
+    [Fact]
+    public async Task Two_claims_racing_at_one_epoch_have_exactly_one_winner()
+    {
+        var epoch = (await RunningAsync("raced", SiloA))!.Value;
+        await _ledger.PremarkAsync(SiloA, Guid.NewGuid(), ResumeReasons.RestartTimeout);
+
+        var claims = await Task.WhenAll(Enumerable.Range(0, 16).Select(i =>
+            _ledger.ClaimResumeAsync("raced", epoch, i % 2 == 0 ? SiloA : SiloB, "t1")));
+
+        var winner = Assert.Single(claims, claim => claim is not null)!;
+        Assert.Equal((epoch + 1, 1), (winner.Epoch, winner.Attempts));
+        var row = (await _ledger.GetAsync("raced"))!;
+        Assert.Equal((SessionPhase.Running, epoch + 1, (DateTimeOffset?)null), (row.Phase, row.Epoch, row.ResumeMarkedAt));
+    }
+
+    [Fact]
+    public async Task A_stale_activation_cannot_write_after_a_claim_took_the_session()
+    {
+        var stale = (await RunningAsync("fenced", SiloA))!.Value;
+        await _ledger.PremarkAsync(SiloA, Guid.NewGuid(), ResumeReasons.ShutdownTimeout);
+        var claim = await _ledger.ClaimResumeAsync("fenced", stale, SiloB, "t1");
+        Assert.NotNull(claim);
+
+        Assert.Null(await _ledger.EndTurnAsync("fenced", stale, MarkerChange.Clear, null, null));
+        Assert.False(await _ledger.MarkSelfAsync("fenced", stale, ResumeReasons.Deactivated, null));
+        Assert.Null(await _ledger.BeginTurnAsync("fenced", stale, SiloA, "t2"));
+        Assert.Equal((SiloB, claim.Epoch), ((await _ledger.GetAsync("fenced"))!.OwnerSilo, (await _ledger.GetAsync("fenced"))!.Epoch));
+    }
+
+    [Fact]
+    public async Task Crash_detection_marks_running_sessions_of_dead_silos_only()
+    {
+        await RunningAsync("on-dead", SiloA);
+        await RunningAsync("on-live", SiloB);
+        await RunningAsync("suspended-on-dead", SiloA);
+        await _ledger.SuspendAsync("suspended-on-dead");
+
+        Assert.Equal(1, await _ledger.MarkOrphanedAsync([SiloA]));
+
+        var orphan = (await _ledger.GetAsync("on-dead"))!;
+        Assert.Equal((SessionPhase.ResumePending, ResumeReasons.RestartInterrupted), (orphan.Phase, orphan.ResumeReason));
+        Assert.Equal(SessionPhase.Running, (await _ledger.GetAsync("on-live"))!.Phase);
+        Assert.Equal(SessionPhase.Suspended, (await _ledger.GetAsync("suspended-on-dead"))!.Phase);
+    }
+
+    [Fact]
+    public async Task Only_fresh_unleased_markers_are_leased_and_stale_ones_are_counted()
+    {
+        foreach (var id in new[] { "fresh", "stale", "leased-elsewhere" })
+        {
+            await RunningAsync(id, SiloA);
+        }
+
+        await _ledger.MarkOrphanedAsync([SiloA]);
+        await ExecuteAsync("UPDATE gateway_sessions SET resume_marked_at = now() - interval '2 hours' WHERE session_id = 'stale'");
+        await ExecuteAsync("UPDATE gateway_sessions SET resume_leased_by = 'other', resume_lease_until = now() + interval '1 hour' WHERE session_id = 'leased-elsewhere'");
+
+        var leased = await _ledger.LeaseResumableAsync(SiloB, TimeSpan.FromHours(1), TimeSpan.FromSeconds(30), 10);
+        var again = await _ledger.LeaseResumableAsync("third", TimeSpan.FromHours(1), TimeSpan.FromSeconds(30), 10);
+
+        Assert.Equal("fresh", Assert.Single(leased).SessionId);
+        Assert.Empty(again);
+        Assert.Equal(1, await _ledger.CountStaleAsync(TimeSpan.FromHours(1)));
+    }
+
+    [Fact]
+    public async Task Sessions_resumed_too_often_without_progress_are_quarantined()
+    {
+        var epoch = (await RunningAsync("poison", SiloA))!.Value;
+        for (var attempt = 1; attempt <= 3; attempt++)
+        {
+            await _ledger.MarkOrphanedAsync([SiloA, SiloB]);
+            Assert.Empty(await _ledger.QuarantineExhaustedAsync(maxAttempts: 3));
+            var claim = await _ledger.ClaimResumeAsync("poison", epoch, attempt % 2 == 0 ? SiloA : SiloB, "t1");
+            Assert.Equal(attempt, claim!.Attempts);
+            epoch = claim.Epoch;
+        }
+
+        await _ledger.MarkOrphanedAsync([SiloA, SiloB]);
+        Assert.Equal(["poison"], await _ledger.QuarantineExhaustedAsync(maxAttempts: 3));
+        var row = (await _ledger.GetAsync("poison"))!;
+        Assert.Equal(SessionPhase.Quarantined, row.Phase);
+        Assert.StartsWith("quarantined after 3 resumes without progress", row.LastError);
+        Assert.Null(await _ledger.ClaimResumeAsync("poison", row.Epoch, SiloA, "t1"));
+    }
+
+    [Fact]
+    public async Task Progress_after_a_resume_resets_the_attempts()
+    {
+        var epoch = (await RunningAsync("progressing", SiloA))!.Value;
+        await _ledger.MarkOrphanedAsync([SiloA]);
+        var claim = (await _ledger.ClaimResumeAsync("progressing", epoch, SiloB, "t1"))!;
+
+        await _ledger.ResetAttemptsAsync("progressing", claim.Epoch);
+
+        Assert.Equal(0, (await _ledger.GetAsync("progressing"))!.ResumeAttempts);
+    }
+
+    [Fact]
+    public async Task A_suspension_wins_over_everything_until_it_is_lifted()
+    {
+        var epoch = (await RunningAsync("held", SiloA))!.Value;
+        await _ledger.PremarkAsync(SiloA, Guid.NewGuid(), ResumeReasons.ShutdownTimeout);
+
+        Assert.Equal(SessionPhase.ResumePending, await _ledger.SuspendAsync("held"));
+        Assert.Null(await _ledger.ClaimResumeAsync("held", epoch, SiloB, "t1"));
+        Assert.Equal(0, await _ledger.PremarkAsync(SiloA, Guid.NewGuid(), ResumeReasons.ShutdownTimeout));
+        Assert.Empty(await _ledger.LeaseResumableAsync(SiloB, TimeSpan.FromHours(1), TimeSpan.FromSeconds(30), 10));
+        Assert.Null(await _ledger.SuspendAsync("nobody"));
+
+        var lifted = await _ledger.LiftSuspensionAsync("held", SiloB, "t1", defer: null);
+
+        Assert.NotNull(lifted);
+        var row = (await _ledger.GetAsync("held"))!;
+        Assert.Equal((SessionPhase.Running, SiloB), (row.Phase, row.OwnerSilo));
+        Assert.Null(await _ledger.LiftSuspensionAsync("held", SiloB, "t1", defer: null));
+    }
+
+    /// <summary>A new session whose first turn runs on <paramref name="owner"/>; its epoch.</summary>
+    private Task<long?> RunningAsync(string sessionId, string owner) => _ledger.BeginTurnAsync(sessionId, null, owner, "t1");
+
+    private async Task ExecuteAsync(string sql)
+    {
+        await using var command = _dataSource.CreateCommand(sql);
+        await command.ExecuteNonQueryAsync();
+    }
+}
