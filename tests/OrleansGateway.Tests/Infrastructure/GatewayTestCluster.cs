@@ -1,6 +1,10 @@
+using System.Collections.Concurrent;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using Orleans.Hosting;
 using Orleans.TestingHost;
+using OrleansGateway.Agents;
 
 namespace OrleansGateway.Tests.Infrastructure;
 
@@ -11,12 +15,21 @@ namespace OrleansGateway.Tests.Infrastructure;
 /// </summary>
 public static class GatewayTestCluster
 {
-    public static async Task<TestCluster> StartAsync(string connectionString, short silos = 3)
+    /// <summary>Setting that makes every silo run turns through the <see cref="StepRecorder"/>.</summary>
+    public const string RecordStepsKey = "Test:RecordSteps";
+
+    public static async Task<TestCluster> StartAsync(string connectionString, short silos = 3, IReadOnlyDictionary<string, string?>? settings = null)
     {
         var builder = new TestClusterBuilder(silos);
         builder.Options.UseTestClusterMembership = false;
         builder.ConfigureHostConfiguration(configuration =>
-            configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["ConnectionStrings:Postgres"] = connectionString }));
+        {
+            configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["ConnectionStrings:Postgres"] = connectionString });
+            if (settings is not null)
+            {
+                configuration.AddInMemoryCollection(settings);
+            }
+        });
         builder.AddSiloBuilderConfigurator<SiloConfigurator>();
         builder.AddClientBuilderConfigurator<ClientConfigurator>();
         var cluster = builder.Build();
@@ -26,8 +39,16 @@ public static class GatewayTestCluster
 
     private sealed class SiloConfigurator : ISiloConfigurator
     {
-        public void Configure(ISiloBuilder siloBuilder) =>
+        public void Configure(ISiloBuilder siloBuilder)
+        {
+            if (siloBuilder.Configuration.GetValue<bool>(RecordStepsKey))
+            {
+                siloBuilder.Services.AddSingleton<IAgent>(services => new StepRecorder(
+                    new ScriptedAgent(TimeProvider.System, services.GetRequiredService<IOptions<ScriptedAgentOptions>>())));
+            }
+
             siloBuilder.AddOrleansGateway(siloBuilder.Configuration.GetConnectionString("Postgres")!);
+        }
     }
 
     private sealed class ClientConfigurator : IClientBuilderConfigurator
@@ -38,5 +59,24 @@ public static class GatewayTestCluster
                 options.Invariant = GatewaySiloBuilderExtensions.NpgsqlInvariant;
                 options.ConnectionString = configuration.GetConnectionString("Postgres");
             });
+    }
+}
+
+/// <summary>
+/// The scripted agent, watched: every step start of every silo of the process, in order, with its resume note.
+/// What proves that a resumed turn continues after its checkpoint instead of starting over.
+/// </summary>
+public sealed class StepRecorder(IAgent inner) : IAgent
+{
+    public static ConcurrentQueue<AgentStep> Started { get; } = new();
+
+    public string? Validate(string text) => inner.Validate(text);
+
+    public int? PlannedSteps(string text) => inner.PlannedSteps(text);
+
+    public Task<AgentStepResult> RunStepAsync(AgentStep step, CancellationToken cancellationToken)
+    {
+        Started.Enqueue(step);
+        return inner.RunStepAsync(step, cancellationToken);
     }
 }

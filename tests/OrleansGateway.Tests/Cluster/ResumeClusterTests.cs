@@ -1,0 +1,158 @@
+using Npgsql;
+using Orleans.TestingHost;
+using OrleansGateway.Sessions;
+using OrleansGateway.Storage;
+using OrleansGateway.Tests.Infrastructure;
+
+namespace OrleansGateway.Tests.Cluster;
+
+/// <summary>
+/// The resume lifecycle on an in-process cluster with real PostgreSQL: graceful stops run the real
+/// premark/drain participant. (Kills need real processes: see the process tests.)
+/// </summary>
+[Collection(PostgresCollection.Name)]
+public sealed class ResumeClusterTests(PostgresFixture postgres) : IAsyncLifetime
+{
+    private TestCluster _cluster = null!;
+    private NpgsqlDataSource _dataSource = null!;
+    private SessionLedger _ledger = null!;
+
+    public async Task InitializeAsync()
+    {
+        var connectionString = await postgres.CreateMigratedDatabaseAsync("resume");
+        _dataSource = NpgsqlDataSource.Create(connectionString);
+        _ledger = new SessionLedger(_dataSource);
+        _cluster = await GatewayTestCluster.StartAsync(connectionString, silos: 2, new Dictionary<string, string?>
+        {
+            [GatewayTestCluster.RecordStepsKey] = "true",
+            ["Gateway:Resume:DrainTimeout"] = "00:00:00.300",
+            ["Gateway:Resume:InterruptGrace"] = "00:00:02",
+            ["Gateway:Resume:SweepInterval"] = "00:00:00.500",
+            ["Gateway:Resume:StopIntent"] = "Restart",
+        });
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _cluster.StopAllSilosAsync();
+        await _cluster.DisposeAsync();
+        await _dataSource.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task A_drain_that_times_out_interrupts_turns_which_resume_from_their_checkpoint_on_the_survivor()
+    {
+        var ids = Enumerable.Range(0, 6).Select(i => $"timeout-{i}").ToList();
+        foreach (var id in ids)
+        {
+            await Session(id).PostMessageAsync(new SessionMessage("m1", "work 8x400"));
+        }
+
+        await Eventually.UntilAsync(async () => (await Task.WhenAll(ids.Select(id => Session(id).GetAsync()))).All(v => v!.Turns[0].StepsDone >= 2),
+            TimeSpan.FromSeconds(30), () => "sessions did not get two steps in");
+        var stopping = await OwnerAsync(ids[0]);
+        var onStopping = new List<string>();
+        foreach (var id in ids)
+        {
+            if ((await OwnerAsync(id)).SiloAddress.Equals(stopping.SiloAddress))
+            {
+                onStopping.Add(id);
+            }
+        }
+
+        await _cluster.StopSiloAsync(stopping);
+
+        var views = await WaitUntilAllCompletedAsync(ids);
+        foreach (var id in onStopping)
+        {
+            var turn = views[id].Turns[0];
+            Assert.Equal((TurnStatus.Completed, 8, 2, "done 8 steps"), (turn.Status, turn.StepsDone, turn.Executions, turn.Reply));
+
+            // Execution 1 ran steps 0..k, the drain timeout interrupted step k; execution 2 began at step k,
+            // the first without a checkpoint, and no completed step ran again.
+            var steps = StepRecorder.Started.Where(s => s.SessionId == id).ToList();
+            var resumed = steps.FindIndex(s => s.Resume is not null);
+            Assert.True(resumed > 0, $"{id} was never resumed: {string.Join(",", steps.Select(s => s.Index))}");
+            var interruptedAt = steps[resumed - 1].Index;
+            Assert.Equal(Enumerable.Range(0, interruptedAt + 1), steps.Take(resumed).Select(s => s.Index));
+            Assert.Equal(Enumerable.Range(interruptedAt, 8 - interruptedAt), steps.Skip(resumed).Select(s => s.Index));
+            Assert.Equal((ResumeReasons.RestartTimeout, interruptedAt), (steps[resumed].Resume!.Reason, steps[resumed].Resume!.InterruptedStep));
+        }
+
+        Assert.NotEmpty(onStopping);
+        Assert.All(ids.Except(onStopping), id => Assert.Equal(1, views[id].Turns[0].Executions));
+    }
+
+    [Fact]
+    public async Task A_stale_marker_is_not_resumed_and_is_reported_as_stale()
+    {
+        var epoch = (await _ledger.BeginTurnAsync("stale", null, "10.9.9.9:1@1", "t1"))!.Value;
+        await _ledger.MarkOrphanedAsync(["10.9.9.9:1@1"]);
+        await using (var age = _dataSource.CreateCommand("UPDATE gateway_sessions SET resume_marked_at = now() - interval '2 hours' WHERE session_id = 'stale'"))
+        {
+            await age.ExecuteNonQueryAsync();
+        }
+
+        // Several sweeps (every 0.5 s) go by without touching it.
+        await Task.Delay(TimeSpan.FromSeconds(2));
+
+        var view = (await Session("stale").GetAsync())!;
+        Assert.Equal((SessionPhase.ResumePending, true, ResumeReasons.RestartInterrupted), (view.Phase, view.Stale, view.ResumeReason));
+        var row = (await _ledger.GetAsync("stale"))!;
+        Assert.Equal((epoch, 0), (row.Epoch, row.ResumeAttempts));
+    }
+
+    [Fact]
+    public async Task A_suspended_session_stops_and_stays_stopped_until_it_is_resumed()
+    {
+        var session = Session("suspend-me");
+        await session.PostMessageAsync(new SessionMessage("m1", "work 10x200"));
+        await Eventually.UntilAsync(async () => (await session.GetAsync())!.Turns[0].StepsDone >= 1, TimeSpan.FromSeconds(10), () => "no step done");
+
+        var suspended = await session.SuspendAsync();
+        var stepsAtSuspension = (await session.GetAsync())!.Turns[0].StepsDone;
+        await session.PostMessageAsync(new SessionMessage("m2", "queued while suspended"));
+        await Task.Delay(TimeSpan.FromSeconds(1.5));
+
+        Assert.Equal((SessionCommandStatus.Done, SessionPhase.Suspended), (suspended.Status, suspended.Phase));
+        var held = (await session.GetAsync())!;
+        Assert.Equal(SessionPhase.Suspended, held.Phase);
+        Assert.Equal((TurnStatus.Interrupted, stepsAtSuspension), (held.Turns[0].Status, held.Turns[0].StepsDone));
+        Assert.Equal(TurnStatus.Queued, held.Turns[1].Status);
+
+        var lifted = await session.LiftSuspensionAsync();
+        var again = await session.LiftSuspensionAsync();
+
+        Assert.Equal(SessionCommandStatus.Done, lifted.Status);
+        Assert.Equal(SessionCommandStatus.Conflict, again.Status);
+        var done = (await WaitUntilAllCompletedAsync(["suspend-me"]))["suspend-me"];
+        Assert.Equal(["done 10 steps", "queued while suspended"], done.Turns.Select(t => t.Reply));
+        Assert.Equal(2, done.Turns[0].Executions);
+        Assert.Equal(SessionCommandStatus.NotFound, (await Session("never-was").SuspendAsync()).Status);
+    }
+
+    private ISessionGrain Session(string id) => _cluster.Client.GetGrain<ISessionGrain>(id);
+
+    private async Task<SiloHandle> OwnerAsync(string sessionId)
+    {
+        var owner = (await _ledger.GetAsync(sessionId))!.OwnerSilo;
+        return _cluster.Silos.Single(s => s.SiloAddress.ToParsableString() == owner);
+    }
+
+    private async Task<Dictionary<string, SessionView>> WaitUntilAllCompletedAsync(IReadOnlyList<string> ids)
+    {
+        var views = new Dictionary<string, SessionView>();
+        await Eventually.UntilAsync(async () =>
+            {
+                foreach (var id in ids)
+                {
+                    views[id] = (await Session(id).GetAsync())!;
+                }
+
+                return views.Values.All(v => v.Phase == SessionPhase.Idle && v.Turns.All(t => t.Status == TurnStatus.Completed));
+            },
+            TimeSpan.FromSeconds(60),
+            () => string.Join("\n", views.Values.Where(v => v.Phase != SessionPhase.Idle)));
+        return views;
+    }
+}
