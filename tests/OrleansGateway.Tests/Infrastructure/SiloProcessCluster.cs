@@ -1,4 +1,5 @@
 using System.Net.Http.Json;
+using System.Text.Json;
 using OrleansGateway.Cli.Cluster;
 
 namespace OrleansGateway.Tests.Infrastructure;
@@ -76,6 +77,25 @@ public sealed class SiloProcessCluster : IAsyncDisposable
         using var client = ClientFor(silo);
         return await client.PostAsJsonAsync($"api/sessions/{Uri.EscapeDataString(sessionId)}/messages", body);
     }
+
+    /// <summary>The session as <c>GET /api/sessions/{id}</c> returns it, or null (404, or the silo did not answer).</summary>
+    public static async Task<JsonElement?> GetSessionAsync(SiloProcess silo, string sessionId)
+    {
+        try
+        {
+            using var client = ClientFor(silo);
+            using var response = await client.GetAsync($"api/sessions/{Uri.EscapeDataString(sessionId)}");
+            return response.IsSuccessStatusCode ? await response.Content.ReadFromJsonAsync<JsonElement>() : null;
+        }
+        catch (Exception exception) when (exception is HttpRequestException or TaskCanceledException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>How many lines of all silo logs of this cluster contain <paramref name="text"/>.</summary>
+    public int CountLogLines(string text) =>
+        _all.Sum(silo => silo.ReadLog().Split('\n').Count(line => line.Contains(text, StringComparison.Ordinal)));
 
     /// <summary>Every silo's log, for a failure message.</summary>
     public string Logs() => string.Join("\n", _all.Select(s => $"--- {s.Settings.Name} ---\n{Tail(s.ReadLog(), 40)}"));
