@@ -37,8 +37,11 @@ public sealed class SessionResumeOptions
     /// <summary>Resumes without forward progress after which a session is quarantined instead.</summary>
     public int MaxAttempts { get; set; } = 3;
 
-    /// <summary>Pace of this silo's resumes (a token bucket), so a restart does not stampede the cluster.</summary>
-    public int MaxResumesPerSecond { get; set; } = 500;
+    /// <summary>
+    /// Pace of this silo's resumes (a token bucket), so a restart does not stampede the cluster. The default lets
+    /// one silo bring back 1000 sessions in well under 2 s when the machine keeps up.
+    /// </summary>
+    public int MaxResumesPerSecond { get; set; } = 2000;
 
     /// <summary>How often the sweeper looks for work besides membership changes.</summary>
     public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(5);

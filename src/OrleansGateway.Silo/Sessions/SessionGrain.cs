@@ -46,6 +46,9 @@ public sealed partial class SessionGrain(
     private ResumeNote? _resume;
     private bool _suspending;
 
+    // True until the first call after activation: the state was read while activating, just now.
+    private bool _stateJustLoaded = true;
+
     private string SessionId => this.GetPrimaryKeyString();
 
     private string Owner => localSilo.SiloAddress.ToParsableString();
@@ -65,6 +68,7 @@ public sealed partial class SessionGrain(
 
     public async Task<MessageAccepted> PostMessageAsync(SessionMessage message)
     {
+        _stateJustLoaded = false;
         await _writeGate.WaitAsync();
         try
         {
@@ -128,6 +132,7 @@ public sealed partial class SessionGrain(
 
     public async Task<SessionView?> GetAsync()
     {
+        _stateJustLoaded = false;
         var row = await ledger.GetAsync(SessionId);
         if (row is null && state.State.Turns.Count == 0)
         {
@@ -159,8 +164,13 @@ public sealed partial class SessionGrain(
         try
         {
             // The newest checkpoint: an earlier activation (on a silo that stopped) may have written after this
-            // one loaded its state.
-            await state.ReadStateAsync();
+            // one loaded its state. An activation created for this very call has just read it.
+            if (!_stateJustLoaded)
+            {
+                await state.ReadStateAsync();
+            }
+
+            _stateJustLoaded = false;
             var next = state.State.NextUnfinished();
             var claim = await ledger.ClaimResumeAsync(SessionId, ticket.Epoch, Owner, next?.TurnId);
             if (claim is null)
@@ -189,6 +199,7 @@ public sealed partial class SessionGrain(
 
     public async Task<SessionCommandResult> SuspendAsync()
     {
+        _stateJustLoaded = false;
         await _writeGate.WaitAsync();
         try
         {
@@ -215,26 +226,27 @@ public sealed partial class SessionGrain(
 
     public async Task<SessionCommandResult> LiftSuspensionAsync()
     {
+        _stateJustLoaded = false;
+        var row = await ledger.GetAsync(SessionId);
+        if (row is null)
+        {
+            return new SessionCommandResult(SessionCommandStatus.NotFound, null, $"session {SessionId} does not exist");
+        }
+
+        if (row.Phase != SessionPhase.Suspended)
+        {
+            return new SessionCommandResult(SessionCommandStatus.Conflict, row.Phase, $"session {SessionId} is {row.Phase.ToName()}, not suspended");
+        }
+
         if (_turnLoop is { } loop)
         {
-            // A turn stopped by the suspension may still be writing its interrupted checkpoint.
+            // The turn the suspension stopped may still be writing its interrupted checkpoint.
             await loop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing | ConfigureAwaitOptions.ContinueOnCapturedContext);
         }
 
         await _writeGate.WaitAsync();
         try
         {
-            var row = await ledger.GetAsync(SessionId);
-            if (row is null)
-            {
-                return new SessionCommandResult(SessionCommandStatus.NotFound, null, $"session {SessionId} does not exist");
-            }
-
-            if (row.Phase != SessionPhase.Suspended)
-            {
-                return new SessionCommandResult(SessionCommandStatus.Conflict, row.Phase, $"session {SessionId} is {row.Phase.ToName()}, not suspended");
-            }
-
             var next = state.State.NextUnfinished();
             var stop = runState.Stop;
             var epoch = await ledger.LiftSuspensionAsync(SessionId, Owner, next?.TurnId, stop?.Mark);
@@ -290,6 +302,11 @@ public sealed partial class SessionGrain(
             catch (OperationCanceledException)
             {
                 // Interrupted (deactivation, drain timeout, suspension): the turn recorded its checkpoint.
+                return;
+            }
+            catch (LedgerFenceException) when (_suspending)
+            {
+                // Suspended before the turn could start: nothing ran, nothing to record.
                 return;
             }
             catch (Exception exception) when (exception is LedgerFenceException or InconsistentStateException)

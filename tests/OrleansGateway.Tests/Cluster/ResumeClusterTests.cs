@@ -86,11 +86,13 @@ public sealed class ResumeClusterTests(PostgresFixture postgres) : IAsyncLifetim
     [Fact]
     public async Task A_stale_marker_is_not_resumed_and_is_reported_as_stale()
     {
-        var epoch = (await _ledger.BeginTurnAsync("stale", null, "10.9.9.9:1@1", "t1"))!.Value;
-        await _ledger.MarkOrphanedAsync(["10.9.9.9:1@1"]);
-        await using (var age = _dataSource.CreateCommand("UPDATE gateway_sessions SET resume_marked_at = now() - interval '2 hours' WHERE session_id = 'stale'"))
+        // Interrupted two hours ago by a crash: older than the freshness window (1 h by default). Written in one
+        // statement, so that no sweep can see it fresh in between.
+        await using (var insert = _dataSource.CreateCommand(
+            "INSERT INTO gateway_sessions (session_id, phase, owner_silo, epoch, active_turn_id, resume_reason, resume_marked_at) " +
+            "VALUES ('stale', 'resume_pending', '10.9.9.9:1@1', 3, 't1', 'restart_interrupted', now() - interval '2 hours')"))
         {
-            await age.ExecuteNonQueryAsync();
+            await insert.ExecuteNonQueryAsync();
         }
 
         // Several sweeps (every 0.5 s) go by without touching it.
@@ -99,7 +101,7 @@ public sealed class ResumeClusterTests(PostgresFixture postgres) : IAsyncLifetim
         var view = (await Session("stale").GetAsync())!;
         Assert.Equal((SessionPhase.ResumePending, true, ResumeReasons.RestartInterrupted), (view.Phase, view.Stale, view.ResumeReason));
         var row = (await _ledger.GetAsync("stale"))!;
-        Assert.Equal((epoch, 0), (row.Epoch, row.ResumeAttempts));
+        Assert.Equal((3L, 0), (row.Epoch, row.ResumeAttempts));
     }
 
     [Fact]

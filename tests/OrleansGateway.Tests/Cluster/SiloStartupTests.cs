@@ -69,6 +69,37 @@ public sealed class SiloStartupTests(PostgresFixture postgres)
         await AssertFailsFastAsync(silo, "Orleans:ClusterId must not be empty; Orleans:SiloPort must be a port number (1-65535), not 70000");
     }
 
+    [Fact]
+    public async Task A_drain_budget_larger_than_the_shutdown_timeout_is_refused_when_strict()
+    {
+        await using var cluster = new SiloProcessCluster(await postgres.CreateMigratedDatabaseAsync("budget"));
+        var silo = cluster.Launch("strict", new Dictionary<string, string>
+        {
+            ["Gateway__Resume__DrainTimeout"] = "00:01:00",
+            ["Gateway__Resume__StrictBudget"] = "true",
+        });
+
+        await AssertFailsFastAsync(silo, "drain budget 70 s (DrainTimeout 60 s + InterruptGrace 5 s + StopMargin 5 s) exceeds the host's shutdown timeout 30 s");
+    }
+
+    [Fact]
+    public async Task A_drain_budget_larger_than_the_shutdown_timeout_is_a_warning_with_the_numbers_by_default()
+    {
+        await using var cluster = new SiloProcessCluster(await postgres.CreateMigratedDatabaseAsync("budget"));
+        var silo = await cluster.StartSiloAsync("lenient", new Dictionary<string, string> { ["Gateway__Resume__DrainTimeout"] = "00:01:00" });
+
+        Assert.Contains("drain budget 70 s (DrainTimeout 60 s + InterruptGrace 5 s + StopMargin 5 s) exceeds the host's shutdown timeout 30 s", silo.ReadLog());
+    }
+
+    [Fact]
+    public async Task Invalid_resume_settings_end_the_process_with_a_reason()
+    {
+        await using var cluster = new SiloProcessCluster(await postgres.CreateMigratedDatabaseAsync("budget"));
+        var silo = cluster.Launch("invalid", new Dictionary<string, string> { ["Gateway__Resume__MaxAttempts"] = "0" });
+
+        await AssertFailsFastAsync(silo, "Gateway:Resume:MaxAttempts must be at least 1, not 0");
+    }
+
     private static async Task AssertFailsFastAsync(SiloProcess silo, string reason)
     {
         Assert.True(await silo.WaitForExitAsync(TimeSpan.FromSeconds(30)), $"the silo kept running:\n{silo.ReadLog()}");

@@ -89,20 +89,20 @@ public sealed class BadInputTests(PostgresFixture postgres) : IAsyncLifetime
     [Fact]
     public async Task A_good_message_after_bad_ones_is_accepted_and_answered()
     {
-        using var response = await _client.PostAsJsonAsync("api/sessions/good/messages", new { text = "work 1x10", messageId = "m-1" });
+        using var response = await _client.PostAsJsonAsync("api/sessions/ok-good/messages", new { text = "work 1x10", messageId = "m-1" });
 
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
         var accepted = await response.Content.ReadFromJsonAsync<JsonElement>();
-        Assert.Equal(("good", "m-1", "t1"),
+        Assert.Equal(("ok-good", "m-1", "t1"),
             (accepted.GetProperty("sessionId").GetString(), accepted.GetProperty("messageId").GetString(), accepted.GetProperty("turnId").GetString()));
 
-        using var repeated = await _client.PostAsJsonAsync("api/sessions/good/messages", new { text = "work 1x10", messageId = "m-1" });
+        using var repeated = await _client.PostAsJsonAsync("api/sessions/ok-good/messages", new { text = "work 1x10", messageId = "m-1" });
         Assert.Equal("t1", (await repeated.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("turnId").GetString());
 
         JsonElement session = default;
         await Eventually.UntilAsync(async () =>
             {
-                session = await _client.GetFromJsonAsync<JsonElement>("api/sessions/good");
+                session = await _client.GetFromJsonAsync<JsonElement>("api/sessions/ok-good");
                 return session.GetProperty("phase").GetString() == "idle";
             },
             TimeSpan.FromSeconds(30), () => session.ToString());
@@ -111,12 +111,37 @@ public sealed class BadInputTests(PostgresFixture postgres) : IAsyncLifetime
             turn.GetProperty("stepsDone").GetInt32(), turn.GetProperty("executions").GetInt32()));
     }
 
-    /// <summary>Ledger rows and grain state rows of every session other than the one good test session.</summary>
+    [Fact]
+    public async Task Suspend_and_resume_answer_with_the_phase_or_a_reason()
+    {
+        using (var posted = await _client.PostAsJsonAsync("api/sessions/ok-held/messages", new { text = "work 50x100" }))
+        {
+            Assert.Equal(HttpStatusCode.Accepted, posted.StatusCode);
+        }
+
+        using var suspended = await _client.PostAsync("api/sessions/ok-held/suspend", null);
+        using var resumedTwice = await _client.PostAsync("api/sessions/ok-held/resume", null);
+        using var notSuspended = await _client.PostAsync("api/sessions/ok-held/resume", null);
+        using var unknown = await _client.PostAsync("api/sessions/nobody/suspend", null);
+        using var malformed = await _client.PostAsync($"api/sessions/{Uri.EscapeDataString("no way")}/resume", null);
+
+        Assert.Equal(HttpStatusCode.OK, suspended.StatusCode);
+        Assert.Equal("suspended", (await suspended.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("phase").GetString());
+        Assert.Equal(HttpStatusCode.OK, resumedTwice.StatusCode);
+        Assert.Equal("running", (await resumedTwice.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("phase").GetString());
+        Assert.Equal(HttpStatusCode.Conflict, notSuspended.StatusCode);
+        Assert.Equal("session ok-held is running, not suspended", (await notSuspended.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("error").GetString());
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, malformed.StatusCode);
+        Assert.Equal((0L, 0L), await CountStoredAsync());
+    }
+
+    /// <summary>Ledger rows and grain state rows of every session other than the tests' good ones (<c>ok-*</c>).</summary>
     private async Task<(long Ledger, long GrainState)> CountStoredAsync()
     {
         await using var dataSource = NpgsqlDataSource.Create(_cluster.ConnectionString);
-        await using var ledger = dataSource.CreateCommand("SELECT count(*) FROM gateway_sessions WHERE session_id <> 'good'");
-        await using var grains = dataSource.CreateCommand("SELECT count(*) FROM orleansstorage WHERE grainidextensionstring IS DISTINCT FROM 'good'");
+        await using var ledger = dataSource.CreateCommand("SELECT count(*) FROM gateway_sessions WHERE session_id NOT LIKE 'ok-%'");
+        await using var grains = dataSource.CreateCommand("SELECT count(*) FROM orleansstorage WHERE grainidextensionstring IS NULL OR grainidextensionstring NOT LIKE 'ok-%'");
         return ((long)(await ledger.ExecuteScalarAsync())!, (long)(await grains.ExecuteScalarAsync())!);
     }
 }
