@@ -14,6 +14,7 @@ COPY src/OrleansGateway.Storage/OrleansGateway.Storage.csproj src/OrleansGateway
 COPY src/OrleansGateway.Silo/OrleansGateway.Silo.csproj src/OrleansGateway.Silo/
 COPY src/OrleansGateway.Cli/OrleansGateway.Cli.csproj src/OrleansGateway.Cli/
 COPY tests/OrleansGateway.Tests/OrleansGateway.Tests.csproj tests/OrleansGateway.Tests/
+COPY bench/OrleansGateway.Benchmarks/OrleansGateway.Benchmarks.csproj bench/OrleansGateway.Benchmarks/
 RUN dotnet restore OrleansGateway.sln
 
 # The sources (bin/ and obj/ of the host stay out: .dockerignore).
