@@ -115,9 +115,11 @@ public sealed class RollingRestartDemo(RollingRestartSettings settings)
             : $"{name}: SIGTERM with {resumeClock.Turns} turns running; it premarks them and drains for up to {Durations.Format(settings.DrainTimeout)}");
         var terminatedAt = _clock.Elapsed;
         silo.Terminate();
+        var killed = false;
         if (settings.KillAfter is { } killAfter && !await silo.WaitForExitAsync(killAfter, stop))
         {
             silo.Kill();
+            killed = true;
             resumeClock.StartAt(_clock.Elapsed);
             board.SetSilo(name, SiloState.Killed, silo.BaseAddress);
             board.Say($"{name}: SIGKILL {Durations.Format(killAfter)} into its drain");
@@ -134,7 +136,9 @@ public sealed class RollingRestartDemo(RollingRestartSettings settings)
             await silo.WaitForExitAsync(Timeout.InfiniteTimeSpan, stop);
         }
 
-        board.Say($"{name}: exited with code {silo.ExitCode} after {Durations.Format(_clock.Elapsed - terminatedAt)}; starting it again on the same ports");
+        // A silo with nothing to drain may finish its stop just as the SIGKILL goes out.
+        var note = killed && silo.ExitCode == 0 ? " (its stop had finished just before the SIGKILL)" : "";
+        board.Say($"{name}: exited with code {silo.ExitCode}{note} after {Durations.Format(_clock.Elapsed - terminatedAt)}; starting it again on the same ports");
         board.SetSilo(name, SiloState.Starting, silo.BaseAddress);
         var startedAt = _clock.Elapsed;
         var restarted = await cluster.RestartSiloAsync(index, stop);
