@@ -1,5 +1,4 @@
 using System.CommandLine;
-using OrleansGateway.Cli.Cluster;
 using OrleansGateway.Cli.Demo;
 
 namespace OrleansGateway.Cli.Commands;

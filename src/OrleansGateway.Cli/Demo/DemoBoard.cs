@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using OrleansGateway.Cli.Commands;
 using OrleansGateway.Sessions;
+using OrleansGateway.Storage;
 using Spectre.Console;
 using Spectre.Console.Rendering;
 
@@ -112,7 +113,7 @@ public sealed class DemoBoard(RollingRestartSettings settings, Stopwatch clock)
 
     private string Phases()
     {
-        var rows = Watch?.Rows ?? new Dictionary<string, Storage.LedgerRow>();
+        var rows = Watch?.Rows ?? new Dictionary<string, LedgerRow>();
         var counts = Enum.GetValues<SessionPhase>()
             .Select(phase => (phase, count: rows.Values.Count(row => row.Phase == phase)))
             .Where(pair => pair.count > 0)

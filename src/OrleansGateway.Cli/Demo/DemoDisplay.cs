@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Spectre.Console;
 
 namespace OrleansGateway.Cli.Demo;
@@ -33,7 +34,7 @@ public static class DemoDisplay
         var running = work();
         var printed = 0;
         var lastStatus = TimeSpan.Zero;
-        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var clock = Stopwatch.StartNew();
         while (true)
         {
             foreach (var (at, text) in board.LogFrom(printed))

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using OrleansGateway.Cli.Cluster;
 using OrleansGateway.Cli.Commands;
+using OrleansGateway.Sessions;
 using OrleansGateway.Storage;
 using Spectre.Console;
 
@@ -162,7 +163,7 @@ public sealed class RollingRestartDemo(RollingRestartSettings settings)
     }
 
     private static bool IsDone(SessionWatch watch, PostedTurn turn) =>
-        TurnOf(watch, turn) is { IsCompleted: true } && watch.Rows.TryGetValue(turn.SessionId, out var row) && row.Phase == Sessions.SessionPhase.Idle;
+        TurnOf(watch, turn) is { IsCompleted: true } && watch.Rows.TryGetValue(turn.SessionId, out var row) && row.Phase == SessionPhase.Idle;
 
     private static TurnDocument? TurnOf(SessionWatch watch, PostedTurn turn) =>
         watch.Documents.TryGetValue(turn.SessionId, out var session) ? session.Turns.FirstOrDefault(t => t.TurnId == turn.TurnId) : null;
