@@ -6,6 +6,7 @@ var root = new RootCommand("ogw: run and operate an OrleansGateway cluster")
     UpCommand.Create(),
     DbCommands.Create(),
     StatusCommand.Create(),
+    DemoCommand.Create(),
 };
 
 try

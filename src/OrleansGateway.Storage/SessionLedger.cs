@@ -357,6 +357,21 @@ public sealed class SessionLedger(NpgsqlDataSource dataSource)
         return await reader.ReadAsync(cancellationToken) ? ReadRow(reader) : null;
     }
 
+    /// <summary>The rows of the given sessions that exist, in one statement: for watching many sessions at once.</summary>
+    public async Task<IReadOnlyList<LedgerRow>> GetManyAsync(IReadOnlyCollection<string> sessionIds, CancellationToken cancellationToken = default)
+    {
+        await using var command = dataSource.CreateCommand($"SELECT {Columns} FROM gateway_sessions WHERE session_id = ANY(@session_ids)");
+        command.Parameters.AddWithValue("session_ids", sessionIds.ToArray());
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var rows = new List<LedgerRow>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            rows.Add(ReadRow(reader));
+        }
+
+        return rows;
+    }
+
     /// <summary>Number of sessions in each phase; phases without sessions are absent.</summary>
     public async Task<IReadOnlyDictionary<SessionPhase, long>> CountByPhaseAsync(CancellationToken cancellationToken = default)
     {

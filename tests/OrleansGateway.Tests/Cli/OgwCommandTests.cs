@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Http.Json;
-using System.Net.Sockets;
 using System.Text.Json;
 using OrleansGateway.Cli.Cluster;
 using OrleansGateway.Storage;
@@ -55,7 +54,7 @@ public sealed class OgwCommandTests(PostgresFixture postgres)
     {
         var home = Directory.CreateTempSubdirectory("ogw-home-").FullName;
         var connectionString = await postgres.CreateDatabaseAsync("up");
-        var (http, silo, gateway) = (FreePortRun(3), FreePortRun(3), FreePortRun(3));
+        var (http, silo, gateway) = (FreePorts.Run(3), FreePorts.Run(3), FreePorts.Run(3));
         var environment = new Dictionary<string, string>
         {
             ["ConnectionStrings__Postgres"] = connectionString,
@@ -92,51 +91,10 @@ public sealed class OgwCommandTests(PostgresFixture postgres)
         Assert.Equal(0, up.ExitCode);
         for (var i = 0; i < 3; i++)
         {
-            Assert.False(IsListening(http + i), $"silo {i + 1} still answers on {http + i}");
+            Assert.False(FreePorts.IsListening(http + i), $"silo {i + 1} still answers on {http + i}");
         }
 
         Assert.True(File.Exists(Path.Combine(home, "logs", "silo1.log")));
         Directory.Delete(home, recursive: true);
-    }
-
-    /// <summary>The first of <paramref name="count"/> consecutive free loopback ports.</summary>
-    private static int FreePortRun(int count)
-    {
-        while (true)
-        {
-            var first = PostgresFixture.FreeTcpPort();
-            if (first + count <= 65535 && Enumerable.Range(first, count).All(port => !IsListening(port) && CanBind(port)))
-            {
-                return first;
-            }
-        }
-    }
-
-    private static bool CanBind(int port)
-    {
-        try
-        {
-            using var listener = new TcpListener(IPAddress.Loopback, port);
-            listener.Start();
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
-    }
-
-    private static bool IsListening(int port)
-    {
-        try
-        {
-            using var client = new TcpClient();
-            client.Connect(IPAddress.Loopback, port);
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
     }
 }

@@ -11,21 +11,6 @@ namespace OrleansGateway.Tests.Infrastructure;
 /// </summary>
 public sealed class SiloProcessCluster : IAsyncDisposable
 {
-    /// <summary>
-    /// Failure detection tuned for tests: a silo that stopped answering is suspected after ~2 s and one whose
-    /// heartbeat in the membership table is ~4 s old no longer blocks a joining silo. Orleans' defaults
-    /// (5 s probes x 3, 30 s heartbeats) would make every kill test wait a minute.
-    /// </summary>
-    public static readonly IReadOnlyDictionary<string, string> FastFailureDetection = new Dictionary<string, string>
-    {
-        ["Orleans__Membership__ProbeTimeout"] = "00:00:01",
-        ["Orleans__Membership__NumMissedProbesLimit"] = "2",
-        ["Orleans__Membership__IAmAliveTablePublishTimeout"] = "00:00:02",
-        ["Orleans__Membership__NumMissedTableIAmAliveLimit"] = "2",
-        ["Orleans__Membership__TableRefreshTimeout"] = "00:00:02",
-        ["Orleans__Membership__DeathVoteExpirationTimeout"] = "00:00:10",
-    };
-
     private readonly string _connectionString;
 
     public SiloProcessCluster(string connectionString)
@@ -63,7 +48,7 @@ public sealed class SiloProcessCluster : IAsyncDisposable
             PostgresFixture.FreeTcpPort(),
             Path.Combine(_logDirectory, $"{name}-{_all.Count}.log"))
         {
-            Environment = FastFailureDetection.Concat(environment ?? new Dictionary<string, string>())
+            Environment = LocalClusterHost.FastFailureDetection.Concat(environment ?? new Dictionary<string, string>())
                 .GroupBy(pair => pair.Key).ToDictionary(group => group.Key, group => group.Last().Value),
         });
         _all.Add(silo);

@@ -1,0 +1,73 @@
+using System.CommandLine;
+using OrleansGateway.Cli.Demo;
+
+namespace OrleansGateway.Cli.Commands;
+
+/// <summary><c>ogw demo</c>: guided demonstrations on a local cluster of their own.</summary>
+public static class DemoCommand
+{
+    // The built-in agent's limits (ScriptedAgent): checked here so that a bad option fails before the cluster starts.
+    private const int MaxSteps = 10_000;
+    private const int MaxStepMilliseconds = 600_000;
+    private const int MaxSessions = 10_000;
+
+    public static Command Create() => new("demo", "Demonstrations on a local cluster of their own") { RollingRestart() };
+
+    private static Command RollingRestart()
+    {
+        var cluster = new ClusterCommandOptions(defaultSilos: 3);
+        var sessions = new Option<int>("--sessions") { Description = "Sessions, each with one long turn", DefaultValueFactory = _ => 30 };
+        var steps = new Option<int>("--steps") { Description = "Steps of each turn", DefaultValueFactory = _ => 20 };
+        var stepMs = new Option<int>("--step-ms") { Description = "Milliseconds per step", DefaultValueFactory = _ => 500 };
+        var drainTimeout = new Option<string>("--drain-timeout") { Description = "How long a stopping silo waits for running turns (Gateway:Resume:DrainTimeout)", DefaultValueFactory = _ => "5s" };
+        var killDuringDrain = new Option<bool>("--kill-during-drain") { Description = "SIGKILL each silo shortly after its SIGTERM, in the middle of its drain" };
+        var killAfter = new Option<string>("--kill-after") { Description = "With --kill-during-drain: time from SIGTERM to SIGKILL", DefaultValueFactory = _ => "1s" };
+        var command = new Command("rolling-restart",
+            "Start a local cluster, give every session a long turn, restart the silos one by one, and show that no turn is lost or run twice")
+        {
+            sessions, steps, stepMs, drainTimeout, killDuringDrain, killAfter,
+        };
+        cluster.AddTo(command);
+        command.SetAction((parse, cancellationToken) =>
+        {
+            if (!parse.GetValue(killDuringDrain) && parse.GetResult(killAfter) is { Implicit: false })
+            {
+                throw new CliError("--kill-after needs --kill-during-drain");
+            }
+
+            var settings = new RollingRestartSettings(
+                cluster.Read(parse),
+                parse.GetValue(sessions),
+                parse.GetValue(steps),
+                parse.GetValue(stepMs),
+                Durations.Parse(parse.GetValue(drainTimeout)!, "--drain-timeout"),
+                parse.GetValue(killDuringDrain) ? Durations.Parse(parse.GetValue(killAfter)!, "--kill-after") : null);
+            Validate(settings);
+            return new RollingRestartDemo(settings).RunAsync(cancellationToken);
+        });
+        return command;
+    }
+
+    private static void Validate(RollingRestartSettings settings)
+    {
+        if (settings.Cluster.Silos < 2)
+        {
+            throw new CliError("a rolling restart needs --silos 2 or more: the other silos carry the sessions while one restarts");
+        }
+
+        settings.Cluster.Validate();
+        Require(settings.Sessions is >= 1 and <= MaxSessions, $"--sessions must be between 1 and {MaxSessions}");
+        Require(settings.Steps is >= 1 and <= MaxSteps, $"--steps must be between 1 and {MaxSteps}");
+        Require(settings.StepMilliseconds is >= 0 and <= MaxStepMilliseconds, $"--step-ms must be between 0 and {MaxStepMilliseconds}");
+        Require(settings.DrainTimeout <= TimeSpan.FromMinutes(10), "--drain-timeout must be at most 10m");
+        Require(settings.KillAfter is null || settings.KillAfter <= TimeSpan.FromMinutes(10), "--kill-after must be at most 10m");
+    }
+
+    private static void Require(bool condition, string problem)
+    {
+        if (!condition)
+        {
+            throw new CliError(problem);
+        }
+    }
+}
