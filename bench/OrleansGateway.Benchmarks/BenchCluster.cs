@@ -20,30 +20,6 @@ internal sealed record SiloPorts(int Http, int Silo, int Gateway)
 /// </summary>
 internal sealed class BenchCluster : IAsyncDisposable
 {
-    /// <summary>
-    /// The failure detection of the multi-process tests (tests/.../SiloProcessCluster.FastFailureDetection, same values):
-    /// a silo that stops answering is suspected after ~2 s; a heartbeat ~4 s old no longer blocks a joining silo.
-    /// </summary>
-    public static readonly IReadOnlyDictionary<string, string> FastFailureDetection = new Dictionary<string, string>
-    {
-        ["Orleans__Membership__ProbeTimeout"] = "00:00:01",
-        ["Orleans__Membership__NumMissedProbesLimit"] = "2",
-        ["Orleans__Membership__IAmAliveTablePublishTimeout"] = "00:00:02",
-        ["Orleans__Membership__NumMissedTableIAmAliveLimit"] = "2",
-        ["Orleans__Membership__TableRefreshTimeout"] = "00:00:02",
-        ["Orleans__Membership__DeathVoteExpirationTimeout"] = "00:00:10",
-    };
-
-    /// <summary>
-    /// The silo's appsettings.json sets <c>"Orleans": "Warning"</c>, and .NET matches log categories by plain prefix, so
-    /// that rule silences the gateway's own <c>OrleansGateway.*</c> information lines too (resumed, interrupted, drain
-    /// budget). The benchmark restores them: they are how its silo logs explain a number, and what the product intends.
-    /// </summary>
-    public static readonly IReadOnlyDictionary<string, string> GatewayLogging = new Dictionary<string, string>
-    {
-        ["Logging__LogLevel__OrleansGateway"] = "Information",
-    };
-
     public static readonly TimeSpan ReadyTimeout = TimeSpan.FromSeconds(120);
 
     private static readonly HttpClient Probe = new() { Timeout = TimeSpan.FromSeconds(2) };
@@ -55,7 +31,7 @@ internal sealed class BenchCluster : IAsyncDisposable
         ConnectionString = connectionString;
         ClusterId = clusterId;
         LogDirectory = logDirectory;
-        _environment = GatewayLogging.Concat(environment).ToDictionary();
+        _environment = environment;
         DataSource = NpgsqlDataSource.Create(connectionString);
         Directory.CreateDirectory(logDirectory);
     }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using OrleansGateway.Cli.Cluster;
 
 namespace OrleansGateway.Benchmarks;
 
@@ -18,7 +19,7 @@ internal sealed class CrashResumeBenchmark(BenchPostgres postgres, string logDir
     public async Task<Measurement> RunAsync(CancellationToken cancellationToken)
     {
         var connectionString = await postgres.CreateMigratedDatabaseAsync("bench_crash", cancellationToken);
-        await using var cluster = new BenchCluster(connectionString, "bench-crash", Path.Combine(logDirectory, "crash"), BenchCluster.FastFailureDetection);
+        await using var cluster = new BenchCluster(connectionString, "bench-crash", Path.Combine(logDirectory, "crash"), LocalClusterHost.FastFailureDetection);
         var victimPorts = SiloPorts.Free();
         var survivorPorts = SiloPorts.Free();
         var victim = cluster.Launch("crash-x", victimPorts);

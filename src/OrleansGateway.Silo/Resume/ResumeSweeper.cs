@@ -131,29 +131,31 @@ internal sealed partial class ResumeSweeper(
                 return;
             }
 
-            var refused = 0;
+            var unresolved = 0;
             await Parallel.ForEachAsync(batch, new ParallelOptions { MaxDegreeOfParallelism = 32, CancellationToken = cancellationToken },
                 async (candidate, token) =>
                 {
                     using var lease = await pace.AcquireAsync(1, token);
-                    var outcome = await ResumeOneAsync(candidate);
-                    if (outcome is ResumeOutcome.Refused)
+                    if (await ResumeOneAsync(candidate) is null or ResumeOutcome.Refused)
                     {
-                        Interlocked.Increment(ref refused);
+                        // Give the lease back at once: the claim is a compare-and-set, so a retry is always safe,
+                        // and holding the lease would stall the session for its whole duration.
+                        Interlocked.Increment(ref unresolved);
                         await ledger.ReleaseLeaseAsync(candidate.SessionId, sweeper, token);
                     }
                 });
 
-            // Sessions refused now (their activation sits on a draining silo) are tried again at the next sweep,
-            // which the membership change of that silo's departure triggers.
-            if (refused > 0 || batch.Count < resume.SweepBatchSize)
+            // Sessions refused now (their activation sits on a draining silo) or unreachable (on a silo not yet
+            // declared dead) are tried again at the next sweep, which that silo's departure from the cluster triggers.
+            if (unresolved > 0 || batch.Count < resume.SweepBatchSize)
             {
                 return;
             }
         }
     }
 
-    private async Task<ResumeOutcome> ResumeOneAsync(ResumeCandidate candidate)
+    /// <summary>The grain's answer, or null when the call failed (the activation may sit on a silo that just died).</summary>
+    private async Task<ResumeOutcome?> ResumeOneAsync(ResumeCandidate candidate)
     {
         try
         {
@@ -162,9 +164,8 @@ internal sealed partial class ResumeSweeper(
         }
         catch (Exception exception)
         {
-            // The activation may sit on a silo that just died; its lease runs out and a later sweep retries.
-            LogResumeCallFailed(exception, candidate.SessionId);
-            return ResumeOutcome.Lost;
+            LogResumeCallFailed(candidate.SessionId, exception.GetType().Name, exception.Message);
+            return null;
         }
     }
 
@@ -174,8 +175,10 @@ internal sealed partial class ResumeSweeper(
     [LoggerMessage(Level = LogLevel.Warning, Message = "Session {SessionId} quarantined: resumed {MaxAttempts} times without progress")]
     private partial void LogQuarantined(string sessionId, int maxAttempts);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Resume call for session {SessionId} failed; a later sweep retries")]
-    private partial void LogResumeCallFailed(Exception exception, string sessionId);
+    // Without the exception's stack: the usual cause is a silo that died, and the claim may even have happened
+    // before the answer was lost; the ledger tells, and the next sweep acts on it.
+    [LoggerMessage(Level = LogLevel.Information, Message = "Resume call for session {SessionId} got no answer ({ErrorType}: {Error}); the next sweep looks again")]
+    private partial void LogResumeCallFailed(string sessionId, string errorType, string error);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Resume sweep failed; retrying")]
     private partial void LogSweepFailed(Exception exception);
