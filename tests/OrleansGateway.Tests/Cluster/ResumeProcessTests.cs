@@ -154,6 +154,27 @@ public sealed class ResumeProcessTests(PostgresFixture postgres)
     }
 
     [Fact]
+    public async Task Stopping_a_silo_leaves_the_turns_running_on_its_neighbours_alone()
+    {
+        await using var cluster = new SiloProcessCluster(await postgres.CreateMigratedDatabaseAsync("neighbours"));
+        var settings = Settings(("Gateway__Resume__DrainTimeout", "00:00:01"), ("Gateway__Resume__InterruptGrace", "00:00:01"));
+        var working = await cluster.StartSiloAsync("working", settings);
+        var leaving = await cluster.StartSiloAsync("leaving", settings);
+        var third = await cluster.StartSiloAsync("third", settings);
+        var ids = Enumerable.Range(0, 40).Select(i => $"neighbour-{i}").ToList();
+        await PostAllAsync(ids, _ => working, "work 12x500");
+        await WaitForLedgerAsync(cluster, ids, rows => rows.All(r => r.Phase == SessionPhase.Running), "all running");
+
+        // The leaving silo holds part of the grain directory, entries of the working silo's sessions among them.
+        leaving.Terminate();
+        Assert.True(await leaving.WaitForExitAsync(TimeSpan.FromSeconds(60)), cluster.Logs());
+
+        var sessions = await WaitUntilCompletedAsync(cluster, ids, third);
+        Assert.All(sessions, s => Assert.True(s.Value.GetProperty("turns")[0].GetProperty("executions").GetInt32() == 1,
+            $"{s.Key} was interrupted by the stop of another silo: {s.Value}"));
+    }
+
+    [Fact]
     public async Task A_poison_session_that_kills_its_silo_every_time_ends_quarantined_and_the_cluster_stays_up()
     {
         await using var cluster = new SiloProcessCluster(await postgres.CreateMigratedDatabaseAsync("poison"));
