@@ -46,4 +46,4 @@ catch (Exception exception)
 }
 
 await app.WaitForShutdownAsync();
-return 0;
+return app.Services.GetRequiredService<SiloRunState>().ExitCode;

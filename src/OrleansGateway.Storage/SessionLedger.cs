@@ -372,6 +372,62 @@ public sealed class SessionLedger(NpgsqlDataSource dataSource)
         return rows;
     }
 
+    /// <summary>
+    /// An operator releases a quarantined session: it becomes resume_pending with a fresh marker and no attempts,
+    /// and the sweepers resume it. False when it was not quarantined.
+    /// </summary>
+    public async Task<bool> ReleaseAsync(string sessionId, CancellationToken cancellationToken = default)
+    {
+        await using var command = dataSource.CreateCommand("""
+            UPDATE gateway_sessions
+               SET phase = 'resume_pending', resume_attempts = 0, resume_marked_at = now(),
+                   resume_reason = coalesce(resume_reason, 'released'), resume_leased_by = NULL, resume_lease_until = NULL,
+                   updated_at = now()
+             WHERE session_id = @session_id AND phase = 'quarantined'
+            """);
+        command.Parameters.AddWithValue("session_id", sessionId);
+        return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+    }
+
+    /// <summary>
+    /// A page of sessions in id order, filtered by phase, owner and staleness, for operator listings of any size:
+    /// keyset paging on the primary key (and the phase index), never an offset.
+    /// </summary>
+    public async Task<SessionPage> ListAsync(SessionListQuery query, CancellationToken cancellationToken = default)
+    {
+        await using var command = dataSource.CreateCommand($"""
+            SELECT {Columns}
+              FROM gateway_sessions
+             WHERE (@phase IS NULL OR phase = @phase)
+               AND (@owner_silo IS NULL OR owner_silo = @owner_silo)
+               AND (@stale IS NULL OR @stale = (phase = 'resume_pending' AND resume_marked_at < now() - @freshness_window))
+               AND (@after IS NULL OR session_id > @after)
+             ORDER BY session_id
+             LIMIT @limit
+            """);
+        command.Parameters.Add(Nullable("phase", NpgsqlDbType.Text, query.Phase?.ToName()));
+        command.Parameters.Add(Nullable("owner_silo", NpgsqlDbType.Text, query.OwnerSilo));
+        command.Parameters.Add(Nullable("stale", NpgsqlDbType.Boolean, query.Stale));
+        command.Parameters.AddWithValue("freshness_window", query.FreshnessWindow);
+        command.Parameters.Add(Nullable("after", NpgsqlDbType.Text, query.After));
+        command.Parameters.AddWithValue("limit", query.Limit + 1);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var rows = new List<LedgerRow>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            rows.Add(ReadRow(reader));
+        }
+
+        // One row more than asked says whether there is a next page; its cursor is the last row shown.
+        var more = rows.Count > query.Limit;
+        if (more)
+        {
+            rows.RemoveAt(rows.Count - 1);
+        }
+
+        return new SessionPage(rows, more ? rows[^1].SessionId : null);
+    }
+
     /// <summary>Number of sessions in each phase; phases without sessions are absent.</summary>
     public async Task<IReadOnlyDictionary<SessionPhase, long>> CountByPhaseAsync(CancellationToken cancellationToken = default)
     {
@@ -424,6 +480,12 @@ public sealed class SessionLedger(NpgsqlDataSource dataSource)
         CreatedAt: reader.GetFieldValue<DateTimeOffset>(10),
         UpdatedAt: reader.GetFieldValue<DateTimeOffset>(11));
 }
+
+/// <summary>Which sessions an operator listing shows: every filter optional; <paramref name="After"/> is the previous page's cursor.</summary>
+public sealed record SessionListQuery(SessionPhase? Phase, string? OwnerSilo, bool? Stale, TimeSpan FreshnessWindow, int Limit, string? After);
+
+/// <summary>A page of sessions and the cursor of the next one (null on the last page).</summary>
+public sealed record SessionPage(IReadOnlyList<LedgerRow> Sessions, string? Next);
 
 /// <summary>The stop a deferred session is marked for: its reason and the stop's id.</summary>
 public sealed record DeferMark(string Reason, Guid StopId);

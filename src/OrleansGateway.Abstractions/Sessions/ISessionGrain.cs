@@ -29,6 +29,17 @@ public interface ISessionGrain : IGrainWithStringKey
     /// <summary>Lifts a suspension; the session continues its unfinished work.</summary>
     [Alias("LiftSuspension")]
     Task<SessionCommandResult> LiftSuspensionAsync();
+
+    /// <summary>
+    /// An operator's "resume now": lifts a suspension, or resumes a resume_pending session at once (stale or not,
+    /// ahead of the sweepers). Conflict for a quarantined session (release it) or one that runs or is idle.
+    /// </summary>
+    [Alias("ResumeNow")]
+    Task<SessionCommandResult> ResumeNowAsync();
+
+    /// <summary>Takes a quarantined session out of quarantine and resumes it with a fresh count of attempts.</summary>
+    [Alias("Release")]
+    Task<SessionCommandResult> ReleaseAsync();
 }
 
 [GenerateSerializer, Immutable, Alias("OrleansGateway.Sessions.SessionMessage")]

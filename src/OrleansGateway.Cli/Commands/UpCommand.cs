@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using OrleansGateway.Cli.Cluster;
+using OrleansGateway.Operations;
 using Spectre.Console;
 
 namespace OrleansGateway.Cli.Commands;
@@ -31,19 +32,34 @@ public static class UpCommand
         Console.WriteLine($"  curl -s {cluster.Silos[^1].BaseAddress}api/sessions/demo");
         AnsiConsole.MarkupLine("Press Ctrl+C to stop.");
 
-        var exited = await WaitForAnyExitAsync(cluster.Silos, stop);
-        if (exited is not null)
+        // A supervisor for the silos, as systemd or Kubernetes would be: an operator's restart comes back, a drained
+        // silo stays out, a crash stops the whole local cluster so that nobody misses it.
+        while (await WaitForAnyExitAsync(cluster.Silos, stop) is { } exited)
         {
-            AnsiConsole.MarkupLine($"[red]{exited.Settings.Name} exited with code {exited.ExitCode}[/]; stopping the cluster (see {Markup.Escape(exited.Settings.LogFile)}).");
-            return 1;
+            var index = cluster.Silos.ToList().IndexOf(exited);
+            switch (exited.ExitCode)
+            {
+                case SiloExitCodes.RestartRequested:
+                    AnsiConsole.MarkupLine($"{exited.Settings.Name} restarts, as an operator asked...");
+                    await cluster.RestartSiloAsync(index, stop);
+                    AnsiConsole.MarkupLine($"[green]{exited.Settings.Name} is back[/] at {cluster.Silos[index].BaseAddress}");
+                    break;
+                case SiloExitCodes.Stopped:
+                    AnsiConsole.MarkupLine($"{exited.Settings.Name} was drained and stopped; the other silos keep running.");
+                    break;
+                default:
+                    AnsiConsole.MarkupLine($"[red]{exited.Settings.Name} exited with code {exited.ExitCode}[/]; stopping the cluster (see {Markup.Escape(exited.Settings.LogFile)}).");
+                    return 1;
+            }
         }
 
         return 0;
     }
 
-    /// <summary>The first silo to exit on its own, or null when <paramref name="stop"/> fired first.</summary>
-    private static async Task<SiloProcess?> WaitForAnyExitAsync(IReadOnlyList<SiloProcess> processes, CancellationToken stop)
+    /// <summary>The first running silo to exit on its own, or null when <paramref name="stop"/> fired first.</summary>
+    private static async Task<SiloProcess?> WaitForAnyExitAsync(IReadOnlyList<SiloProcess> silos, CancellationToken stop)
     {
+        var processes = silos.Where(p => !p.HasExited).ToList();
         var stopped = Task.Delay(Timeout.Infinite, stop);
         var exits = processes.Select(async p =>
         {

@@ -6,6 +6,8 @@ using Orleans.Configuration;
 using OrleansGateway;
 using OrleansGateway.Agents;
 using OrleansGateway.Hosting;
+using OrleansGateway.Operations;
+using OrleansGateway.Sessions;
 using OrleansGateway.Storage;
 
 namespace Orleans.Hosting;
@@ -26,6 +28,9 @@ public static class GatewaySiloBuilderExtensions
         // Created by the container so that it is disposed (its pool closed) with the silo.
         builder.Services.AddSingleton(_ => GatewayDataSource.Create(connectionString, "ogw-silo"));
         builder.Services.AddSingleton<SessionLedger>();
+        builder.Services.AddSingleton<EventHistory>();
+        builder.Services.AddSingleton<ActiveSessions>();
+        builder.Services.AddPlacementDirector<SiloKeyPlacement, SiloKeyPlacementDirector>();
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.TryAddSingleton<IAgent, ScriptedAgent>();
         builder.Services.AddSingleton<SiloRunState>();

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using Orleans.Runtime;
+using OrleansGateway.Operations;
 using OrleansGateway.Resume;
 using OrleansGateway.Storage;
 
@@ -33,8 +34,11 @@ public sealed class SiloRunState(IOptions<SessionResumeOptions> options)
     /// <summary>What the next stop will be: an operator's request, else the configured intent.</summary>
     public StopIntent StopIntent => _requestedIntent ?? options.Value.StopIntent;
 
-    /// <summary>An operator says what the coming stop is (a restart premarks with <c>restart_timeout</c>).</summary>
-    public void RequestStopIntent(StopIntent intent) => _requestedIntent = intent;
+    /// <summary>How the process ends: a requested restart tells the supervisor to start it again.</summary>
+    public int ExitCode => _requestedIntent == StopIntent.Restart ? SiloExitCodes.RestartRequested : SiloExitCodes.Stopped;
+
+    /// <summary>An operator asks for a stop: a restart premarks with <c>restart_timeout</c>, a drain with <c>shutdown_timeout</c>.</summary>
+    public void RequestStop(SiloStopKind kind) => _requestedIntent = kind == SiloStopKind.Restart ? StopIntent.Restart : StopIntent.Shutdown;
 
     /// <summary>From now on no new turn starts here; returns the stop, created once.</summary>
     public SiloStop BeginDraining()

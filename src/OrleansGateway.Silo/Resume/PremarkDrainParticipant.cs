@@ -15,6 +15,7 @@ internal sealed partial class PremarkDrainParticipant(
     SiloRunState runState,
     RunningTurns runningTurns,
     SessionLedger ledger,
+    EventHistory events,
     ILocalSiloDetails localSilo,
     IOptions<SessionResumeOptions> options,
     ILogger<PremarkDrainParticipant> logger) : ILifecycleParticipant<ISiloLifecycle>
@@ -47,12 +48,14 @@ internal sealed partial class PremarkDrainParticipant(
         }
 
         LogPremarked(premarked, stop.StopId, stop.Reason, runningTurns.Count, clock.ElapsedMilliseconds);
+        await AppendEventAsync(EventKinds.Premark, owner, $"stop {stop.StopId}: {premarked} sessions marked {stop.Reason} in {clock.ElapsedMilliseconds} ms");
 
         // 3. Drain. Turns that complete clear their own markers of this stop (a completed turn ends its interruption);
         //    failed turns and sessions with queued work left keep theirs.
         if (await runningTurns.WaitUntilNoneAsync(resume.DrainTimeout, cancellationToken))
         {
             LogDrained(stop.StopId, clock.ElapsedMilliseconds);
+            await AppendEventAsync(EventKinds.DrainFinished, owner, $"stop {stop.StopId}: every running turn ended after {clock.ElapsedMilliseconds} ms");
             return;
         }
 
@@ -62,6 +65,21 @@ internal sealed partial class PremarkDrainParticipant(
         var interrupted = runningTurns.InterruptAll();
         var settled = await runningTurns.WaitUntilNoneAsync(resume.InterruptGrace, cancellationToken);
         LogDrainTimedOut(stop.StopId, resume.DrainTimeout, interrupted, remarked, settled ? 0 : runningTurns.Count, clock.ElapsedMilliseconds);
+        await AppendEventAsync(EventKinds.DrainTimedOut, owner,
+            $"stop {stop.StopId}: after {resume.DrainTimeout.TotalSeconds:0.#} s, {interrupted} turns interrupted, {remarked} sessions re-marked");
+    }
+
+    // The history is for people; the stop must go on when it cannot be written.
+    private async Task AppendEventAsync(string kind, string silo, string detail)
+    {
+        try
+        {
+            await events.AppendAsync(kind, sessionId: null, silo, actor: null, detail);
+        }
+        catch (Exception exception)
+        {
+            LogEventFailed(exception, kind);
+        }
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Stop {StopId}: premarked {Premarked} sessions resume_pending ({Reason}) with {Running} turns running, in {ElapsedMs} ms")]
@@ -72,6 +90,9 @@ internal sealed partial class PremarkDrainParticipant(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Stop {StopId}: drain timed out after {DrainTimeout}; interrupted {Interrupted} turns, re-marked {Remarked} sessions, {Unsettled} turns did not checkpoint in the grace, after {ElapsedMs} ms")]
     private partial void LogDrainTimedOut(Guid stopId, TimeSpan drainTimeout, int interrupted, int remarked, int unsettled, long elapsedMs);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not record the {Kind} event")]
+    private partial void LogEventFailed(Exception exception, string kind);
 
     [LoggerMessage(Level = LogLevel.Critical, Message = "Stop {StopId}: the premark failed; running sessions are recovered by crash detection once this silo is declared dead")]
     private partial void LogPremarkFailed(Exception exception, Guid stopId);

@@ -17,6 +17,7 @@ namespace OrleansGateway.Resume;
 internal sealed partial class ResumeSweeper(
     SiloRunState runState,
     SessionLedger ledger,
+    EventHistory events,
     IClusterMembershipService membership,
     IGrainFactory grains,
     ILocalSiloDetails localSilo,
@@ -112,17 +113,21 @@ internal sealed partial class ResumeSweeper(
             .Select(member => member.SiloAddress.ToParsableString())
             .ToList();
         var orphaned = await ledger.MarkOrphanedAsync(dead, cancellationToken);
+        var sweeper = localSilo.SiloAddress.ToParsableString();
         if (orphaned > 0)
         {
             LogOrphansMarked(orphaned);
+            await events.AppendAsync(EventKinds.CrashDetected, sessionId: null, sweeper, actor: null,
+                $"{orphaned} sessions of dead silos marked restart_interrupted", cancellationToken);
         }
 
         foreach (var sessionId in await ledger.QuarantineExhaustedAsync(resume.MaxAttempts, cancellationToken))
         {
             LogQuarantined(sessionId, resume.MaxAttempts);
+            await events.AppendAsync(EventKinds.Quarantined, sessionId, sweeper, actor: null,
+                $"resumed {resume.MaxAttempts} times without progress", cancellationToken);
         }
 
-        var sweeper = localSilo.SiloAddress.ToParsableString();
         while (runState.IsReady)
         {
             var batch = await ledger.LeaseResumableAsync(sweeper, resume.FreshnessWindow, resume.ResumeLease, resume.SweepBatchSize, cancellationToken);

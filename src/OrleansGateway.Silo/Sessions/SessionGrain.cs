@@ -23,6 +23,8 @@ namespace OrleansGateway.Sessions;
 public sealed partial class SessionGrain(
     [PersistentState("session", GatewayStorageNames.Sessions)] IPersistentState<SessionState> state,
     SessionLedger ledger,
+    EventHistory events,
+    ActiveSessions activeSessions,
     IAgent agent,
     SiloRunState runState,
     RunningTurns runningTurns,
@@ -55,8 +57,15 @@ public sealed partial class SessionGrain(
 
     private bool TurnLoopRunning => _turnLoop is { IsCompleted: false };
 
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        activeSessions.Activated();
+        return Task.CompletedTask;
+    }
+
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
+        activeSessions.Deactivated();
         await _deactivating.CancelAsync();
         if (_turnLoop is { } loop)
         {
@@ -188,6 +197,8 @@ public sealed partial class SessionGrain(
             _ledgerTurnId = next.TurnId;
             _resume = new ResumeNote(ticket.Reason ?? "unknown", next.StepsDone, ticket.MarkedAt, claim.Attempts);
             LogResumed(SessionId, next.TurnId, ticket.Reason, next.StepsDone, claim.Attempts);
+            await events.AppendAsync(EventKinds.Resumed, SessionId, Owner, actor: null,
+                $"turn {next.TurnId} from step {next.StepsDone + 1} ({ticket.Reason}), attempt {claim.Attempts}, marked {time.GetUtcNow() - ticket.MarkedAt:g} ago");
             StartTurnLoop();
             return ResumeOutcome.Resumed;
         }
@@ -215,6 +226,7 @@ public sealed partial class SessionGrain(
             _ledgerTurnId = null;
             _suspending = true;
             _interrupt?.Cancel();
+            await events.AppendAsync(EventKinds.Suspended, SessionId, Owner, actor: null, $"was {before.Value.ToName()}");
             return new SessionCommandResult(SessionCommandStatus.Done, SessionPhase.Suspended,
                 before == SessionPhase.Suspended ? "already suspended" : $"suspended (was {before.Value.ToName()})");
         }
@@ -257,6 +269,7 @@ public sealed partial class SessionGrain(
 
             _epoch = epoch;
             _suspending = false;
+            await events.AppendAsync(EventKinds.SuspensionLifted, SessionId, Owner, actor: null, next is null ? "nothing left to run" : $"turn {next.TurnId} continues");
             if (next is null)
             {
                 return new SessionCommandResult(SessionCommandStatus.Done, SessionPhase.Idle, "resumed; nothing was left to run");
@@ -275,6 +288,54 @@ public sealed partial class SessionGrain(
         {
             _writeGate.Release();
         }
+    }
+
+    public async Task<SessionCommandResult> ResumeNowAsync()
+    {
+        _stateJustLoaded = false;
+        var row = await ledger.GetAsync(SessionId);
+        switch (row?.Phase)
+        {
+            case null:
+                return new SessionCommandResult(SessionCommandStatus.NotFound, null, $"session {SessionId} does not exist");
+            case SessionPhase.Suspended:
+                return await LiftSuspensionAsync();
+            case SessionPhase.ResumePending:
+                var outcome = await ResumeAsync(new ResumeTicket(row.Epoch, row.ResumeReason, row.ResumeMarkedAt ?? time.GetUtcNow()));
+                return outcome switch
+                {
+                    ResumeOutcome.Resumed => new SessionCommandResult(SessionCommandStatus.Done, SessionPhase.Running, "resumed"),
+                    ResumeOutcome.NothingToResume => new SessionCommandResult(SessionCommandStatus.Done, SessionPhase.Idle, "resumed; nothing was left to run"),
+                    ResumeOutcome.Refused => new SessionCommandResult(SessionCommandStatus.Conflict, row.Phase,
+                        $"session {SessionId} sits on a draining silo; the sweepers resume it elsewhere once that silo is gone"),
+                    _ => new SessionCommandResult(SessionCommandStatus.Conflict, null, $"session {SessionId} changed while it was being resumed; try again"),
+                };
+            case SessionPhase.Quarantined:
+                return new SessionCommandResult(SessionCommandStatus.Conflict, row.Phase, $"session {SessionId} is quarantined; release it instead");
+            default:
+                return new SessionCommandResult(SessionCommandStatus.Conflict, row.Phase, $"session {SessionId} is {row.Phase.ToName()}; there is nothing to resume");
+        }
+    }
+
+    public async Task<SessionCommandResult> ReleaseAsync()
+    {
+        _stateJustLoaded = false;
+        var row = await ledger.GetAsync(SessionId);
+        if (row is null)
+        {
+            return new SessionCommandResult(SessionCommandStatus.NotFound, null, $"session {SessionId} does not exist");
+        }
+
+        if (row.Phase != SessionPhase.Quarantined || !await ledger.ReleaseAsync(SessionId))
+        {
+            return new SessionCommandResult(SessionCommandStatus.Conflict, row.Phase, $"session {SessionId} is {row.Phase.ToName()}, not quarantined");
+        }
+
+        await events.AppendAsync(EventKinds.Released, SessionId, Owner, actor: null, $"after {row.ResumeAttempts} attempts: {row.LastError}");
+        var resumed = await ResumeNowAsync();
+        return resumed.Status == SessionCommandStatus.Done
+            ? resumed with { Message = $"released and {resumed.Message}" }
+            : new SessionCommandResult(SessionCommandStatus.Done, SessionPhase.ResumePending, "released; the sweepers resume it");
     }
 
     private void StartTurnLoop()

@@ -1,5 +1,6 @@
 using Npgsql;
 using Orleans.TestingHost;
+using OrleansGateway.Operations;
 using OrleansGateway.Sessions;
 using OrleansGateway.Storage;
 using OrleansGateway.Tests.Infrastructure;
@@ -131,6 +132,45 @@ public sealed class ResumeClusterTests(PostgresFixture postgres) : IAsyncLifetim
         Assert.Equal(["done 10 steps", "queued while suspended"], done.Turns.Select(t => t.Reply));
         Assert.Equal(2, done.Turns[0].Executions);
         Assert.Equal(SessionCommandStatus.NotFound, (await Session("never-was").SuspendAsync()).Status);
+    }
+
+    [Fact]
+    public async Task An_operator_releases_a_quarantined_session_and_it_finishes_its_turn()
+    {
+        var session = Session("released");
+        await session.PostMessageAsync(new SessionMessage("m1", "work 6x200"));
+        await session.SuspendAsync();
+        await using (var quarantine = _dataSource.CreateCommand(
+            "UPDATE gateway_sessions SET phase = 'quarantined', resume_attempts = 3, last_error = 'poison?' WHERE session_id = 'released'"))
+        {
+            await quarantine.ExecuteNonQueryAsync();
+        }
+
+        var resumeInstead = await session.ResumeNowAsync();
+        var released = await session.ReleaseAsync();
+        var releasedAgain = await session.ReleaseAsync();
+
+        Assert.Equal((SessionCommandStatus.Conflict, "session released is quarantined; release it instead"), (resumeInstead.Status, resumeInstead.Message));
+        Assert.Equal((SessionCommandStatus.Done, SessionPhase.Running), (released.Status, released.Phase));
+        Assert.Equal(SessionCommandStatus.Conflict, releasedAgain.Status);
+        var done = (await WaitUntilAllCompletedAsync(["released"]))["released"];
+        Assert.Equal("done 6 steps", done.Turns[0].Reply);
+        var history = await new EventHistory(_dataSource).ReadForSessionAsync("released", 10);
+        Assert.Equal([EventKinds.Resumed, EventKinds.Released, EventKinds.Suspended], history.Select(e => e.Kind));
+    }
+
+    [Fact]
+    public async Task Each_silo_reports_on_itself_through_its_control_grain()
+    {
+        foreach (var silo in _cluster.Silos)
+        {
+            var address = silo.SiloAddress.ToParsableString();
+            var report = await _cluster.Client.GetGrain<ISiloControlGrain>(address).GetReportAsync();
+
+            Assert.Equal((address, true, false, SiloStopKind.Restart), (report.Address, report.Active, report.Draining, report.NextStop));
+        }
+
+        await Assert.ThrowsAnyAsync<Exception>(() => _cluster.Client.GetGrain<ISiloControlGrain>("10.9.9.9:1@1").GetReportAsync());
     }
 
     private ISessionGrain Session(string id) => _cluster.Client.GetGrain<ISessionGrain>(id);

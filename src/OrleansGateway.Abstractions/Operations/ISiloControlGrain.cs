@@ -1,0 +1,49 @@
+namespace OrleansGateway.Operations;
+
+/// <summary>
+/// One silo, as operators see and steer it. The key is the silo's address with generation
+/// (<c>SiloAddress.ToParsableString()</c>, e.g. <c>10.0.0.5:11111@154855883</c>); the grain always lives on that silo.
+/// </summary>
+[Alias("OrleansGateway.Operations.ISiloControlGrain")]
+public interface ISiloControlGrain : IGrainWithStringKey
+{
+    [Alias("GetReport")]
+    Task<SiloReport> GetReportAsync();
+
+    /// <summary>
+    /// Stops the silo gracefully (premark, drain, leave the cluster). A restart premarks with <c>restart_timeout</c>
+    /// and exits with <see cref="SiloExitCodes.RestartRequested"/> so that its supervisor starts it again.
+    /// </summary>
+    [Alias("RequestStop")]
+    Task<SiloReport> RequestStopAsync(SiloStopKind kind);
+}
+
+[GenerateSerializer]
+public enum SiloStopKind
+{
+    /// <summary>Take the silo out: its sessions resume elsewhere, marked <c>shutdown_timeout</c>.</summary>
+    Drain,
+    /// <summary>Restart the silo: its sessions are marked <c>restart_timeout</c>; it exits to be started again.</summary>
+    Restart,
+}
+
+/// <summary>What a silo says about itself.</summary>
+[GenerateSerializer, Immutable, Alias("OrleansGateway.Operations.SiloReport")]
+public sealed record SiloReport(
+    [property: Id(0)] string Address,
+    [property: Id(1)] bool Active,
+    [property: Id(2)] bool Draining,
+    [property: Id(3)] int ActiveSessions,
+    [property: Id(4)] int RunningTurns,
+    [property: Id(5)] string Version,
+    [property: Id(6)] SiloStopKind NextStop);
+
+/// <summary>How a silo process ends, for its supervisor (systemd <c>RestartForceExitStatus=</c>, <c>ogw up</c>).</summary>
+public static class SiloExitCodes
+{
+    public const int Stopped = 0;
+    public const int StartFailed = 1;
+
+    /// <summary>EX_TEMPFAIL: an operator asked for a restart; start the silo again.</summary>
+    public const int RestartRequested = 75;
+}
