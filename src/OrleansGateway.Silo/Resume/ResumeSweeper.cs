@@ -85,6 +85,14 @@ internal sealed partial class ResumeSweeper(
         {
             try
             {
+                if (!runState.IsReady)
+                {
+                    // Starting up (this participant and the one that flags the silo Active start together) or
+                    // draining: look again soon, so that a restarted silo resumes at once instead of a period later.
+                    await Task.Delay(TimeSpan.FromMilliseconds(100), cancellationToken);
+                    continue;
+                }
+
                 await SweepAsync(pace, cancellationToken);
                 await _wake.WaitAsync(resume.SweepInterval, cancellationToken);
             }
@@ -102,11 +110,6 @@ internal sealed partial class ResumeSweeper(
 
     private async Task SweepAsync(RateLimiter pace, CancellationToken cancellationToken)
     {
-        if (!runState.IsReady)
-        {
-            return;
-        }
-
         var resume = options.Value;
         var dead = membership.CurrentSnapshot.Members.Values
             .Where(member => member.Status == SiloStatus.Dead)
