@@ -202,6 +202,28 @@ public sealed class SessionLedger(NpgsqlDataSource dataSource)
         return await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
+    /// <summary>
+    /// The live silo's own audit: sessions it owns as <c>running</c> whose turn does not run here (an activation that
+    /// went away without recording it, e.g. on a storage error) become resume_pending. Rows written in the last
+    /// <paramref name="settle"/> are left alone: a turn may be just starting.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> MarkStrandedAsync(string ownerSilo, IReadOnlyCollection<string> runningHere, TimeSpan settle,
+        CancellationToken cancellationToken = default)
+    {
+        await using var command = dataSource.CreateCommand("""
+            UPDATE gateway_sessions
+               SET phase = 'resume_pending', resume_reason = 'deactivated', premark_stop_id = NULL,
+                   resume_marked_at = now(), updated_at = now()
+             WHERE owner_silo = @owner_silo AND phase = 'running'
+               AND session_id <> ALL(@running_here) AND updated_at < now() - @settle
+            RETURNING session_id
+            """);
+        command.Parameters.AddWithValue("owner_silo", ownerSilo);
+        command.Parameters.AddWithValue("running_here", runningHere.ToArray());
+        command.Parameters.AddWithValue("settle", settle);
+        return await ReadStringsAsync(command, cancellationToken);
+    }
+
     /// <summary>Sessions resumed <paramref name="maxAttempts"/> times without progress are quarantined, not resumed again.</summary>
     public async Task<IReadOnlyList<string>> QuarantineExhaustedAsync(int maxAttempts, CancellationToken cancellationToken = default)
     {

@@ -18,12 +18,16 @@ internal sealed partial class ResumeSweeper(
     SiloRunState runState,
     SessionLedger ledger,
     EventHistory events,
+    RunningTurns runningTurns,
     IClusterMembershipService membership,
     IGrainFactory grains,
     ILocalSiloDetails localSilo,
     IOptions<SessionResumeOptions> options,
     ILogger<ResumeSweeper> logger) : ILifecycleParticipant<ISiloLifecycle>
 {
+    // A running session of this silo whose turn has not been running here for this long lost its activation.
+    private static readonly TimeSpan StrandedAfter = TimeSpan.FromSeconds(30);
+
     private readonly CancellationTokenSource _stopping = new();
     private readonly SemaphoreSlim _wake = new(0, 1);
     private Task _loops = Task.CompletedTask;
@@ -124,6 +128,11 @@ internal sealed partial class ResumeSweeper(
                 $"{orphaned} sessions of dead silos marked restart_interrupted", cancellationToken);
         }
 
+        foreach (var sessionId in await ledger.MarkStrandedAsync(sweeper, runningTurns.SessionIds, StrandedAfter, cancellationToken))
+        {
+            LogStranded(sessionId);
+        }
+
         foreach (var sessionId in await ledger.QuarantineExhaustedAsync(resume.MaxAttempts, cancellationToken))
         {
             LogQuarantined(sessionId, resume.MaxAttempts);
@@ -179,6 +188,9 @@ internal sealed partial class ResumeSweeper(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Crash detection: {Count} sessions of dead silos marked resume_pending (restart_interrupted)")]
     private partial void LogOrphansMarked(int count);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Session {SessionId} was running on this silo without a turn running: marked resume_pending")]
+    private partial void LogStranded(string sessionId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Session {SessionId} quarantined: resumed {MaxAttempts} times without progress")]
     private partial void LogQuarantined(string sessionId, int maxAttempts);

@@ -380,8 +380,8 @@ public sealed partial class SessionGrain(
             }
             catch (Exception exception)
             {
-                // Storage or ledger trouble: the checkpoint stays as it was. Leave the session to crash
-                // detection's sibling, the deactivation mark, by letting this activation go.
+                // Storage or ledger trouble: the checkpoint stays as it was and this activation goes. If the ledger
+                // still says running here, the sweeper of this silo finds it stranded and has it resumed.
                 LogTurnLoopFailed(exception, SessionId, turn.TurnId);
                 this.DeactivateOnIdle();
                 return;

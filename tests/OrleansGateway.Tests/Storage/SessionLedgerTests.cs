@@ -139,6 +139,22 @@ public sealed class SessionLedgerTests(PostgresFixture postgres) : IAsyncLifetim
     }
 
     [Fact]
+    public async Task A_live_silo_marks_its_running_sessions_without_a_running_turn_once_they_settled()
+    {
+        await RunningAsync("turn-runs", SiloA);
+        await RunningAsync("stranded", SiloA);
+        await RunningAsync("just-started", SiloA);
+        await RunningAsync("elsewhere", SiloB);
+        await ExecuteAsync("UPDATE gateway_sessions SET updated_at = now() - interval '1 minute' WHERE session_id <> 'just-started'");
+
+        var marked = await _ledger.MarkStrandedAsync(SiloA, ["turn-runs"], TimeSpan.FromSeconds(30));
+
+        Assert.Equal(["stranded"], marked);
+        Assert.Equal((SessionPhase.ResumePending, ResumeReasons.Deactivated), ((await _ledger.GetAsync("stranded"))!.Phase, (await _ledger.GetAsync("stranded"))!.ResumeReason));
+        Assert.All(new[] { "turn-runs", "just-started", "elsewhere" }, id => Assert.Equal(SessionPhase.Running, _ledger.GetAsync(id).Result!.Phase));
+    }
+
+    [Fact]
     public async Task Sessions_resumed_too_often_without_progress_are_quarantined()
     {
         var epoch = (await RunningAsync("poison", SiloA))!.Value;
