@@ -5,7 +5,6 @@ var root = new RootCommand("ogw: run and operate an OrleansGateway cluster")
 {
     UpCommand.Create(),
     DbCommands.Create(),
-    StatusCommand.Create(),
     DemoCommand.Create(),
 };
 
