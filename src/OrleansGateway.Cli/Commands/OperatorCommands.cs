@@ -1,4 +1,6 @@
 using System.CommandLine;
+using System.Text.Encodings.Web;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using OrleansGateway.Cli.Operator;
@@ -13,6 +15,9 @@ namespace OrleansGateway.Cli.Commands;
 public static partial class OperatorCommands
 {
     private const int MaxLimit = 500;
+
+    // For a terminal or a pipe, not a web page: '+' and non-ASCII text stay as the API sent them, unescaped.
+    private static readonly JsonSerializerOptions OutputJson = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     public static IEnumerable<Command> Create() =>
     [
@@ -225,7 +230,7 @@ public static partial class OperatorCommands
         }
     }
 
-    private static void WriteJson(JsonNode document) => Console.WriteLine(document.ToJsonString());
+    private static void WriteJson(JsonNode document) => Console.WriteLine(document.ToJsonString(OutputJson));
 
     // The gateway's session ids (ISessionGrain).
     [GeneratedRegex(@"^[A-Za-z0-9._:-]{1,128}$", RegexOptions.CultureInvariant)]
