@@ -1,17 +1,35 @@
 using System.CommandLine;
+using System.CommandLine.Invocation;
 using OrleansGateway.Cli.Commands;
 
 var root = new RootCommand("ogw: run and operate an OrleansGateway cluster")
 {
     UpCommand.Create(),
     DbCommands.Create(),
-    StatusCommand.Create(),
     DemoCommand.Create(),
 };
+foreach (var command in OperatorCommands.Create())
+{
+    root.Subcommands.Add(command);
+}
+
+var parse = root.Parse(args);
+if (args.Length > 0 && parse.Errors.Count > 0 && parse.Action is ParseErrorAction)
+{
+    // A bad command line is one line, as every other error: what is wrong, and where the help is.
+    var path = new List<string>();
+    for (var result = parse.CommandResult; result is not null; result = result.Parent as System.CommandLine.Parsing.CommandResult)
+    {
+        path.Insert(0, result.Command.Name);
+    }
+
+    Console.Error.WriteLine($"ogw: {string.Join(" ", parse.Errors.Select(e => e.Message.TrimEnd('.') + "."))} See `{string.Join(' ', path)} --help`.");
+    return 1;
+}
 
 try
 {
-    return await root.Parse(args).InvokeAsync(new InvocationConfiguration
+    return await parse.InvokeAsync(new InvocationConfiguration
     {
         EnableDefaultExceptionHandler = false,
         // Ctrl+C and SIGTERM cancel the command's token; `ogw up` then stops its silos gracefully (they drain

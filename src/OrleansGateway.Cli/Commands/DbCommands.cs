@@ -30,7 +30,7 @@ public static class DbCommands
             return 0;
         });
 
-        return new Command("db", "Database schema") { migrate };
+        return new Command("db", "The database: schema, and the cluster's state read straight from it") { migrate, DbStatusCommand.Create() };
     }
 
     public static async Task<MigrationResult> MigrateAsync(string connectionString, CancellationToken cancellationToken)

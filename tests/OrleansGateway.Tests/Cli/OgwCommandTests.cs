@@ -30,7 +30,7 @@ public sealed class OgwCommandTests(PostgresFixture postgres)
     {
         var environment = new Dictionary<string, string> { ["ConnectionStrings__Postgres"] = $"Host=127.0.0.1;Port={PostgresFixture.FreeTcpPort()};Username=postgres;Timeout=3" };
 
-        foreach (var command in new[] { new[] { "db", "migrate" }, ["status"] })
+        foreach (var command in new[] { new[] { "db", "migrate" }, ["db", "status"] })
         {
             var (exitCode, output) = await OgwProcess.RunAsync(environment, command);
 
@@ -82,7 +82,7 @@ public sealed class OgwCommandTests(PostgresFixture postgres)
             TimeSpan.FromSeconds(30), () => session.ToString());
         Assert.Equal("done 3 steps", session.GetProperty("turns")[0].GetProperty("reply").GetString());
 
-        var status = await OgwProcess.RunAsync(environment, "status");
+        var status = await OgwProcess.RunAsync(environment, "db", "status");
         Assert.Equal(0, status.ExitCode);
         Assert.Equal(3, status.Output.Split("Active").Length - 1);
 

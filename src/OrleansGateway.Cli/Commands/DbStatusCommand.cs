@@ -7,7 +7,11 @@ using Spectre.Console;
 
 namespace OrleansGateway.Cli.Commands;
 
-public static class StatusCommand
+/// <summary>
+/// <c>ogw db status</c>: silos (Orleans membership table) and sessions by phase, read straight from the database; works
+/// without a dashboard, unlike <c>ogw status</c>.
+/// </summary>
+public static class DbStatusCommand
 {
     public static Command Create()
     {
@@ -17,7 +21,7 @@ public static class StatusCommand
             Description = "Orleans cluster id (default: Orleans__ClusterId, else ogw)",
             DefaultValueFactory = _ => LocalCluster.ClusterId,
         };
-        var command = new Command("status", "Silos of the cluster and sessions by phase") { connection, clusterId };
+        var command = new Command("status", "Silos (membership table) and sessions by phase, read from the database; needs no dashboard") { connection, clusterId };
         command.SetAction(async (parse, cancellationToken) =>
         {
             var connectionString = LocalCluster.ResolveConnectionString(parse.GetValue(connection));

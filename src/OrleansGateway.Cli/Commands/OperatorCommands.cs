@@ -1,0 +1,242 @@
+using System.CommandLine;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using OrleansGateway.Cli.Operator;
+
+namespace OrleansGateway.Cli.Commands;
+
+/// <summary>
+/// The operator commands: <c>status</c>, <c>sessions</c>, <c>session</c>, <c>resume</c>, <c>suspend</c>, <c>release</c>,
+/// <c>drain</c>, <c>restart</c>. Each checks its arguments, then calls the dashboard's operator API through
+/// <see cref="OperatorApiClient"/> and prints tables, or the API's JSON with <c>--json</c>.
+/// </summary>
+public static partial class OperatorCommands
+{
+    private const int MaxLimit = 500;
+
+    // For a terminal or a pipe, not a web page: '+' and non-ASCII text stay as the API sent them, unescaped.
+    private static readonly JsonSerializerOptions OutputJson = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    public static IEnumerable<Command> Create() =>
+    [
+        Status(),
+        Sessions(),
+        Session(),
+        SessionChange(SessionAction.Resume, "Resume a session now: lift its suspension, or resume its interrupted turn (stale or not) ahead of the sweepers"),
+        SessionChange(SessionAction.Suspend, "Suspend a session: its running turn stops at a checkpoint and nothing resumes it until `ogw resume`"),
+        SessionChange(SessionAction.Release, "Release a quarantined session: it is resumed with a fresh count of attempts"),
+        SiloChange(SiloAction.Drain, "Drain a silo and stop it: no new turns, its sessions resume on the other silos"),
+        SiloChange(SiloAction.Restart, "Restart a silo: it drains, exits, and its supervisor (ogw up, systemd, Kubernetes) starts it again"),
+    ];
+
+    private static Command Status()
+    {
+        var api = new OperatorOptions();
+        var command = new Command("status", "Silos and sessions by phase, from the operator dashboard (`ogw db status` reads the database instead)");
+        api.AddTo(command);
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            using var client = api.Connect(parse);
+            var silos = await client.GetSilosAsync(cancellationToken);
+            var counts = await client.GetSessionsAsync(new SessionQuery(Limit: 1), cancellationToken);
+            if (api.WantsJson(parse))
+            {
+                WriteJson(new JsonObject
+                {
+                    ["silos"] = JsonNode.Parse(silos.Json),
+                    ["counts"] = JsonNode.Parse(counts.Json)!["counts"]!.DeepClone(),
+                });
+            }
+            else
+            {
+                OperatorTables.UnwrapWhenRedirected();
+                OperatorTables.WriteStatus(silos.Value, counts.Value.Counts);
+            }
+
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command Sessions()
+    {
+        var api = new OperatorOptions();
+        var phase = new Option<string?>("--phase") { Description = $"Only sessions in this phase: {string.Join(", ", OperatorTables.Phases)}" };
+        var silo = new Option<string?>("--silo") { Description = "Only sessions owned by this silo (ip:port@generation, as `ogw status` shows it)" };
+        var stale = new Option<bool>("--stale") { Description = "Only stale sessions: resume markers too old to be resumed automatically" };
+        var limit = new Option<int?>("--limit")
+        {
+            Description = $"Sessions per page, 1-{MaxLimit} (default: the API's 50; {MaxLimit} with --all)",
+            CustomParser = result =>
+            {
+                var text = result.Tokens.Single().Value;
+                if (int.TryParse(text, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var number))
+                {
+                    return number;
+                }
+
+                result.AddError($"--limit '{text}' is not a number");
+                return null;
+            },
+        };
+        var after = new Option<string?>("--after") { Description = "Start after this cursor (a page's `next`)" };
+        var all = new Option<bool>("--all") { Description = "Follow the cursor to the last page and show every session" };
+        var command = new Command("sessions", "List sessions, a page at a time (or --all), with counts by phase") { phase, silo, stale, limit, after, all };
+        api.AddTo(command);
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var phaseName = parse.GetValue(phase);
+            Require(phaseName is null || OperatorTables.Phases.Contains(phaseName), $"--phase '{phaseName}' is not a phase ({string.Join(", ", OperatorTables.Phases)})");
+            var pageSize = parse.GetValue(limit);
+            Require(pageSize is null or (>= 1 and <= MaxLimit), $"--limit must be between 1 and {MaxLimit}");
+            var siloAddress = parse.GetValue(silo);
+            Require(siloAddress is null || siloAddress.Length > 0, "--silo needs a silo address");
+            var followAll = parse.GetValue(all);
+            var query = new SessionQuery(phaseName, siloAddress, parse.GetValue(stale), pageSize ?? (followAll ? MaxLimit : null), parse.GetValue(after));
+            using var client = api.Connect(parse);
+
+            var pages = new List<OperatorAnswer<OperatorSessionPage>> { await client.GetSessionsAsync(query, cancellationToken) };
+            while (followAll && pages[^1].Value.Next is { } next)
+            {
+                if (next == query.After)
+                {
+                    throw new CliError($"the dashboard at {client.BaseUrl} answered the cursor '{next}' with the same cursor: the listing does not advance");
+                }
+
+                query = query with { After = next };
+                pages.Add(await client.GetSessionsAsync(query, cancellationToken));
+            }
+
+            var last = pages[^1];
+            if (api.WantsJson(parse))
+            {
+                // One page: the API's document as it came. Every page: the same shape, with all sessions and the
+                // counts of the last page.
+                WriteJson(pages.Count == 1 ? JsonNode.Parse(last.Json)! : new JsonObject
+                {
+                    ["sessions"] = new JsonArray([.. pages.SelectMany(p => JsonNode.Parse(p.Json)!["sessions"]!.AsArray()).Select(s => s!.DeepClone())]),
+                    ["next"] = null,
+                    ["counts"] = JsonNode.Parse(last.Json)!["counts"]!.DeepClone(),
+                });
+                return 0;
+            }
+
+            OperatorTables.UnwrapWhenRedirected();
+            OperatorTables.WriteSessions([.. pages.SelectMany(p => p.Value.Sessions)], last.Value.Counts);
+            if (last.Value.Next is { } cursor)
+            {
+                Console.WriteLine($"More sessions: add --after {cursor} (or --all for every page).");
+            }
+
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command Session()
+    {
+        var api = new OperatorOptions();
+        var id = SessionIdArgument();
+        var command = new Command("session", "One session: its ledger row, its turns and its history") { id };
+        api.AddTo(command);
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var sessionId = RequireSessionId(parse.GetValue(id)!);
+            using var client = api.Connect(parse);
+            var report = await client.GetSessionAsync(sessionId, cancellationToken);
+            if (api.WantsJson(parse))
+            {
+                Console.WriteLine(report.Json);
+            }
+            else
+            {
+                OperatorTables.UnwrapWhenRedirected();
+                OperatorTables.WriteSession(report.Value);
+            }
+
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command SessionChange(SessionAction action, string description)
+    {
+        var api = new OperatorOptions();
+        var id = SessionIdArgument();
+        var command = new Command(action.ToString().ToLowerInvariant(), description) { id };
+        api.AddTo(command);
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var sessionId = RequireSessionId(parse.GetValue(id)!);
+            using var client = api.Connect(parse);
+            var change = await client.ChangeSessionAsync(sessionId, action, cancellationToken);
+            if (api.WantsJson(parse))
+            {
+                Console.WriteLine(change.Json);
+            }
+            else
+            {
+                OperatorTables.WriteSessionChange(change.Value);
+            }
+
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command SiloChange(SiloAction action, string description)
+    {
+        var api = new OperatorOptions();
+        var address = new Argument<string>("silo-address") { Description = "The silo, as `ogw status` shows it: ip:port@generation" };
+        var command = new Command(action.ToString().ToLowerInvariant(), description) { address };
+        api.AddTo(command);
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var silo = parse.GetValue(address)!;
+            Require(SiloAddressPattern().IsMatch(silo), $"'{silo}' is not a silo address: ip:port@generation, as `ogw status` shows it (e.g. 127.0.0.1:11111@154852577)");
+            using var client = api.Connect(parse);
+            var change = await client.ChangeSiloAsync(silo, action, cancellationToken);
+            if (api.WantsJson(parse))
+            {
+                Console.WriteLine(change.Json);
+            }
+            else
+            {
+                OperatorTables.UnwrapWhenRedirected();
+                OperatorTables.WriteSiloChange(action, change.Value);
+            }
+
+            return 0;
+        });
+        return command;
+    }
+
+    private static Argument<string> SessionIdArgument() => new("session-id") { Description = "The session: 1-128 characters of A-Z a-z 0-9 . _ : -" };
+
+    private static string RequireSessionId(string sessionId)
+    {
+        Require(SessionIdPattern().IsMatch(sessionId), $"'{sessionId}' is not a session id (1-128 characters of A-Z a-z 0-9 . _ : -)");
+        Require(sessionId is not ("." or ".."), $"the session id '{sessionId}' cannot be named in a URL path (HTTP resolves '.' and '..' away)");
+        return sessionId;
+    }
+
+    private static void Require(bool condition, string problem)
+    {
+        if (!condition)
+        {
+            throw new CliError(problem);
+        }
+    }
+
+    private static void WriteJson(JsonNode document) => Console.WriteLine(document.ToJsonString(OutputJson));
+
+    // The gateway's session ids (ISessionGrain).
+    [GeneratedRegex(@"^[A-Za-z0-9._:-]{1,128}$", RegexOptions.CultureInvariant)]
+    private static partial Regex SessionIdPattern();
+
+    // SiloAddress.ToParsableString(): ip:port@generation (an IPv6 address in brackets).
+    [GeneratedRegex(@"^\S+:\d{1,5}@-?\d+$", RegexOptions.CultureInvariant)]
+    private static partial Regex SiloAddressPattern();
+}

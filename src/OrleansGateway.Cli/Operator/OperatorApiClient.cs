@@ -1,0 +1,153 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using OrleansGateway.Cli.Commands;
+
+namespace OrleansGateway.Cli.Operator;
+
+/// <summary>Which sessions a listing asks for; null leaves the filter (or the page size) to the API.</summary>
+public sealed record SessionQuery(string? Phase = null, string? Silo = null, bool Stale = false, int? Limit = null, string? After = null);
+
+/// <summary>
+/// The operator API of the dashboard (<c>/api/operator/...</c>), as every <c>ogw</c> operator command calls it:
+/// bearer token, typed answers together with their JSON, and every failure as one <see cref="CliError"/> line.
+/// </summary>
+public sealed class OperatorApiClient : IDisposable
+{
+    public const string DefaultUrl = "http://127.0.0.1:8080/";
+    public static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(30);
+
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        // An answer of another shape than the contract's is an error that names the route, not a table of blanks.
+        RespectNullableAnnotations = true,
+        RespectRequiredConstructorParameters = true,
+    };
+
+    private readonly HttpClient _http;
+
+    /// <param name="baseUrl">The dashboard, e.g. <c>http://127.0.0.1:8080/</c>; a path (behind a proxy) is kept.</param>
+    public OperatorApiClient(Uri baseUrl, string token)
+    {
+        BaseUrl = baseUrl.AbsoluteUri.EndsWith('/') ? baseUrl : new Uri(baseUrl.AbsoluteUri + "/");
+        _http = new HttpClient { BaseAddress = BaseUrl, Timeout = Timeout.InfiniteTimeSpan };
+        _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        _http.DefaultRequestHeaders.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+    }
+
+    public Uri BaseUrl { get; }
+
+    public Task<OperatorAnswer<IReadOnlyList<OperatorSilo>>> GetSilosAsync(CancellationToken cancellationToken) =>
+        SendAsync<IReadOnlyList<OperatorSilo>>(HttpMethod.Get, "api/operator/silos", cancellationToken);
+
+    public Task<OperatorAnswer<OperatorSessionPage>> GetSessionsAsync(SessionQuery query, CancellationToken cancellationToken)
+    {
+        var parameters = new List<string>();
+        Add("phase", query.Phase);
+        Add("silo", query.Silo);
+        Add("stale", query.Stale ? "true" : null);
+        Add("limit", query.Limit?.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Add("after", query.After);
+        var path = parameters.Count == 0 ? "api/operator/sessions" : $"api/operator/sessions?{string.Join('&', parameters)}";
+        return SendAsync<OperatorSessionPage>(HttpMethod.Get, path, cancellationToken);
+
+        void Add(string name, string? value)
+        {
+            if (value is not null)
+            {
+                parameters.Add($"{name}={Uri.EscapeDataString(value)}");
+            }
+        }
+    }
+
+    public Task<OperatorAnswer<OperatorSessionReport>> GetSessionAsync(string sessionId, CancellationToken cancellationToken) =>
+        SendAsync<OperatorSessionReport>(HttpMethod.Get, $"api/operator/sessions/{Uri.EscapeDataString(sessionId)}", cancellationToken);
+
+    public Task<OperatorAnswer<OperatorSessionChange>> ChangeSessionAsync(string sessionId, SessionAction action, CancellationToken cancellationToken) =>
+        SendAsync<OperatorSessionChange>(HttpMethod.Post, $"api/operator/sessions/{Uri.EscapeDataString(sessionId)}/{Segment(action)}", cancellationToken);
+
+    /// <param name="address">The silo's <c>ip:port@generation</c>; sent URL-encoded (<c>%3A</c>, <c>%40</c>).</param>
+    public Task<OperatorAnswer<OperatorSiloChange>> ChangeSiloAsync(string address, SiloAction action, CancellationToken cancellationToken) =>
+        SendAsync<OperatorSiloChange>(HttpMethod.Post, $"api/operator/silos/{Uri.EscapeDataString(address)}/{Segment(action)}", cancellationToken);
+
+    public void Dispose() => _http.Dispose();
+
+    private static string Segment<TAction>(TAction action) where TAction : struct, Enum => action.ToString().ToLowerInvariant();
+
+    private async Task<OperatorAnswer<T>> SendAsync<T>(HttpMethod method, string path, CancellationToken cancellationToken)
+    {
+        var what = $"{method} /{path.Split('?')[0]}";
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(RequestTimeout);
+        string body;
+        HttpStatusCode status;
+        try
+        {
+            using var request = new HttpRequestMessage(method, path);
+            using var response = await _http.SendAsync(request, deadline.Token);
+            status = response.StatusCode;
+            body = await response.Content.ReadAsStringAsync(deadline.Token);
+        }
+        catch (HttpRequestException exception)
+        {
+            throw new CliError($"cannot reach the dashboard at {BaseUrl} ({exception.GetBaseException().Message}); `ogw up` starts one, --url or OGW_URL names another");
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new CliError($"the dashboard at {BaseUrl} did not answer {what} within {RequestTimeout.TotalSeconds:0} s");
+        }
+
+        if (status == HttpStatusCode.OK)
+        {
+            try
+            {
+                var value = JsonSerializer.Deserialize<T>(body, Json) ?? throw new JsonException("the answer is null");
+                return new OperatorAnswer<T>(value, body);
+            }
+            catch (JsonException exception)
+            {
+                throw new CliError($"the dashboard at {BaseUrl} answered {what} with 200 and a document ogw cannot read: {exception.Message}");
+            }
+        }
+
+        var reason = ErrorReason(body);
+        throw new CliError(status switch
+        {
+            HttpStatusCode.Unauthorized => $"the dashboard at {BaseUrl} refused the operator token (401{(reason is null ? "" : $": {reason}")}); check --token or OGW_OPERATOR_TOKEN",
+            HttpStatusCode.BadRequest or HttpStatusCode.NotFound or HttpStatusCode.Conflict when reason is not null => reason,
+            _ => $"the dashboard at {BaseUrl} answered {what} with {(int)status} {status}{(reason is null ? "" : $": {reason}")}",
+        });
+    }
+
+    /// <summary>The <c>error</c> of an error document; null when the body is not one.</summary>
+    private static string? ErrorReason(string body)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(body);
+            return document.RootElement.ValueKind == JsonValueKind.Object
+                   && document.RootElement.TryGetProperty("error", out var error)
+                   && error.ValueKind == JsonValueKind.String
+                   && OneLine(error.GetString()!) is { Length: > 0 } text
+                ? text
+                : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>A reason fit for the single error line: no line breaks or control characters.</summary>
+    private static string OneLine(string text)
+    {
+        var line = new StringBuilder(text.Length);
+        foreach (var c in text)
+        {
+            line.Append(char.IsControl(c) ? ' ' : c);
+        }
+
+        return line.ToString().Trim();
+    }
+}
