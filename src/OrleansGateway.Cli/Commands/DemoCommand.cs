@@ -11,7 +11,7 @@ public static class DemoCommand
     private const int MaxStepMilliseconds = 600_000;
     private const int MaxSessions = 10_000;
 
-    public static Command Create() => new("demo", "Demonstrations on a local cluster of their own") { RollingRestart() };
+    public static Command Create() => new("demo", "Demonstrations, on a local cluster of their own or (--attach) on the one `ogw up` runs") { RollingRestart() };
 
     private static Command RollingRestart()
     {
@@ -22,10 +22,15 @@ public static class DemoCommand
         var drainTimeout = new Option<string>("--drain-timeout") { Description = "How long a stopping silo waits for running turns (Gateway:Resume:DrainTimeout)", DefaultValueFactory = _ => "5s" };
         var killDuringDrain = new Option<bool>("--kill-during-drain") { Description = "SIGKILL each silo shortly after its SIGTERM, in the middle of its drain" };
         var killAfter = new Option<string>("--kill-after") { Description = "With --kill-during-drain: time from SIGTERM to SIGKILL", DefaultValueFactory = _ => "1s" };
+        var attach = new Option<bool>("--attach")
+        {
+            Description = "Restart the silos of the running `ogw up` cluster through its dashboard (--url, --token) instead of starting a cluster; watch it on the dashboard page",
+        };
+        var dashboard = new OperatorOptions();
         var command = new Command("rolling-restart",
             "Start a local cluster, give every session a long turn, restart the silos one by one, and show that no turn is lost or run twice")
         {
-            sessions, steps, stepMs, drainTimeout, killDuringDrain, killAfter,
+            sessions, steps, stepMs, drainTimeout, killDuringDrain, killAfter, attach, dashboard.Url, dashboard.Token,
         };
         cluster.AddTo(command);
         command.SetAction((parse, cancellationToken) =>
@@ -33,6 +38,12 @@ public static class DemoCommand
             if (!parse.GetValue(killDuringDrain) && parse.GetResult(killAfter) is { Implicit: false })
             {
                 throw new CliError("--kill-after needs --kill-during-drain");
+            }
+
+            var attached = parse.GetValue(attach);
+            if (attached && (parse.GetValue(killDuringDrain) || parse.GetResult(drainTimeout) is { Implicit: false }))
+            {
+                throw new CliError("--attach restarts the silos of `ogw up` the way an operator does: --kill-during-drain and --drain-timeout need the demo's own cluster");
             }
 
             var settings = new RollingRestartSettings(
@@ -43,6 +54,7 @@ public static class DemoCommand
                 Durations.Parse(parse.GetValue(drainTimeout)!, "--drain-timeout"),
                 parse.GetValue(killDuringDrain) ? Durations.Parse(parse.GetValue(killAfter)!, "--kill-after") : null);
             Validate(settings);
+            settings = settings with { Dashboard = attached ? dashboard.Connect(parse) : null };
             return new RollingRestartDemo(settings).RunAsync(cancellationToken);
         });
         return command;

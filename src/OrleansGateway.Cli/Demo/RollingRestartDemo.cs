@@ -18,7 +18,9 @@ public sealed class RollingRestartDemo(RollingRestartSettings settings)
 
     public async Task<int> RunAsync(CancellationToken stop)
     {
-        await using var cluster = await LocalClusterHost.StartAsync(settings.DemoCluster, stop);
+        await using DemoCluster cluster = settings.Dashboard is { } dashboard
+            ? await AttachedDemoCluster.ConnectAsync(dashboard, settings.Cluster.FirstPorts, settings.Cluster.Silos, LocalCluster.ResolveConnectionString(null), stop)
+            : new OwnDemoCluster(await LocalClusterHost.StartAsync(settings.DemoCluster, stop));
         AnsiConsole.Write(cluster.SiloTable());
 
         await using var dataSource = GatewayDataSource.Create(cluster.ConnectionString, "ogw-demo");
@@ -27,7 +29,7 @@ public sealed class RollingRestartDemo(RollingRestartSettings settings)
         var board = new DemoBoard(settings, _clock);
         foreach (var silo in cluster.Silos)
         {
-            board.SetSilo(silo.Settings.Name, SiloState.Ready, silo.BaseAddress);
+            board.SetSilo(silo.Name, SiloState.Ready, silo.BaseAddress);
         }
 
         // Session ids of their own for every run: the embedded database keeps the sessions of earlier runs.
@@ -47,7 +49,7 @@ public sealed class RollingRestartDemo(RollingRestartSettings settings)
         return 0;
     }
 
-    private async Task<DemoReport> PlayAsync(LocalClusterHost cluster, GatewayApi api, SessionWatch watch, DemoBoard board, IReadOnlyList<string> sessionIds,
+    private async Task<DemoReport> PlayAsync(DemoCluster cluster, GatewayApi api, SessionWatch watch, DemoBoard board, IReadOnlyList<string> sessionIds,
         CancellationToken stop)
     {
         var posted = await PostMessagesAsync(cluster, api, board, sessionIds, stop);
@@ -67,7 +69,7 @@ public sealed class RollingRestartDemo(RollingRestartSettings settings)
     }
 
     /// <summary>One message per session, spread over the silos (a session lives where its first message arrived).</summary>
-    private async Task<IReadOnlyList<PostedTurn>> PostMessagesAsync(LocalClusterHost cluster, GatewayApi api, DemoBoard board, IReadOnlyList<string> sessionIds,
+    private async Task<IReadOnlyList<PostedTurn>> PostMessagesAsync(DemoCluster cluster, GatewayApi api, DemoBoard board, IReadOnlyList<string> sessionIds,
         CancellationToken stop)
     {
         board.Say($"posting '{settings.WorkText}' to {sessionIds.Count} sessions, spread over {cluster.Silos.Count} silos");
@@ -103,23 +105,22 @@ public sealed class RollingRestartDemo(RollingRestartSettings settings)
     /// Stops silo <paramref name="index"/> as an orchestrator does (SIGTERM; with <c>--kill-during-drain</c> a SIGKILL
     /// shortly after), waits for its exit and starts it again on the same ports.
     /// </summary>
-    private async Task<ResumeClock> RestartAsync(LocalClusterHost cluster, int index, SessionWatch watch, DemoBoard board, CancellationToken stop)
+    private async Task<ResumeClock> RestartAsync(DemoCluster cluster, int index, SessionWatch watch, DemoBoard board, CancellationToken stop)
     {
         var silo = cluster.Silos[index];
-        var name = silo.Settings.Name;
-        var resumeClock = new ResumeClock(name, await watch.RunningOnAsync(silo.Settings.SiloPort, stop));
+        var name = silo.Name;
+        var resumeClock = new ResumeClock(name, await watch.RunningOnAsync(silo.SiloPort, stop));
         watch.Follow(resumeClock);
 
         board.SetSilo(name, SiloState.Draining, silo.BaseAddress);
         board.Say(resumeClock.Turns == 0
-            ? $"{name}: SIGTERM with no turns running"
-            : $"{name}: SIGTERM with {resumeClock.Turns} turns running; it premarks them and drains for up to {Durations.Format(settings.DrainTimeout)}");
+            ? $"{name}: {cluster.StopName} with no turns running"
+            : $"{name}: {cluster.StopName} with {resumeClock.Turns} turns running; it premarks them and drains");
         var terminatedAt = _clock.Elapsed;
-        silo.Terminate();
+        await cluster.RequestStopAsync(index, stop);
         var killed = false;
-        if (settings.KillAfter is { } killAfter && !await silo.WaitForExitAsync(killAfter, stop))
+        if (settings.KillAfter is { } killAfter && !await cluster.WaitForExitAsync(index, killAfter, stop) && cluster.TryKill(index))
         {
-            silo.Kill();
             killed = true;
             resumeClock.StartAt(_clock.Elapsed);
             board.SetSilo(name, SiloState.Killed, silo.BaseAddress);
@@ -130,20 +131,22 @@ public sealed class RollingRestartDemo(RollingRestartSettings settings)
             resumeClock.StartAt(terminatedAt);
         }
 
-        if (!await silo.WaitForExitAsync(settings.ExitTimeout, stop))
+        if (!await cluster.WaitForExitAsync(index, settings.ExitTimeout, stop))
         {
-            board.Say($"{name}: still running {Durations.Format(settings.ExitTimeout)} after SIGTERM; SIGKILL");
-            silo.Kill();
-            await silo.WaitForExitAsync(Timeout.InfiniteTimeSpan, stop);
+            board.Say($"{name}: still running {Durations.Format(settings.ExitTimeout)} after the {cluster.StopName}; SIGKILL");
+            if (!cluster.TryKill(index))
+            {
+                throw new CliError($"{name} did not stop within {Durations.Format(settings.ExitTimeout)}");
+            }
+
+            await cluster.WaitForExitAsync(index, Timeout.InfiniteTimeSpan, stop);
         }
 
-        // A silo with nothing to drain may finish its stop just as the SIGKILL goes out.
-        var note = killed && silo.ExitCode == 0 ? " (its stop had finished just before the SIGKILL)" : "";
-        board.Say($"{name}: exited with code {silo.ExitCode}{note} after {Durations.Format(_clock.Elapsed - terminatedAt)}; starting it again on the same ports");
+        board.Say($"{name}: {cluster.DescribeExit(index)}{(killed ? " (SIGKILL)" : "")} after {Durations.Format(_clock.Elapsed - terminatedAt)}; starting it again on the same ports");
         board.SetSilo(name, SiloState.Starting, silo.BaseAddress);
         var startedAt = _clock.Elapsed;
-        var restarted = await cluster.RestartSiloAsync(index, stop);
-        board.SetSilo(name, SiloState.Ready, restarted.BaseAddress);
+        await cluster.StartAgainAsync(index, stop);
+        board.SetSilo(name, SiloState.Ready, silo.BaseAddress);
         board.Say($"{name}: ready again after {Durations.Format(_clock.Elapsed - startedAt)}");
         return resumeClock;
     }

@@ -1,3 +1,4 @@
+using OrleansGateway.Cli.Operator;
 using OrleansGateway.Cli.Cluster;
 
 namespace OrleansGateway.Cli.Demo;
@@ -12,6 +13,12 @@ public sealed record RollingRestartSettings(
     TimeSpan DrainTimeout,
     TimeSpan? KillAfter)
 {
+    /// <summary>
+    /// The dashboard of a running <c>ogw up</c> cluster to restart instead of a cluster of the demo's own
+    /// (<c>--attach</c>); null for its own cluster.
+    /// </summary>
+    public OperatorApiClient? Dashboard { get; init; }
+
     /// <summary>After a drain timeout, how long interrupted turns get to checkpoint the step in flight.</summary>
     public static readonly TimeSpan InterruptGrace = TimeSpan.FromSeconds(2);
 
