@@ -34,7 +34,11 @@ try
     app.UseAuthorization();
     // The page (wwwroot): public, it holds no data; everything it shows comes from the API with the operator's token.
     app.UseDefaultFiles();
-    app.UseStaticFiles();
+    app.UseStaticFiles(new StaticFileOptions
+    {
+        // Revalidated on every load, so that a newer dashboard's page is never mixed with an older script.
+        OnPrepareResponse = context => context.Context.Response.Headers.CacheControl = "no-cache",
+    });
     app.MapHealthEndpoints();
     app.MapOperatorApi();
     app.MapOrleansDashboardBehindSignIn();
