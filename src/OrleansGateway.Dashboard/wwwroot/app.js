@@ -6,6 +6,7 @@ const tokenKey = "ogw.operatorToken";
 const phases = ["idle", "running", "resume_pending", "suspended", "quarantined"];
 const phaseColors = { idle: "#8b93a1", running: "#2f7de1", resume_pending: "#d98a00", suspended: "#8a4fd1", quarantined: "#d33a3a" };
 const chartWindowMs = 10 * 60 * 1000;
+const pageOpenedAt = Date.now();
 const feedLength = 300;
 
 const byTestId = (id) => document.querySelector(`[data-testid="${id}"]`);
@@ -459,16 +460,18 @@ function resumeLagSeconds(event) {
 
 function drawCharts() {
   const now = Date.now();
+  // The last ten minutes, or less while the page has been open for less: what it sampled fills the chart.
+  const windowMs = Math.min(chartWindowMs, Math.max(60_000, now - pageOpenedAt));
   drawTimeSeries(byTestId("chart-resume-lag"), {
     series: [{ name: "resume lag", color: phaseColors.resume_pending, style: "dots", points: state.lagPoints }],
-    windowMs: chartWindowMs,
+    windowMs,
     yFormat: (v) => `${+v.toFixed(1)} s`,
-    emptyText: "no resume in the last 10 minutes",
+    emptyText: "no resume seen yet",
     now,
   });
   drawTimeSeries(byTestId("chart-phases"), {
     series: phases.map((p) => ({ name: p.replace("_", " "), color: phaseColors[p], points: state.phaseSamples.map((s) => ({ t: s.t, v: s.counts[p] ?? 0 })) })),
-    windowMs: chartWindowMs,
+    windowMs,
     yFormat: (v) => v.toLocaleString(),
     now,
   });
