@@ -42,8 +42,6 @@ try
     app.MapHealthEndpoints();
     app.MapOperatorApi();
     app.MapOrleansDashboardBehindSignIn();
-    var connection = app.Services.GetRequiredService<ClusterConnection>();
-    app.Lifetime.ApplicationStarted.Register(connection.Started);
 }
 catch (Exception exception)
 {

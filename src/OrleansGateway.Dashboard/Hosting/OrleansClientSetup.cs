@@ -27,6 +27,7 @@ public static class OrleansClientSetup
     public static WebApplicationBuilder AddGatewayClusterClient(this WebApplicationBuilder builder, string connectionString, ClusterSettings cluster)
     {
         builder.Services.AddSingleton<ClusterConnection>();
+        builder.Services.AddHostedService<ClusterProbe>();
         builder.UseOrleansClient(client =>
         {
             client.Configure<ClusterOptions>(options =>

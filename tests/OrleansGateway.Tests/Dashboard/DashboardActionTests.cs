@@ -121,6 +121,24 @@ public sealed class DashboardActionTests(PostgresFixture postgres)
         var silos = (await dashboard.GetJsonAsync("api/operator/silos")).EnumerateArray().ToList();
         Assert.All(silos, s => Assert.False(s.GetProperty("reachable").GetBoolean()));
         Assert.Contains(silos, s => s.GetProperty("address").GetString() == addressA && s.GetProperty("status").GetString() == "Dead");
+
+        // ...and reconnects when a silo comes back: the waiting sessions resume there, and actions work again.
+        var siloC = await cluster.StartSiloAsync("c", QuickStops);
+        await dashboard.Process.WaitUntilReadyAsync(TimeSpan.FromSeconds(60));
+        await WaitForAsync(ledger, onA, rows => rows.All(r => r.Phase == SessionPhase.Running), "B's sessions resumed on C", cluster, TimeSpan.FromSeconds(60));
+        await ExpectAsync(dashboard, "act-1/suspend", HttpStatusCode.OK, "suspended");
+
+        // A silo killed a moment ago is still Active in the membership table: the dashboard does not wait for its answer,
+        // it shows the silo unreachable and the session without its turns, within seconds, and no error.
+        siloC.Kill();
+        Assert.True(await siloC.WaitForExitAsync(TimeSpan.FromSeconds(10)));
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var afterKill = (await dashboard.GetJsonAsync("api/operator/silos")).EnumerateArray().ToList();
+        var killedDetail = (await dashboard.GetJsonAsync(DashboardHarness.SessionPath("drain-1"))).GetProperty("session");
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"the silos and a session took {clock.Elapsed.TotalSeconds:0.0} s");
+        Assert.All(afterKill, s => Assert.False(s.GetProperty("reachable").GetBoolean()));
+        Assert.Equal("running", killedDetail.GetProperty("phase").GetString());
+        Assert.False(string.IsNullOrEmpty(killedDetail.GetProperty("turnsUnavailable").GetString()));
     }
 
     private static async Task PostAsync(SiloProcess silo, string sessionId, string text)
