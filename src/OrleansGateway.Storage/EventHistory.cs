@@ -19,6 +19,9 @@ public static class EventKinds
     public const string SuspensionLifted = "suspension_lifted";
     public const string Released = "released";
     public const string StopRequested = "stop_requested";
+
+    /// <summary>An operator acted through the dashboard (also when refused); <c>actor</c> is the operator token's name.</summary>
+    public const string OperatorAction = "operator_action";
 }
 
 /// <summary>The operators' history (<c>gateway_events</c>): every SQL statement of that table.</summary>

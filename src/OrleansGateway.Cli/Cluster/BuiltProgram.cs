@@ -6,6 +6,9 @@ public static class BuiltProgram
     /// <summary>The silo: <c>OGW_SILO_PATH</c> when set, else the build beside this program.</summary>
     public static string Silo => Locate("OrleansGateway.Silo", "OrleansGateway.Silo.dll", "OGW_SILO_PATH");
 
+    /// <summary>The operator dashboard: <c>OGW_DASHBOARD_PATH</c> when set, else the build beside this program.</summary>
+    public static string Dashboard => Locate("OrleansGateway.Dashboard", "OrleansGateway.Dashboard.dll", "OGW_DASHBOARD_PATH");
+
     /// <summary>The <c>ogw</c> CLI, built beside this program.</summary>
     public static string Cli => Locate("OrleansGateway.Cli", "ogw.dll", "OGW_CLI_PATH");
 

@@ -21,6 +21,9 @@ public sealed record LocalClusterSpec(int Silos, ClusterPorts FirstPorts)
     /// <summary>How long a silo may take to stop gracefully (it drains running turns) before it is killed.</summary>
     public TimeSpan StopGrace { get; init; } = TimeSpan.FromSeconds(90);
 
+    /// <summary>The operator dashboard to start once the silos are ready, or null for none.</summary>
+    public DashboardSpec? Dashboard { get; init; }
+
     /// <summary>Throws <see cref="CliError"/> when the silos do not fit the port ranges.</summary>
     public void Validate()
     {
@@ -36,7 +39,26 @@ public sealed record LocalClusterSpec(int Silos, ClusterPorts FirstPorts)
                 throw new CliError($"{name} {port} leaves no room for {Silos} silos below port 65536");
             }
         }
+
+        if (Dashboard is { Port: var dashboardPort })
+        {
+            if (dashboardPort is < 1 or > 65535)
+            {
+                throw new CliError($"--dashboard-port must be a port number (1-65535), not {dashboardPort}");
+            }
+
+            if (dashboardPort >= FirstPorts.Http && dashboardPort < FirstPorts.Http + Silos)
+            {
+                throw new CliError($"--dashboard-port {dashboardPort} is the HTTP port of a silo ({FirstPorts.Http}-{FirstPorts.Http + Silos - 1})");
+            }
+        }
     }
+}
+
+/// <summary>The operator dashboard of a local cluster: its HTTP port and the token named <c>operator</c>.</summary>
+public sealed record DashboardSpec(int Port, string OperatorToken)
+{
+    public const int DefaultPort = 8080;
 }
 
 /// <summary>
@@ -66,6 +88,7 @@ public sealed class LocalClusterHost : IAsyncDisposable
 
     private readonly LocalPostgresServer? _embedded;
     private readonly List<SiloProcess> _silos = [];
+    private DashboardProcess? _dashboard;
     private bool _stopped;
 
     private LocalClusterHost(LocalClusterSpec spec, LocalPostgresServer? embedded, string connectionString)
@@ -81,6 +104,9 @@ public sealed class LocalClusterHost : IAsyncDisposable
 
     /// <summary>The silo processes, by index; a restarted silo replaces its predecessor at the same index.</summary>
     public IReadOnlyList<SiloProcess> Silos => _silos;
+
+    /// <summary>The dashboard process, when <see cref="LocalClusterSpec.Dashboard"/> asked for one.</summary>
+    public DashboardProcess? Dashboard => _dashboard;
 
     /// <summary>Starts the database, migrates it, starts every silo and waits until all are ready.</summary>
     public static async Task<LocalClusterHost> StartAsync(LocalClusterSpec spec, CancellationToken cancellationToken)
@@ -134,6 +160,14 @@ public sealed class LocalClusterHost : IAsyncDisposable
         }
 
         _stopped = true;
+        if (_dashboard is not null)
+        {
+            // First, so that it does not report the silos' stop as errors while they drain.
+            AnsiConsole.MarkupLine("Stopping the dashboard...");
+            await _dashboard.StopAsync(TimeSpan.FromSeconds(15));
+            await _dashboard.DisposeAsync();
+        }
+
         if (_silos.Count > 0)
         {
             AnsiConsole.MarkupLine("Stopping silos...");
@@ -175,6 +209,24 @@ public sealed class LocalClusterHost : IAsyncDisposable
 
         AnsiConsole.MarkupLine($"Starting {Spec.Silos} silos (logs in {Markup.Escape(LocalCluster.LogDirectory)})...");
         await WaitUntilReadyAsync(_silos, cancellationToken);
+
+        if (Spec.Dashboard is { } dashboard)
+        {
+            AnsiConsole.MarkupLine("Starting the dashboard...");
+            _dashboard = DashboardProcess.Start(new DashboardProcessSettings(ConnectionString, LocalCluster.ClusterId, dashboard.Port,
+                Path.Combine(LocalCluster.LogDirectory, "dashboard.log"))
+            {
+                OperatorToken = dashboard.OperatorToken,
+            });
+            try
+            {
+                await _dashboard.WaitUntilReadyAsync(ReadyTimeout, cancellationToken);
+            }
+            catch (Exception exception) when (exception is InvalidOperationException or TimeoutException)
+            {
+                throw new CliError(exception.Message);
+            }
+        }
     }
 
     private static async Task WaitUntilReadyAsync(IEnumerable<SiloProcess> silos, CancellationToken cancellationToken)

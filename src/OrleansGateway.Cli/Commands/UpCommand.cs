@@ -1,5 +1,7 @@
+using System.Buffers.Text;
 using System.CommandLine;
 using System.Diagnostics;
+using System.Security.Cryptography;
 using OrleansGateway.Cli.Cluster;
 using OrleansGateway.Operations;
 using Spectre.Console;
@@ -15,11 +17,28 @@ public static class UpCommand
     public static Command Create()
     {
         var cluster = new ClusterCommandOptions(defaultSilos: 3);
-        var command = new Command("up", "Start PostgreSQL (embedded unless ConnectionStrings__Postgres is set), migrate, and run a local cluster until Ctrl+C");
+        var dashboardPort = new Option<int>("--dashboard-port")
+        {
+            Description = "HTTP port of the operator dashboard (0: no dashboard)",
+            DefaultValueFactory = _ => DashboardSpec.DefaultPort,
+        };
+        var command = new Command("up", "Start PostgreSQL (embedded unless ConnectionStrings__Postgres is set), migrate, and run a local cluster " +
+            "and its operator dashboard until Ctrl+C");
         cluster.AddTo(command);
-        command.SetAction((parse, cancellationToken) => RunAsync(cluster.Read(parse), cancellationToken));
+        command.Options.Add(dashboardPort);
+        command.SetAction((parse, cancellationToken) =>
+        {
+            var port = parse.GetValue(dashboardPort);
+            var spec = cluster.Read(parse) with { Dashboard = port == 0 ? null : new DashboardSpec(port, OperatorToken()) };
+            return RunAsync(spec, cancellationToken);
+        });
         return command;
     }
+
+    /// <summary><c>OGW_OPERATOR_TOKEN</c>, or a fresh random one for this run.</summary>
+    private static string OperatorToken() => Environment.GetEnvironmentVariable("OGW_OPERATOR_TOKEN") is { Length: > 0 } configured
+        ? configured
+        : Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(24));
 
     private static async Task<int> RunAsync(LocalClusterSpec spec, CancellationToken stop)
     {
@@ -27,6 +46,13 @@ public static class UpCommand
         await using var cluster = await LocalClusterHost.StartAsync(spec, stop);
 
         AnsiConsole.Write(cluster.SiloTable());
+        if (cluster.Dashboard is { } dashboard)
+        {
+            // Plain Console: the token must come out exactly as it is, to be copied.
+            Console.WriteLine($"Dashboard: {dashboard.BaseAddress}  operator token: {dashboard.Settings.OperatorToken}");
+            Console.WriteLine($"  (set OGW_OPERATOR_TOKEN to choose the token; the Orleans dashboard is at {dashboard.BaseAddress}orleans/)");
+        }
+
         AnsiConsole.MarkupLine($"[green]Cluster ready[/] in {clock.Elapsed.TotalSeconds:0.0} s. Try:");
         Console.WriteLine($"  curl -s -X POST {cluster.Silos[0].BaseAddress}api/sessions/demo/messages -H 'Content-Type: application/json' -d '{{\"text\":\"work 5x1000\"}}'");
         Console.WriteLine($"  curl -s {cluster.Silos[^1].BaseAddress}api/sessions/demo");

@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Npgsql;
 using Orleans.Configuration;
+using Orleans.Dashboard;
 using OrleansGateway;
 using OrleansGateway.Agents;
 using OrleansGateway.Hosting;
@@ -46,6 +47,13 @@ public static class GatewaySiloBuilderExtensions
 #pragma warning disable ORLEANSEXP003
             builder.AddDistributedGrainDirectory();
 #pragma warning restore ORLEANSEXP003
+        }
+
+        // The official Orleans dashboard, hosted by OrleansGateway.Dashboard under /orleans, reads its numbers from a
+        // service on every silo (grain call profiling, silo counters). A switch for a silo that must not pay for that.
+        if (builder.Configuration.GetValue("Gateway:OrleansDashboard", defaultValue: true))
+        {
+            builder.AddDashboard();
         }
 
         builder.UseAdoNetClustering(options => options.Configure<NpgsqlDataSource>((o, dataSource) =>

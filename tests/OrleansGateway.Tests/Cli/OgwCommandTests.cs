@@ -50,20 +50,32 @@ public sealed class OgwCommandTests(PostgresFixture postgres)
     }
 
     [Fact]
-    public async Task Up_runs_a_three_silo_cluster_that_answers_and_stops_on_ctrl_c()
+    public async Task Up_runs_a_three_silo_cluster_and_its_dashboard_that_answer_and_stop_on_ctrl_c()
     {
         var home = Directory.CreateTempSubdirectory("ogw-home-").FullName;
         var connectionString = await postgres.CreateDatabaseAsync("up");
-        var (http, silo, gateway) = (FreePorts.Run(3), FreePorts.Run(3), FreePorts.Run(3));
+        var (http, silo, gateway, dashboardPort) = (FreePorts.Run(3), FreePorts.Run(3), FreePorts.Run(3), FreePorts.Run(1));
+        const string token = "up-test-operator-token";
         var environment = new Dictionary<string, string>
         {
             ["ConnectionStrings__Postgres"] = connectionString,
             ["Orleans__ClusterId"] = $"up-{Guid.NewGuid():N}"[..12],
             ["OGW_HOME"] = home,
+            ["OGW_OPERATOR_TOKEN"] = token,
         };
-        await using var up = OgwProcess.Start(environment, "up", "--http-port", $"{http}", "--silo-port", $"{silo}", "--gateway-port", $"{gateway}");
+        await using var up = OgwProcess.Start(environment, "up", "--http-port", $"{http}", "--silo-port", $"{silo}", "--gateway-port", $"{gateway}",
+            "--dashboard-port", $"{dashboardPort}");
 
         await up.WaitForOutputAsync("Cluster ready", TimeSpan.FromSeconds(180));
+        Assert.Contains($"Dashboard: http://127.0.0.1:{dashboardPort}/  operator token: {token}", up.Output);
+
+        // The dashboard is up with the token it printed, and sees the three silos.
+        using (var dashboard = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{dashboardPort}/") })
+        {
+            dashboard.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+            var silos = await dashboard.GetFromJsonAsync<JsonElement>("api/operator/silos");
+            Assert.Equal(["Active", "Active", "Active"], silos.EnumerateArray().Select(s => s.GetProperty("status").GetString()));
+        }
 
         // The cluster answers the README's curl examples: post on one silo, read from another.
         using var first = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{http}/") };
@@ -94,7 +106,9 @@ public sealed class OgwCommandTests(PostgresFixture postgres)
             Assert.False(FreePorts.IsListening(http + i), $"silo {i + 1} still answers on {http + i}");
         }
 
+        Assert.False(FreePorts.IsListening(dashboardPort), $"the dashboard still answers on {dashboardPort}");
         Assert.True(File.Exists(Path.Combine(home, "logs", "silo1.log")));
+        Assert.True(File.Exists(Path.Combine(home, "logs", "dashboard.log")));
         Directory.Delete(home, recursive: true);
     }
 }

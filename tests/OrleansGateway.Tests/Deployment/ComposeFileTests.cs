@@ -2,6 +2,8 @@ using System.Reflection;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Configuration;
 using Npgsql;
+using ClusterSettings = OrleansGateway.Dashboard.Hosting.ClusterSettings;
+using DashboardSettings = OrleansGateway.Dashboard.Hosting.DashboardSettings;
 using OrleansGateway.Hosting;
 using Xunit;
 using YamlDotNet.Core;
@@ -18,6 +20,11 @@ public sealed class ComposeFileTests
 {
     private static readonly string[] SiloServices = ["silo1", "silo2", "silo3"];
 
+    private const string DashboardService = "dashboard";
+
+    /// <summary>The services that serve HTTP, with a /readyz healthcheck and a published port.</summary>
+    private static readonly string[] HttpServices = [.. SiloServices, DashboardService];
+
     private static readonly string[] RequiredSiloKeys =
         ["ConnectionStrings:Postgres", "Orleans:ClusterId", "Orleans:SiloPort", "Orleans:GatewayPort", "Urls"];
 
@@ -33,7 +40,7 @@ public sealed class ComposeFileTests
     public void TheServicesExist()
     {
         var compose = Compose;
-        string[] expected = ["postgres", "migrate", .. SiloServices];
+        string[] expected = ["postgres", "migrate", .. SiloServices, DashboardService];
         var missing = expected.Where(name => !compose.Services.ContainsKey(name)).ToList();
         Assert.True(missing.Count == 0,
             $"docker-compose.yml lacks the service(s) {string.Join(", ", missing)}; it has {string.Join(", ", compose.Services.Keys)}");
@@ -87,7 +94,7 @@ public sealed class ComposeFileTests
     {
         var compose = Compose;
         var docker = Docker;
-        foreach (var name in SiloServices)
+        foreach (var name in HttpServices)
         {
             var silo = compose.Service(name);
             var tool = silo.HealthcheckCommand.FirstOrDefault();
@@ -206,7 +213,7 @@ public sealed class ComposeFileTests
     public void TheHealthcheckAndThePublishedPortReachTheHttpListener()
     {
         var compose = Compose;
-        foreach (var name in SiloServices)
+        foreach (var name in HttpServices)
         {
             var silo = compose.Service(name);
             var urls = silo.Settings.GetValueOrDefault("Urls") ?? "";
@@ -253,7 +260,7 @@ public sealed class ComposeFileTests
         var user = postgres.GetValueOrDefault("POSTGRES_USER") ?? "postgres";
         var database = postgres.GetValueOrDefault("POSTGRES_DB") ?? user;
         var password = postgres.GetValueOrDefault("POSTGRES_PASSWORD");
-        foreach (var name in SiloServices.Append("migrate"))
+        foreach (var name in SiloServices.Append("migrate").Append(DashboardService))
         {
             var connectionString = compose.Service(name).Environment.GetValueOrDefault("ConnectionStrings__Postgres");
             Assert.True(connectionString is not null, $"{name}: ConnectionStrings__Postgres is not set");
@@ -280,7 +287,7 @@ public sealed class ComposeFileTests
     public void TheDockerfileHasTheSiloAndCliStagesComposeBuilds()
     {
         var docker = Docker;
-        foreach (var (stage, assembly) in new[] { ("silo", "OrleansGateway.Silo.dll"), ("cli", "ogw.dll") })
+        foreach (var (stage, assembly) in new[] { ("silo", "OrleansGateway.Silo.dll"), ("cli", "ogw.dll"), ("dashboard", "OrleansGateway.Dashboard.dll") })
         {
             Assert.True(docker.Stages.Any(s => s.Name == stage), $"the Dockerfile has no stage `{stage}`; its stages: {string.Join(", ", docker.Stages.Select(s => s.Name ?? "(unnamed)"))}");
             Assert.True(Regex.IsMatch(docker.StageText(stage), $@"^ENTRYPOINT\s.*""{Regex.Escape(assembly)}""", RegexOptions.Multiline),
@@ -334,6 +341,121 @@ public sealed class ComposeFileTests
             $"`dotnet restore OrleansGateway.sln` in the Dockerfile runs before these projects of the solution are copied, so it fails: {string.Join(", ", missing)}");
     }
 
+    [Fact]
+    public void TheDashboardUsesOnlySettingsItReads()
+    {
+        var problems = ComposeChecks.UnknownDashboardSettings(File.ReadAllText(Path.Combine(RepoRoot, "docker-compose.yml")), DashboardService);
+        Assert.True(problems.Count == 0, string.Join(Environment.NewLine, problems));
+    }
+
+    [Fact]
+    public void TheKeyCheckReportsAMisspelledDashboardSetting()
+    {
+        const string compose = """
+            services:
+              dashboard:
+                environment:
+                  ConnectionStrings__Postgres: "Host=postgres"
+                  Dashboard__OperatorTokens__alice: "a"
+                  Dashboard__OperatorTokn: "b"
+                  dashboard__allowanonymousreadonly: "true"
+                  Gateway__Resume__FreshnessWindow: "01:00:00"
+            """;
+        var problems = ComposeChecks.UnknownDashboardSettings(compose, DashboardService);
+        Assert.True(problems.Count == 1 && problems[0].Contains("Dashboard:OperatorTokn", StringComparison.Ordinal),
+            $"expected exactly one problem naming Dashboard:OperatorTokn, got: {string.Join(" | ", problems)}");
+    }
+
+    [Fact]
+    public void TheDashboardJoinsTheSilosClusterWithAToken()
+    {
+        var compose = Compose;
+        var dashboard = compose.Service(DashboardService);
+        Assert.True(dashboard.BuildTarget == "dashboard", $"dashboard: should be built from the Dockerfile target `dashboard`, not `{dashboard.BuildTarget}`");
+        Assert.True(dashboard.DependsOn.GetValueOrDefault("migrate") == "service_completed_successfully",
+            "dashboard: should depend on migrate with condition service_completed_successfully (it refuses an unmigrated database)");
+        Assert.True(dashboard.HealthcheckTest.Contains("/readyz", StringComparison.Ordinal),
+            $"dashboard: the healthcheck should request /readyz, it runs `{dashboard.HealthcheckTest}`");
+
+        var settings = dashboard.Settings;
+        foreach (var key in new[] { "ConnectionStrings:Postgres", "Urls" })
+        {
+            Assert.False(string.IsNullOrWhiteSpace(settings.GetValueOrDefault(key)), $"dashboard: the environment lacks {ComposeChecks.ToEnvironmentName(key)}");
+        }
+
+        // Without a token (or read-only mode) it refuses to start: the compose file must pass one through.
+        Assert.True(settings.Keys.Any(key => key.StartsWith("Dashboard:OperatorToken", StringComparison.OrdinalIgnoreCase))
+                || string.Equals(settings.GetValueOrDefault("Dashboard:AllowAnonymousReadOnly"), "true", StringComparison.OrdinalIgnoreCase),
+            "dashboard: sets neither Dashboard__OperatorToken(s) nor Dashboard__AllowAnonymousReadOnly=true, so it cannot start");
+
+        // A client of another cluster id or service id would find no gateway.
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
+        var cluster = ClusterSettings.Read(configuration);
+        foreach (var silo in SiloServices)
+        {
+            var siloSettings = compose.Service(silo).Settings;
+            var siloCluster = (siloSettings.GetValueOrDefault("Orleans:ClusterId") ?? new SiloEndpointOptions().ClusterId,
+                siloSettings.GetValueOrDefault("Orleans:ServiceId") ?? new SiloEndpointOptions().ServiceId);
+            Assert.True((cluster.ClusterId, cluster.ServiceId) == siloCluster,
+                $"dashboard: cluster {cluster.ClusterId}/{cluster.ServiceId} is not {silo}'s {siloCluster.Item1}/{siloCluster.Item2}");
+            Assert.True(siloSettings.GetValueOrDefault("ConnectionStrings:Postgres") == settings.GetValueOrDefault("ConnectionStrings:Postgres"),
+                $"dashboard: its database is not {silo}'s: it would see another membership table");
+        }
+
+        var siloHostPorts = SiloServices.SelectMany(name => compose.Service(name).Ports.Select(p => p.Host)).ToHashSet();
+        Assert.True(dashboard.Ports.Count > 0 && dashboard.Ports.All(p => p.Host is not null && !siloHostPorts.Contains(p.Host)),
+            $"dashboard: should publish its HTTP port on a host port of its own; it publishes {string.Join(", ", dashboard.Ports.Select(p => $"{p.Host}:{p.Container}"))}");
+    }
+
+    [Fact]
+    public void EveryProjectTheDockerfilePublishesIsRestoredFromProjectFilesCopiedBeforeTheRestore()
+    {
+        var docker = Docker;
+        var restore = docker.Instructions.FindIndex(i => i.Keyword == "RUN" && Regex.IsMatch(i.Arguments, @"dotnet\s+restore\b"));
+        Assert.True(restore >= 0, "the Dockerfile runs no `dotnet restore`");
+        var restored = Regex.Matches(docker.Instructions[restore].Arguments, @"[\w./-]+\.(csproj|sln)").Select(m => m.Value).ToList();
+        var closure = restored.Any(path => path.EndsWith(".sln", StringComparison.Ordinal))
+            ? Regex.Matches(File.ReadAllText(Path.Combine(RepoRoot, "OrleansGateway.sln")), @"""(?<path>[^""]+\.csproj)""").Select(m => m.Groups["path"].Value.Replace('\\', '/')).ToHashSet()
+            : ProjectClosure(restored);
+        var published = docker.Instructions.Where(i => i.Keyword == "RUN")
+            .SelectMany(i => Regex.Matches(i.Arguments, @"dotnet\s+publish\s+(?<project>[\w./-]+\.csproj)").Select(m => m.Groups["project"].Value))
+            .ToList();
+        Assert.True(published.Count > 0, "the Dockerfile publishes no project");
+        var unrestored = published.Where(project => !closure.Contains(project)).ToList();
+        Assert.True(unrestored.Count == 0,
+            $"`dotnet publish --no-restore` of {string.Join(", ", unrestored)} fails: `dotnet restore {string.Join(' ', restored)}` does not reach it");
+
+        var copiedBefore = docker.Instructions.Take(restore)
+            .Where(i => i.Keyword == "COPY" && !i.Arguments.StartsWith("--from", StringComparison.Ordinal))
+            .SelectMany(i => Dockerfile.CopySources(i.Arguments))
+            .ToHashSet();
+        var missing = closure.Where(project => !copiedBefore.Contains(project)).ToList();
+        Assert.True(missing.Count == 0, $"the restore needs these project files, which the Dockerfile copies only after it: {string.Join(", ", missing)}");
+    }
+
+    /// <summary>The projects and every project they reference, transitively, as paths from the repository root.</summary>
+    private static HashSet<string> ProjectClosure(IEnumerable<string> projects)
+    {
+        var closure = new HashSet<string>();
+        var pending = new Stack<string>(projects);
+        while (pending.TryPop(out var project))
+        {
+            if (!closure.Add(project))
+            {
+                continue;
+            }
+
+            var directory = Path.GetDirectoryName(project) ?? "";
+            foreach (Match reference in Regex.Matches(File.ReadAllText(Path.Combine(RepoRoot, project)), @"<ProjectReference\s+Include=""(?<path>[^""]+)"""))
+            {
+                var full = Path.GetFullPath(Path.Combine(RepoRoot, directory, reference.Groups["path"].Value.Replace('\\', '/')));
+                pending.Push(Path.GetRelativePath(RepoRoot, full).Replace('\\', '/'));
+            }
+        }
+
+        return closure;
+    }
+
     private static string FindRepoRoot()
     {
         for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
@@ -360,7 +482,40 @@ internal static class ComposeChecks
         .Append("Urls")
         .ToHashSet(StringComparer.OrdinalIgnoreCase);
 
+    /// <summary>
+    /// The configuration keys the dashboard reads: <c>ConnectionStrings:Postgres</c>, <c>Urls</c>, its cluster settings
+    /// (<see cref="ClusterSettings.Keys"/>), and every settable property of <see cref="DashboardSettings"/>; a dictionary
+    /// property (named tokens) stands for every key below it.
+    /// </summary>
+    public static IReadOnlyList<string> DashboardSettingPatterns { get; } = typeof(DashboardSettings)
+        .GetProperties(BindingFlags.Public | BindingFlags.Instance)
+        .Where(property => property.SetMethod is { IsPublic: true } && property.GetIndexParameters().Length == 0)
+        .Select(property => $"{DashboardSettings.Section}:{property.Name}" + (property.PropertyType.IsGenericType ? ":*" : ""))
+        .Concat(ClusterSettings.Keys)
+        .Append("ConnectionStrings:Postgres")
+        .Append("Urls")
+        .ToList();
+
     public static string ToEnvironmentName(string key) => key.Replace(":", "__", StringComparison.Ordinal);
+
+    /// <summary>One line per environment variable of the dashboard service that the dashboard does not read.</summary>
+    public static IReadOnlyList<string> UnknownDashboardSettings(string composeYaml, string service)
+    {
+        var compose = ComposeFile.Parse(composeYaml);
+        if (!compose.Services.TryGetValue(service, out var dashboard))
+        {
+            return [$"{service}: no such service"];
+        }
+
+        return [.. dashboard.Environment.Keys
+            .Select(variable => (variable, key: variable.Replace("__", ":", StringComparison.Ordinal)))
+            .Where(pair => !DashboardSettingPatterns.Any(pattern => Matches(pattern, pair.key)))
+            .Select(pair => $"{service}: {pair.variable} ({pair.key}) is not a setting the dashboard reads; it reads {string.Join(", ", DashboardSettingPatterns)}")];
+
+        static bool Matches(string pattern, string key) => pattern.EndsWith(":*", StringComparison.Ordinal)
+            ? key.StartsWith(pattern[..^1], StringComparison.OrdinalIgnoreCase) && key.Length > pattern.Length - 1
+            : string.Equals(pattern, key, StringComparison.OrdinalIgnoreCase);
+    }
 
     /// <summary>One line per environment variable of the given services that the silo does not read.</summary>
     public static IReadOnlyList<string> UnknownSiloSettings(string composeYaml, IEnumerable<string> siloServices)

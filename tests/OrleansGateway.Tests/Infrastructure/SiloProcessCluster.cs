@@ -28,6 +28,12 @@ public sealed class SiloProcessCluster : IAsyncDisposable
 
     public string ConnectionString => _connectionString;
 
+    /// <summary>The Orleans cluster id of these silos, for clients of the cluster (the dashboard).</summary>
+    public string ClusterId => _clusterId;
+
+    /// <summary>Where the logs of this cluster's processes go.</summary>
+    public string LogDirectory => _logDirectory;
+
     /// <summary>Starts a silo process (fresh ports) and waits until it is ready.</summary>
     public async Task<SiloProcess> StartSiloAsync(string name, IReadOnlyDictionary<string, string>? environment = null)
     {

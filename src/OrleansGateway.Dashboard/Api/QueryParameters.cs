@@ -1,0 +1,96 @@
+using System.Globalization;
+
+namespace OrleansGateway.Dashboard.Api;
+
+/// <summary>Reads query parameters with a sentence for each bad one, for a 400 that says what to fix.</summary>
+public static class QueryParameters
+{
+    /// <summary>The parameter's one value, null when absent or empty; an error when it is given twice.</summary>
+    public static bool TryGet(IQueryCollection query, string name, out string? value, out string? error)
+    {
+        value = null;
+        error = null;
+        if (!query.TryGetValue(name, out var values) || values.Count == 0)
+        {
+            return true;
+        }
+
+        if (values.Count > 1)
+        {
+            error = $"{name} is given {values.Count} times; give it once";
+            return false;
+        }
+
+        value = string.IsNullOrWhiteSpace(values[0]) ? null : values[0]!.Trim();
+        return true;
+    }
+
+    public static bool TryGetInt(IQueryCollection query, string name, int min, int max, int fallback, out int value, out string? error)
+    {
+        value = fallback;
+        if (!TryGet(query, name, out var text, out error))
+        {
+            return false;
+        }
+
+        if (text is null)
+        {
+            return true;
+        }
+
+        if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out value) || value < min || value > max)
+        {
+            error = $"{name} must be a whole number from {min} to {max}, not '{text}'";
+            return false;
+        }
+
+        return true;
+    }
+
+    public static bool TryGetLong(IQueryCollection query, string name, out long? value, out string? error)
+    {
+        value = null;
+        if (!TryGet(query, name, out var text, out error))
+        {
+            return false;
+        }
+
+        if (text is null)
+        {
+            return true;
+        }
+
+        if (!long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var parsed))
+        {
+            error = $"{name} must be an event id (a whole number of 0 or more), not '{text}'";
+            return false;
+        }
+
+        value = parsed;
+        return true;
+    }
+
+    public static bool TryGetBool(IQueryCollection query, string name, out bool? value, out string? error)
+    {
+        value = null;
+        if (!TryGet(query, name, out var text, out error))
+        {
+            return false;
+        }
+
+        switch (text?.ToLowerInvariant())
+        {
+            case null:
+                return true;
+            case "true":
+                value = true;
+                return true;
+            case "false":
+                value = false;
+                return true;
+            default:
+                error = $"{name} must be true or false, not '{text}'";
+                return false;
+        }
+    }
+}

@@ -1,0 +1,84 @@
+using OrleansGateway.Dashboard.Hosting;
+using OrleansGateway.Operations;
+using OrleansGateway.Storage;
+
+namespace OrleansGateway.Dashboard.Api;
+
+/// <summary>
+/// The silos of the cluster: the membership table says which exist and in what status (it answers while no silo
+/// does), and each silo that may be up says what it runs through its <see cref="ISiloControlGrain"/>.
+/// </summary>
+public sealed partial class SiloDirectory(
+    MembershipTable membership,
+    IClusterClient client,
+    ClusterSettings cluster,
+    TimeProvider time,
+    ILogger<SiloDirectory> logger)
+{
+    public const string Dead = "Dead";
+    public const string Active = "Active";
+
+    /// <summary>
+    /// How long a silo may take to report. A silo killed a moment ago is still Active in the membership table until
+    /// the others declare it dead; a call to it gets no answer, and the page must not wait for one.
+    /// </summary>
+    public static readonly TimeSpan ReportTimeout = TimeSpan.FromSeconds(2);
+
+    /// <summary>How long the stop request may take: the silo answers before it begins to stop.</summary>
+    public static readonly TimeSpan StopRequestTimeout = TimeSpan.FromSeconds(5);
+
+    /// <summary>Dead silos are shown this long after their last heartbeat, so that a crash stays visible for a while.</summary>
+    public static readonly TimeSpan DeadSilosShownFor = TimeSpan.FromHours(1);
+
+    public async Task<IReadOnlyList<SiloResponse>> ListAsync(CancellationToken cancellationToken)
+    {
+        var rows = await membership.ReadSilosAsync(cluster.ClusterId, cancellationToken);
+        var shownSince = time.GetUtcNow() - DeadSilosShownFor;
+        var shown = rows
+            .Where(row => row.Status != Dead || Max(row.StartedAt, row.IAmAliveAt) >= shownSince)
+            .OrderBy(row => row.Status == Dead)
+            .ThenBy(row => row.Status == Dead ? -row.StartedAt.UtcTicks : row.StartedAt.UtcTicks)
+            .ToList();
+        var reports = await Task.WhenAll(shown.Select(row => row.Status == Dead ? Task.FromResult<SiloReport?>(null) : TryGetReportAsync(row.Address)));
+        return [.. shown.Zip(reports, (row, report) => new SiloResponse(
+            row.Address,
+            row.SiloName,
+            row.Status,
+            report?.Draining,
+            report?.ActiveSessions,
+            report?.RunningTurns,
+            report?.Version,
+            report is not null,
+            row.StartedAt))];
+    }
+
+    /// <summary>The silo with this address if the membership table has it Active; null otherwise.</summary>
+    public async Task<SiloRow?> FindActiveAsync(string address, CancellationToken cancellationToken)
+    {
+        var rows = await membership.ReadSilosAsync(cluster.ClusterId, cancellationToken);
+        return rows.FirstOrDefault(row => row.Address == address && row.Status == Active);
+    }
+
+    /// <summary>Asks the silo to drain or restart; returns its report once it has begun.</summary>
+    public Task<SiloReport> RequestStopAsync(string address, SiloStopKind kind) =>
+        client.GetGrain<ISiloControlGrain>(address).RequestStopAsync(kind).WaitAsync(StopRequestTimeout);
+
+    private async Task<SiloReport?> TryGetReportAsync(string address)
+    {
+        try
+        {
+            return await client.GetGrain<ISiloControlGrain>(address).GetReportAsync().WaitAsync(ReportTimeout);
+        }
+        catch (Exception exception) when (exception is not OutOfMemoryException)
+        {
+            // Gone, going, not yet joined, or no connection to the cluster at all: shown without a report.
+            LogNoReport(address, exception.GetBaseException().Message);
+            return null;
+        }
+    }
+
+    private static DateTimeOffset Max(DateTimeOffset a, DateTimeOffset b) => a > b ? a : b;
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Silo {Address} did not report: {Reason}")]
+    private partial void LogNoReport(string address, string reason);
+}

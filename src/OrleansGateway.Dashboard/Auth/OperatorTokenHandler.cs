@@ -1,0 +1,60 @@
+using System.Security.Claims;
+using System.Text.Encodings.Web;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.Options;
+using OrleansGateway.Dashboard.Api;
+
+namespace OrleansGateway.Dashboard.Auth;
+
+/// <summary>
+/// Authenticates a request by its operator token (<see cref="OperatorCredentials"/>): the principal's name is the
+/// token's name. Refusals are the API's errors: 401 with <c>{"error": "..."}</c>.
+/// </summary>
+public sealed class OperatorTokenHandler(
+    IOptionsMonitor<AuthenticationSchemeOptions> options,
+    ILoggerFactory loggerFactory,
+    UrlEncoder encoder,
+    OperatorTokenStore tokens) : AuthenticationHandler<AuthenticationSchemeOptions>(options, loggerFactory, encoder)
+{
+    public const string SchemeName = "OperatorToken";
+
+    protected override Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        var presented = OperatorCredentials.Read(Request);
+        if (presented is null)
+        {
+            return Task.FromResult(AuthenticateResult.NoResult());
+        }
+
+        if (presented.Length == 0)
+        {
+            return Task.FromResult(AuthenticateResult.Fail("the Authorization header must be 'Bearer <operator token>'"));
+        }
+
+        if (tokens.NameOf(presented) is not { } name)
+        {
+            return Task.FromResult(AuthenticateResult.Fail("the operator token is not valid"));
+        }
+
+        var identity = new ClaimsIdentity([new Claim(ClaimTypes.Name, name)], SchemeName);
+        return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName)));
+    }
+
+    protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
+    {
+        var result = await HandleAuthenticateOnceSafeAsync();
+        var reason = result.Failure?.Message
+            ?? (tokens.AllowAnonymousReadOnly && !HttpMethods.IsGet(Request.Method) && !HttpMethods.IsHead(Request.Method)
+                ? "this dashboard lets anyone read, but acting needs an operator token: Authorization: Bearer <token>"
+                : "an operator token is required: Authorization: Bearer <token>");
+        Response.StatusCode = StatusCodes.Status401Unauthorized;
+        Response.Headers.WWWAuthenticate = "Bearer";
+        await Response.WriteAsJsonAsync(new ErrorResponse(reason));
+    }
+
+    protected override async Task HandleForbiddenAsync(AuthenticationProperties properties)
+    {
+        Response.StatusCode = StatusCodes.Status403Forbidden;
+        await Response.WriteAsJsonAsync(new ErrorResponse("this operator token may not do that"));
+    }
+}

@@ -1,0 +1,67 @@
+using Microsoft.Extensions.Configuration.Memory;
+using OrleansGateway.Dashboard.Api;
+using OrleansGateway.Dashboard.Auth;
+using OrleansGateway.Dashboard.Hosting;
+using OrleansGateway.Storage;
+
+// Settings beside the binary are found wherever the process is started; the defaults sit below every other source.
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource { InitialData = DashboardDefaults.Settings });
+
+WebApplication app;
+try
+{
+    var connectionString = StartupChecks.RequireConnectionString(builder.Configuration);
+    var dashboard = StartupChecks.ReadDashboardSettings(builder.Configuration);
+    var cluster = ClusterSettings.Read(builder.Configuration);
+    StartupChecks.RequireFreeUrls(builder.Configuration);
+    await StartupChecks.RequireDatabaseAsync(connectionString, CancellationToken.None);
+
+    builder.Services.AddSingleton(cluster);
+    builder.Services.AddSingleton(_ => GatewayDataSource.Create(connectionString, "ogw-dashboard"));
+    builder.Services.AddSingleton<SessionLedger>();
+    builder.Services.AddSingleton<EventHistory>();
+    builder.Services.AddSingleton<MembershipTable>();
+    builder.Services.AddSingleton(TimeProvider.System);
+    builder.Services.AddSingleton<SiloDirectory>();
+    builder.Services.AddSingleton<OperatorAudit>();
+    builder.Services.AddOperatorAuthentication(new OperatorTokenStore(dashboard));
+    builder.AddGatewayClusterClient(connectionString, cluster);
+
+    app = builder.Build();
+    app.UseOrleansDashboardTokenLinks();
+    app.UseAuthentication();
+    app.UseAuthorization();
+    // The page (wwwroot): public, it holds no data; everything it shows comes from the API with the operator's token.
+    app.UseDefaultFiles();
+    app.UseStaticFiles(new StaticFileOptions
+    {
+        // Revalidated on every load, so that a newer dashboard's page is never mixed with an older script.
+        OnPrepareResponse = context => context.Context.Response.Headers.CacheControl = "no-cache",
+    });
+    app.MapHealthEndpoints();
+    app.MapOperatorApi();
+    app.MapOrleansDashboardBehindSignIn();
+}
+catch (Exception exception)
+{
+    var reason = exception is StartupException ? exception.Message : exception.GetBaseException().Message;
+    Console.Error.WriteLine($"ogw-dashboard: cannot start: {reason}");
+    return 1;
+}
+
+try
+{
+    // Returns once every hosted service has started, the Orleans client included: that waits for a silo to answer,
+    // while the web server already serves.
+    await app.StartAsync();
+}
+catch (Exception) when (app.Lifetime.ApplicationStopping.IsCancellationRequested)
+{
+    // Stopped (SIGTERM, Ctrl+C) before any silo was reachable.
+    await app.StopAsync();
+    return 0;
+}
+
+await app.WaitForShutdownAsync();
+return 0;

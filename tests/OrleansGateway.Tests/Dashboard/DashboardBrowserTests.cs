@@ -1,0 +1,155 @@
+using System.Net;
+using Microsoft.Playwright;
+using Npgsql;
+using OrleansGateway.Cli.Cluster;
+using OrleansGateway.Operations;
+using OrleansGateway.Sessions;
+using OrleansGateway.Storage;
+using OrleansGateway.Tests.Infrastructure;
+using static Microsoft.Playwright.Assertions;
+
+namespace OrleansGateway.Tests.Dashboard;
+
+/// <summary>
+/// An operator at the page, in Debian's Chromium driven by Playwright: signs in, restarts the silo that runs a long turn
+/// and watches the session wait and run again elsewhere, releases a quarantined session. Leaves a screenshot at
+/// <see cref="ScreenshotPath"/>.
+/// </summary>
+[Collection(PostgresCollection.Name)]
+public sealed class DashboardBrowserTests(PostgresFixture postgres)
+{
+    public const string ChromiumPath = "/usr/bin/chromium";
+
+    /// <summary>The page at the end of the scenario, kept as an artifact of the run.</summary>
+    public static string ScreenshotPath => Path.Combine(AppContext.BaseDirectory, "TestResults", "dashboard.png");
+
+    // The restarted silo drains for a few seconds: long enough for the page (it polls every second) to show the wait.
+    private static readonly Dictionary<string, string> Stops = new()
+    {
+        ["Gateway__Resume__DrainTimeout"] = "00:00:06",
+        ["Gateway__Resume__InterruptGrace"] = "00:00:01",
+    };
+
+    [Fact]
+    public async Task An_operator_restarts_a_silo_and_releases_a_quarantined_session_from_the_page()
+    {
+        Assert.True(File.Exists(ChromiumPath), $"{ChromiumPath} is missing: apt-get install -y chromium (.ci/run does)");
+        await using var cluster = new SiloProcessCluster(await postgres.CreateMigratedDatabaseAsync("dashweb"));
+        await using var dataSource = NpgsqlDataSource.Create(cluster.ConnectionString);
+        var ledger = new SessionLedger(dataSource);
+
+        // A long turn on silo A, then silo B to take it over; a quarantined session (suspended, then marked by hand).
+        var siloA = await cluster.StartSiloAsync("a", Stops);
+        await PostAsync(siloA, "long-1", "work 200x500");
+        var addressA = (await WaitForPhaseAsync(ledger, "long-1", SessionPhase.Running)).OwnerSilo!;
+        var siloB = await cluster.StartSiloAsync("b", Stops);
+        await PostAsync(siloB, "poison-1", "work 8x300");
+        await WaitForPhaseAsync(ledger, "poison-1", SessionPhase.Running);
+        using (var client = SiloProcessCluster.ClientFor(siloB))
+        using (var suspended = await client.PostAsync("api/sessions/poison-1/suspend", content: null))
+        {
+            Assert.Equal(HttpStatusCode.OK, suspended.StatusCode);
+        }
+
+        await using (var quarantine = dataSource.CreateCommand(
+            "UPDATE gateway_sessions SET phase = 'quarantined', last_error = 'quarantined after 3 resumes without progress' WHERE session_id = 'poison-1'"))
+        {
+            await quarantine.ExecuteNonQueryAsync();
+        }
+
+        await using var dashboard = await DashboardHarness.StartAsync(cluster.ConnectionString, cluster.ClusterId, cluster.LogDirectory);
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await playwright.Chromium.LaunchAsync(new()
+        {
+            ExecutablePath = ChromiumPath,
+            Headless = true,
+            Args = [.. LocalPostgresServer.RunningAsRoot ? ["--no-sandbox"] : Array.Empty<string>(),
+                "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking", "--disable-component-update", "--no-first-run", "--disable-sync"],
+        });
+        await using var context = await browser.NewContextAsync(new() { ViewportSize = new() { Width = 1400, Height = 1200 } });
+        var page = await context.NewPageAsync();
+        page.SetDefaultTimeout(30_000);
+        var scriptErrors = new List<string>();
+        page.PageError += (_, error) => scriptErrors.Add(error);
+
+        try
+        {
+            // Sign in with the token.
+            await page.GotoAsync(dashboard.BaseAddress.ToString());
+            await page.GetByTestId("token-input").FillAsync(DashboardHarness.OperatorToken);
+            await page.GetByTestId("sign-in").ClickAsync();
+            await Expect(page.GetByTestId("signed-in-as")).ToHaveTextAsync("signed in as operator");
+            await Expect(page.Locator("[data-testid=silo-row][data-status=Active]")).ToHaveCountAsync(2);
+            await Expect(page.GetByTestId("count-quarantined").Locator("strong")).ToHaveTextAsync("1");
+
+            // Open the long session, then restart its silo through the page, behind the confirmation dialog.
+            await page.Locator("[data-testid=session-row][data-session-id='long-1'] [data-testid=session-id]").ClickAsync();
+            var phase = page.GetByTestId("detail-phase");
+            await Expect(phase).ToHaveAttributeAsync("data-phase", "running");
+            await Expect(page.GetByTestId("detail-owner")).ToHaveTextAsync(addressA);
+            await page.Locator($"[data-testid=silo-row][data-address='{addressA}'] [data-testid=silo-restart]").ClickAsync();
+            await Expect(page.GetByTestId("confirm-dialog")).ToBeVisibleAsync();
+            await Expect(page.GetByTestId("confirm-message")).ToContainTextAsync("restart_timeout");
+            await page.GetByTestId("confirm-ok").ClickAsync();
+            await Expect(page.GetByTestId("action-result")).ToContainTextAsync("restart requested");
+
+            // The session waits (premarked while A drains), then runs again on B.
+            await Expect(phase).ToHaveAttributeAsync("data-phase", "resume_pending", new() { Timeout = 20_000 });
+            await Expect(page.GetByTestId("detail-reason")).ToHaveTextAsync(ResumeReasons.RestartTimeout);
+            await Expect(phase).ToHaveAttributeAsync("data-phase", "running", new() { Timeout = 60_000 });
+            await Expect(page.GetByTestId("detail-owner")).Not.ToHaveTextAsync(addressA);
+            await Expect(page.Locator("[data-testid=session-row][data-session-id='long-1']")).ToHaveAttributeAsync("data-phase", "running");
+            Assert.True(await siloA.WaitForExitAsync(TimeSpan.FromSeconds(30)), "silo A did not exit");
+            Assert.Equal(SiloExitCodes.RestartRequested, siloA.ExitCode);
+
+            // Release the quarantined session: it resumes and its turn finishes.
+            await page.Locator("[data-testid=session-row][data-session-id='poison-1'] [data-testid=session-id]").ClickAsync();
+            await Expect(phase).ToHaveAttributeAsync("data-phase", "quarantined");
+            await Expect(page.GetByTestId("action-resume")).ToBeDisabledAsync();
+            await page.GetByTestId("action-release").ClickAsync();
+            await Expect(page.GetByTestId("confirm-message")).ToContainTextAsync("poison-1");
+            await page.GetByTestId("confirm-ok").ClickAsync();
+            await Expect(page.GetByTestId("action-result")).ToContainTextAsync("released");
+            await Expect(phase).ToHaveAttributeAsync("data-phase", "idle", new() { Timeout = 30_000 });
+            await Expect(page.Locator("[data-testid=turn-row]")).ToHaveAttributeAsync("data-status", "completed");
+            await Expect(page.GetByTestId("count-quarantined").Locator("strong")).ToHaveTextAsync("0");
+
+            // The live feed shows what happened, the operator's actions with their name.
+            await Expect(page.Locator("[data-testid=event-feed] [data-kind=premark]")).Not.ToHaveCountAsync(0);
+            await Expect(page.Locator("[data-testid=event-feed] [data-kind=resumed]")).Not.ToHaveCountAsync(0);
+            await Expect(page.Locator("[data-testid=event-feed] [data-kind=operator_action]")).ToHaveCountAsync(2);
+            await Expect(page.Locator("[data-testid=event-feed] [data-kind=operator_action]").First).ToContainTextAsync("by operator");
+            Assert.Empty(scriptErrors);
+
+            // The official Orleans dashboard opens from the page's link: the sign-in left the cookie it needs.
+            var orleans = await page.RunAndWaitForPopupAsync(() => page.GetByTestId("orleans-link").ClickAsync());
+            await Expect(orleans).ToHaveTitleAsync("Orleans Dashboard");
+            await Expect(orleans.GetByText("Active silos", new() { Exact = false }).First).ToBeVisibleAsync();
+            await orleans.CloseAsync();
+        }
+        finally
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(ScreenshotPath)!);
+            await page.ScreenshotAsync(new() { Path = ScreenshotPath, FullPage = true });
+        }
+
+        var audit = await dashboard.AuditAsync();
+        Assert.Equal([$"{addressA} restart operator", "poison-1 release operator"],
+            audit.Select(e => $"{e.Silo ?? e.SessionId} {e.Detail.Split(':')[0]} {e.Actor}"));
+        _ = siloB;
+    }
+
+    private static async Task PostAsync(SiloProcess silo, string sessionId, string text)
+    {
+        using var response = await SiloProcessCluster.PostMessageAsync(silo, sessionId, new { text, messageId = "m1" });
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+    }
+
+    private static async Task<LedgerRow> WaitForPhaseAsync(SessionLedger ledger, string sessionId, SessionPhase phase)
+    {
+        LedgerRow? row = null;
+        await Eventually.UntilAsync(async () => (row = await ledger.GetAsync(sessionId))?.Phase == phase, TimeSpan.FromSeconds(30),
+            () => $"{sessionId} is {row?.Phase.ToString() ?? "missing"}, not {phase}");
+        return row!;
+    }
+}
