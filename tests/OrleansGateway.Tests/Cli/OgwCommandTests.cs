@@ -98,6 +98,27 @@ public sealed class OgwCommandTests(PostgresFixture postgres)
         Assert.Equal(0, status.ExitCode);
         Assert.Equal(3, status.Output.Split("Active").Length - 1);
 
+        // End to end: the operator CLI against the real dashboard, and a rolling restart of this very cluster
+        // through it; ogw up brings every restarted silo back.
+        var dashboardUrl = $"http://127.0.0.1:{dashboardPort}/";
+        var operatorStatus = await OgwProcess.RunAsync(environment, "status", "--url", dashboardUrl, "--json");
+        Assert.True(operatorStatus.ExitCode == 0, operatorStatus.Output);
+        Assert.Equal(3, JsonDocument.Parse(operatorStatus.Output).RootElement.GetProperty("silos").GetArrayLength());
+        var suspend = await OgwProcess.RunAsync(environment, "suspend", "demo", "--url", dashboardUrl);
+        Assert.True(suspend.ExitCode == 0, suspend.Output);
+        var resumeIdle = await OgwProcess.RunAsync(environment, "resume", "nobody-at-all", "--url", dashboardUrl);
+        Assert.Equal(1, resumeIdle.ExitCode);
+
+        await using (var demo = OgwProcess.Start(environment, "demo", "rolling-restart", "--attach", "--url", dashboardUrl,
+            "--http-port", $"{http}", "--silo-port", $"{silo}", "--gateway-port", $"{gateway}", "--sessions", "6", "--steps", "12", "--step-ms", "500"))
+        {
+            Assert.True(await demo.WaitForExitAsync(TimeSpan.FromSeconds(240)), $"the attached demo did not finish:\n{demo.Output}\n{up.Output}");
+            Assert.True(demo.ExitCode == 0, $"{demo.Output}\n{up.Output}");
+            Assert.Matches(@"lost\s*│\s*0\b", demo.Output);
+        }
+
+        Assert.Equal(3, up.Output.Split("is back at").Length - 1);
+
         up.Signal(PosixSignals.Interrupt);
         Assert.True(await up.WaitForExitAsync(TimeSpan.FromSeconds(120)), $"ogw up did not stop:\n{up.Output}");
         Assert.Equal(0, up.ExitCode);
