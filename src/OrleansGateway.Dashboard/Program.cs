@@ -62,6 +62,11 @@ catch (Exception) when (app.Lifetime.ApplicationStopping.IsCancellationRequested
     await app.StopAsync();
     return 0;
 }
+catch (Exception exception)
+{
+    Console.Error.WriteLine($"ogw-dashboard: cannot start: {exception.GetBaseException().Message}");
+    return 1;
+}
 
 await app.WaitForShutdownAsync();
 return 0;

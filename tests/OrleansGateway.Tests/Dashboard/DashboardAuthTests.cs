@@ -28,7 +28,7 @@ public sealed class DashboardAuthTests(PostgresFixture postgres)
     public async Task Every_route_needs_a_valid_token_and_an_anonymous_read_only_dashboard_lets_nobody_act()
     {
         await using var cluster = new SiloProcessCluster(await postgres.CreateMigratedDatabaseAsync("dashauth"));
-        var silo = await cluster.StartSiloAsync("auth");
+        var silo = await cluster.StartSiloAsync("auth", SiloProcessCluster.WithOrleansDashboard);
         using (var posted = await SiloProcessCluster.PostMessageAsync(silo, Session, new { text = "work 1x60000" }))
         {
             Assert.Equal(HttpStatusCode.Accepted, posted.StatusCode);
