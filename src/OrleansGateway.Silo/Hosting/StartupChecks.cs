@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Sockets;
-using Npgsql;
 using OrleansGateway.Storage;
 
 namespace OrleansGateway.Hosting;
@@ -38,28 +37,9 @@ public static class StartupChecks
 
     public static async Task RequireDatabaseAsync(string connectionString, CancellationToken cancellationToken)
     {
-        NpgsqlConnectionStringBuilder builder;
-        try
+        if (await DatabaseReadiness.FindProblemAsync(connectionString, cancellationToken) is { } problem)
         {
-            builder = new NpgsqlConnectionStringBuilder(connectionString) { Timeout = 5 };
-        }
-        catch (ArgumentException exception)
-        {
-            throw new StartupException($"ConnectionStrings:Postgres is not a valid connection string: {exception.Message}");
-        }
-
-        await using var dataSource = NpgsqlDataSource.Create(builder.ConnectionString);
-        try
-        {
-            await new SchemaMigrator(dataSource).EnsureCurrentAsync(cancellationToken);
-        }
-        catch (SchemaVersionException exception)
-        {
-            throw new StartupException(exception.Message);
-        }
-        catch (Exception exception) when (exception is NpgsqlException or TimeoutException)
-        {
-            throw new StartupException($"cannot reach PostgreSQL at {builder.Host}:{builder.Port}: {exception.GetBaseException().Message}");
+            throw new StartupException(problem);
         }
     }
 
