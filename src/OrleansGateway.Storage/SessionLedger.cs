@@ -281,10 +281,16 @@ public sealed class SessionLedger(NpgsqlDataSource dataSource)
     /// any number of racing claims exactly one wins. The winner runs <paramref name="turnId"/> (or, with none
     /// left to run, the session becomes idle). Null when the claim lost.
     /// </summary>
+    /// <remarks>
+    /// A claim that resumes a turn appends its <see cref="EventKinds.Resumed"/> event (<paramref name="resumedDetail"/>
+    /// and the attempt) in the same statement: the history shows a resume exactly when one happened, and a
+    /// restarted silo resuming a thousand sessions commits once per session, not twice.
+    /// </remarks>
     public async Task<ResumeClaim?> ClaimResumeAsync(string sessionId, long expectedEpoch, string ownerSilo, string? turnId,
-        CancellationToken cancellationToken = default)
+        string resumedDetail, CancellationToken cancellationToken = default)
     {
         await using var command = dataSource.CreateCommand("""
+            WITH claimed AS (
             UPDATE gateway_sessions
                SET phase = CASE WHEN @turn_id IS NULL THEN 'idle' ELSE 'running' END,
                    owner_silo = @owner_silo, epoch = epoch + 1, active_turn_id = @turn_id,
@@ -294,11 +300,18 @@ public sealed class SessionLedger(NpgsqlDataSource dataSource)
                    resume_leased_by = NULL, resume_lease_until = NULL, updated_at = now()
              WHERE session_id = @session_id AND epoch = @expected_epoch AND phase = 'resume_pending'
             RETURNING epoch, resume_attempts
+            ), resumed AS (
+            INSERT INTO gateway_events (kind, session_id, silo, detail)
+            SELECT @kind, @session_id, @owner_silo, @detail || ', attempt ' || resume_attempts FROM claimed WHERE @turn_id IS NOT NULL
+            )
+            SELECT epoch, resume_attempts FROM claimed
             """);
         command.Parameters.AddWithValue("session_id", sessionId);
         command.Parameters.AddWithValue("expected_epoch", expectedEpoch);
         command.Parameters.AddWithValue("owner_silo", ownerSilo);
         command.Parameters.Add(Nullable("turn_id", NpgsqlDbType.Text, turnId));
+        command.Parameters.AddWithValue("kind", EventKinds.Resumed);
+        command.Parameters.AddWithValue("detail", resumedDetail);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         return await reader.ReadAsync(cancellationToken) ? new ResumeClaim(reader.GetInt64(0), reader.GetInt32(1)) : null;
     }

@@ -181,7 +181,8 @@ public sealed partial class SessionGrain(
 
             _stateJustLoaded = false;
             var next = state.State.NextUnfinished();
-            var claim = await ledger.ClaimResumeAsync(SessionId, ticket.Epoch, Owner, next?.TurnId);
+            var detail = next is null ? "" : $"turn {next.TurnId} from step {next.StepsDone + 1} ({ticket.Reason}), marked {time.GetUtcNow() - ticket.MarkedAt:g} ago";
+            var claim = await ledger.ClaimResumeAsync(SessionId, ticket.Epoch, Owner, next?.TurnId, detail);
             if (claim is null)
             {
                 return ResumeOutcome.Lost;
@@ -197,8 +198,6 @@ public sealed partial class SessionGrain(
             _ledgerTurnId = next.TurnId;
             _resume = new ResumeNote(ticket.Reason ?? "unknown", next.StepsDone, ticket.MarkedAt, claim.Attempts);
             LogResumed(SessionId, next.TurnId, ticket.Reason, next.StepsDone, claim.Attempts);
-            await events.AppendAsync(EventKinds.Resumed, SessionId, Owner, actor: null,
-                $"turn {next.TurnId} from step {next.StepsDone + 1} ({ticket.Reason}), attempt {claim.Attempts}, marked {time.GetUtcNow() - ticket.MarkedAt:g} ago");
             StartTurnLoop();
             return ResumeOutcome.Resumed;
         }

@@ -80,12 +80,15 @@ public sealed class SessionLedgerTests(PostgresFixture postgres) : IAsyncLifetim
         await _ledger.PremarkAsync(SiloA, Guid.NewGuid(), ResumeReasons.RestartTimeout);
 
         var claims = await Task.WhenAll(Enumerable.Range(0, 16).Select(i =>
-            _ledger.ClaimResumeAsync("raced", epoch, i % 2 == 0 ? SiloA : SiloB, "t1")));
+            _ledger.ClaimResumeAsync("raced", epoch, i % 2 == 0 ? SiloA : SiloB, "t1", $"claim {i}")));
 
         var winner = Assert.Single(claims, claim => claim is not null)!;
         Assert.Equal((epoch + 1, 1), (winner.Epoch, winner.Attempts));
         var row = (await _ledger.GetAsync("raced"))!;
         Assert.Equal((SessionPhase.Running, epoch + 1, (DateTimeOffset?)null), (row.Phase, row.Epoch, row.ResumeMarkedAt));
+        var resumed = Assert.Single(await new EventHistory(_dataSource).ReadForSessionAsync("raced", 100), e => e.Kind == EventKinds.Resumed);
+        Assert.Equal((row.OwnerSilo, 1), (resumed.Silo, claims.Count(claim => claim is not null)));
+        Assert.EndsWith(", attempt 1", resumed.Detail);
     }
 
     [Fact]
@@ -93,7 +96,7 @@ public sealed class SessionLedgerTests(PostgresFixture postgres) : IAsyncLifetim
     {
         var stale = (await RunningAsync("fenced", SiloA))!.Value;
         await _ledger.PremarkAsync(SiloA, Guid.NewGuid(), ResumeReasons.ShutdownTimeout);
-        var claim = await _ledger.ClaimResumeAsync("fenced", stale, SiloB, "t1");
+        var claim = await _ledger.ClaimResumeAsync("fenced", stale, SiloB, "t1", "test");
         Assert.NotNull(claim);
 
         Assert.Null(await _ledger.EndTurnAsync("fenced", stale, MarkerChange.Clear, null, null));
@@ -162,7 +165,7 @@ public sealed class SessionLedgerTests(PostgresFixture postgres) : IAsyncLifetim
         {
             await _ledger.MarkOrphanedAsync([SiloA, SiloB]);
             Assert.Empty(await _ledger.QuarantineExhaustedAsync(maxAttempts: 3));
-            var claim = await _ledger.ClaimResumeAsync("poison", epoch, attempt % 2 == 0 ? SiloA : SiloB, "t1");
+            var claim = await _ledger.ClaimResumeAsync("poison", epoch, attempt % 2 == 0 ? SiloA : SiloB, "t1", "test");
             Assert.Equal(attempt, claim!.Attempts);
             epoch = claim.Epoch;
         }
@@ -172,7 +175,7 @@ public sealed class SessionLedgerTests(PostgresFixture postgres) : IAsyncLifetim
         var row = (await _ledger.GetAsync("poison"))!;
         Assert.Equal(SessionPhase.Quarantined, row.Phase);
         Assert.StartsWith("quarantined after 3 resumes without progress", row.LastError);
-        Assert.Null(await _ledger.ClaimResumeAsync("poison", row.Epoch, SiloA, "t1"));
+        Assert.Null(await _ledger.ClaimResumeAsync("poison", row.Epoch, SiloA, "t1", "test"));
     }
 
     [Fact]
@@ -180,7 +183,7 @@ public sealed class SessionLedgerTests(PostgresFixture postgres) : IAsyncLifetim
     {
         var epoch = (await RunningAsync("progressing", SiloA))!.Value;
         await _ledger.MarkOrphanedAsync([SiloA]);
-        var claim = (await _ledger.ClaimResumeAsync("progressing", epoch, SiloB, "t1"))!;
+        var claim = (await _ledger.ClaimResumeAsync("progressing", epoch, SiloB, "t1", "test"))!;
 
         await _ledger.ResetAttemptsAsync("progressing", claim.Epoch);
 
@@ -194,7 +197,7 @@ public sealed class SessionLedgerTests(PostgresFixture postgres) : IAsyncLifetim
         await _ledger.PremarkAsync(SiloA, Guid.NewGuid(), ResumeReasons.ShutdownTimeout);
 
         Assert.Equal(SessionPhase.ResumePending, await _ledger.SuspendAsync("held"));
-        Assert.Null(await _ledger.ClaimResumeAsync("held", epoch, SiloB, "t1"));
+        Assert.Null(await _ledger.ClaimResumeAsync("held", epoch, SiloB, "t1", "test"));
         Assert.Equal(0, await _ledger.PremarkAsync(SiloA, Guid.NewGuid(), ResumeReasons.ShutdownTimeout));
         Assert.Empty(await _ledger.LeaseResumableAsync(SiloB, TimeSpan.FromHours(1), TimeSpan.FromSeconds(30), 10));
         Assert.Null(await _ledger.SuspendAsync("nobody"));
