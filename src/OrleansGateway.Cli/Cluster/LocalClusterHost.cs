@@ -140,6 +140,27 @@ public sealed class LocalClusterHost : IAsyncDisposable
         return restarted;
     }
 
+    /// <summary>
+    /// Starts the dashboard again, on the same port, with the same tokens and log file, once its process has ended;
+    /// returns when it serves (connected to a silo or not: the silos may be restarting too).
+    /// </summary>
+    public async Task<DashboardProcess> RestartDashboardAsync(CancellationToken cancellationToken)
+    {
+        var previous = _dashboard ?? throw new InvalidOperationException("this cluster has no dashboard");
+        await previous.DisposeAsync();
+        _dashboard = DashboardProcess.Start(previous.Settings);
+        try
+        {
+            await _dashboard.WaitUntilServingAsync(ReadyTimeout, cancellationToken);
+        }
+        catch (Exception exception) when (exception is InvalidOperationException or TimeoutException)
+        {
+            throw new CliError(exception.Message);
+        }
+
+        return _dashboard;
+    }
+
     /// <summary>The silos with their endpoints, for people to copy from.</summary>
     public Table SiloTable()
     {

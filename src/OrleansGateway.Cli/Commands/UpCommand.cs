@@ -14,6 +14,9 @@ namespace OrleansGateway.Cli.Commands;
 /// </summary>
 public static class UpCommand
 {
+    private const int DashboardRestartLimit = 3;
+    private static readonly TimeSpan DashboardRestartWindow = TimeSpan.FromMinutes(1);
+
     public static Command Create()
     {
         var cluster = new ClusterCommandOptions(defaultSilos: 3);
@@ -58,23 +61,32 @@ public static class UpCommand
         Console.WriteLine($"  curl -s {cluster.Silos[^1].BaseAddress}api/sessions/demo");
         AnsiConsole.MarkupLine("Press Ctrl+C to stop.");
 
-        // A supervisor for the silos, as systemd or Kubernetes would be: an operator's restart comes back, a drained
-        // silo stays out, a crash stops the whole local cluster so that nobody misses it.
-        while (await WaitForAnyExitAsync(cluster.Silos, stop) is { } exited)
+        // A supervisor, as systemd or Kubernetes would be: an operator's restart of a silo comes back, a drained silo
+        // stays out, a silo's crash stops the whole local cluster so that nobody misses it. The dashboard only shows and
+        // steers: when it dies the silos keep running and it is started again, unless it keeps dying.
+        var dashboardExits = new Queue<DateTimeOffset>();
+        while (await WaitForAnyExitAsync(cluster, stop) is { } exited)
         {
-            var index = cluster.Silos.ToList().IndexOf(exited);
-            switch (exited.ExitCode)
+            if (exited.Dashboard is { } stoppedDashboard)
+            {
+                await RestartDashboardAsync(cluster, stoppedDashboard, dashboardExits, stop);
+                continue;
+            }
+
+            var silo = exited.Silo!;
+            var index = cluster.Silos.ToList().IndexOf(silo);
+            switch (silo.ExitCode)
             {
                 case SiloExitCodes.RestartRequested:
-                    AnsiConsole.MarkupLine($"{exited.Settings.Name} restarts, as an operator asked...");
+                    AnsiConsole.MarkupLine($"{silo.Settings.Name} restarts, as an operator asked...");
                     await cluster.RestartSiloAsync(index, stop);
-                    AnsiConsole.MarkupLine($"[green]{exited.Settings.Name} is back[/] at {cluster.Silos[index].BaseAddress}");
+                    AnsiConsole.MarkupLine($"[green]{silo.Settings.Name} is back[/] at {cluster.Silos[index].BaseAddress}");
                     break;
                 case SiloExitCodes.Stopped:
-                    AnsiConsole.MarkupLine($"{exited.Settings.Name} was drained and stopped; the other silos keep running.");
+                    AnsiConsole.MarkupLine($"{silo.Settings.Name} was drained and stopped; the other silos keep running.");
                     break;
                 default:
-                    AnsiConsole.MarkupLine($"[red]{exited.Settings.Name} exited with code {exited.ExitCode}[/]; stopping the cluster (see {Markup.Escape(exited.Settings.LogFile)}).");
+                    AnsiConsole.MarkupLine($"[red]{silo.Settings.Name} exited with code {silo.ExitCode}[/]; stopping the cluster (see {Markup.Escape(silo.Settings.LogFile)}).");
                     return 1;
             }
         }
@@ -82,17 +94,59 @@ public static class UpCommand
         return 0;
     }
 
-    /// <summary>The first running silo to exit on its own, or null when <paramref name="stop"/> fired first.</summary>
-    private static async Task<SiloProcess?> WaitForAnyExitAsync(IReadOnlyList<SiloProcess> silos, CancellationToken stop)
+    /// <summary>
+    /// Starts the dashboard again after it exited, unless it exited <see cref="DashboardRestartLimit"/> times within
+    /// <see cref="DashboardRestartWindow"/>: a dashboard that cannot run is left down, said once, instead of restarted forever.
+    /// </summary>
+    private static async Task RestartDashboardAsync(LocalClusterHost cluster, DashboardProcess exited, Queue<DateTimeOffset> exits, CancellationToken stop)
     {
-        var processes = silos.Where(p => !p.HasExited).ToList();
-        var stopped = Task.Delay(Timeout.Infinite, stop);
-        var exits = processes.Select(async p =>
+        var now = DateTimeOffset.UtcNow;
+        exits.Enqueue(now);
+        while (exits.Peek() < now - DashboardRestartWindow)
         {
-            await p.WaitForExitAsync(Timeout.InfiniteTimeSpan, stop);
-            return p;
-        }).ToList();
+            exits.Dequeue();
+        }
+
+        var log = Markup.Escape(exited.Settings.LogFile);
+        if (exits.Count >= DashboardRestartLimit)
+        {
+            AnsiConsole.MarkupLine($"[red]The dashboard exited with code {exited.ExitCode}[/], {exits.Count} times in {DashboardRestartWindow.TotalSeconds:0} s: " +
+                $"it stays down (see {log}); the silos keep running.");
+            return;
+        }
+
+        AnsiConsole.MarkupLine($"[yellow]The dashboard exited with code {exited.ExitCode}[/] (see {log}); starting it again...");
+        try
+        {
+            var dashboard = await cluster.RestartDashboardAsync(stop);
+            AnsiConsole.MarkupLine($"[green]The dashboard is back[/] at {dashboard.BaseAddress}, with the same operator token.");
+        }
+        catch (CliError error)
+        {
+            AnsiConsole.MarkupLine($"[red]The dashboard did not come back:[/] {Markup.Escape(error.Message)}");
+        }
+    }
+
+    /// <summary>A process of the cluster that ended on its own: a silo or the dashboard.</summary>
+    private sealed record Exited(SiloProcess? Silo, DashboardProcess? Dashboard);
+
+    /// <summary>The first running silo or dashboard to exit on its own, or null when <paramref name="stop"/> fired first.</summary>
+    private static async Task<Exited?> WaitForAnyExitAsync(LocalClusterHost cluster, CancellationToken stop)
+    {
+        var stopped = Task.Delay(Timeout.Infinite, stop);
+        var exits = cluster.Silos.Where(p => !p.HasExited).Select(p => ExitOf(p.WaitForExitAsync, new Exited(p, null))).ToList();
+        if (cluster.Dashboard is { HasExited: false } dashboard)
+        {
+            exits.Add(ExitOf(dashboard.WaitForExitAsync, new Exited(null, dashboard)));
+        }
+
         var first = await Task.WhenAny([stopped, .. exits]);
-        return first == stopped || stop.IsCancellationRequested ? null : await (Task<SiloProcess>)first;
+        return first == stopped || stop.IsCancellationRequested ? null : await (Task<Exited>)first;
+
+        async Task<Exited> ExitOf(Func<TimeSpan, CancellationToken, Task<bool>> waitForExit, Exited exited)
+        {
+            await waitForExit(Timeout.InfiniteTimeSpan, stop);
+            return exited;
+        }
     }
 }

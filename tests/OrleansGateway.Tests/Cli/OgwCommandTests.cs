@@ -119,6 +119,13 @@ public sealed class OgwCommandTests(PostgresFixture postgres)
 
         Assert.Equal(3, up.Output.Split("is back at").Length - 1);
 
+        // A dashboard that dies is started again by ogw up, on its port with its token; the silos run on.
+        System.Diagnostics.Process.GetProcessById(FreePorts.ListeningProcessId(dashboardPort)).Kill();
+        await up.WaitForOutputAsync("The dashboard is back", TimeSpan.FromSeconds(120));
+        Assert.Contains("The dashboard exited with code 137", up.Output);
+        var afterCrash = await OgwProcess.RunAsync(environment, "status", "--url", dashboardUrl, "--json");
+        Assert.True(afterCrash.ExitCode == 0, afterCrash.Output);
+
         up.Signal(PosixSignals.Interrupt);
         Assert.True(await up.WaitForExitAsync(TimeSpan.FromSeconds(120)), $"ogw up did not stop:\n{up.Output}");
         Assert.Equal(0, up.ExitCode);

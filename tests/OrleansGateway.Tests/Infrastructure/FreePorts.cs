@@ -33,6 +33,37 @@ public static class FreePorts
         }
     }
 
+    /// <summary>
+    /// The process that listens on loopback <paramref name="port"/> (from <c>/proc/net/tcp</c> and the processes' socket
+    /// descriptors), for a test to kill a process that another one started.
+    /// </summary>
+    public static int ListeningProcessId(int port)
+    {
+        var hexPort = $":{port:X4}";
+        var inode = File.ReadLines("/proc/net/tcp").Skip(1)
+            .Select(line => line.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            .Where(fields => fields[1].EndsWith(hexPort, StringComparison.Ordinal) && fields[3] == "0A")
+            .Select(fields => fields[9])
+            .FirstOrDefault() ?? throw new InvalidOperationException($"nothing listens on port {port}");
+        foreach (var process in Directory.EnumerateDirectories("/proc").Where(d => int.TryParse(Path.GetFileName(d), out _)))
+        {
+            try
+            {
+                if (Directory.EnumerateFileSystemEntries(Path.Combine(process, "fd"))
+                    .Any(fd => new FileInfo(fd).LinkTarget == $"socket:[{inode}]"))
+                {
+                    return int.Parse(Path.GetFileName(process));
+                }
+            }
+            catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+            {
+                // A process that ended meanwhile, or one we may not look into.
+            }
+        }
+
+        throw new InvalidOperationException($"no process holds the socket listening on port {port}");
+    }
+
     private static bool CanBind(int port)
     {
         try
