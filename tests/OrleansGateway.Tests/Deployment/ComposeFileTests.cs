@@ -388,6 +388,14 @@ public sealed class ComposeFileTests
                 || string.Equals(settings.GetValueOrDefault("Dashboard:AllowAnonymousReadOnly"), "true", StringComparison.OrdinalIgnoreCase),
             "dashboard: sets neither Dashboard__OperatorToken(s) nor Dashboard__AllowAnonymousReadOnly=true, so it cannot start");
 
+        // A token taken from the environment must be required there (${VAR:?reason}): with ${VAR:-} or ${VAR} compose
+        // would pass an empty token when the variable is missing, and the dashboard would fail and restart forever.
+        foreach (var (key, value) in settings.Where(setting => setting.Key.StartsWith("Dashboard:OperatorToken", StringComparison.OrdinalIgnoreCase)))
+        {
+            Assert.True(value is null || !value.Contains("${", StringComparison.Ordinal) || System.Text.RegularExpressions.Regex.IsMatch(value, @"^\$\{[A-Za-z_][A-Za-z0-9_]*:\?[^}]+\}$"),
+                $"dashboard: {ComposeChecks.ToEnvironmentName(key)} is `{value}`; take it from the environment as ${{NAME:?why it is needed}} so that compose refuses to start without it");
+        }
+
         // A client of another cluster id or service id would find no gateway.
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
         var cluster = ClusterSettings.Read(configuration);
