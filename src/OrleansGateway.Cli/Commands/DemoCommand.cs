@@ -11,13 +11,21 @@ public static class DemoCommand
     private const int MaxStepMilliseconds = 600_000;
     private const int MaxSessions = 10_000;
 
+    // The demo's own silos drain for 5 s; those of `ogw up` for Gateway:Resume:DrainTimeout's default of 15 s. Turns of
+    // 20 x 500 ms would complete within that drain, and a rolling restart of them would show no resume at all.
+    private const int AttachedSteps = 120;
+
     public static Command Create() => new("demo", "Demonstrations, on a local cluster of their own or (--attach) on the one `ogw up` runs") { RollingRestart() };
 
     private static Command RollingRestart()
     {
         var cluster = new ClusterCommandOptions(defaultSilos: 3);
         var sessions = new Option<int>("--sessions") { Description = "Sessions, each with one long turn", DefaultValueFactory = _ => 30 };
-        var steps = new Option<int>("--steps") { Description = "Steps of each turn", DefaultValueFactory = _ => 20 };
+        var steps = new Option<int>("--steps")
+        {
+            Description = $"Steps of each turn ({AttachedSteps} with --attach: a minute, so that turns outlast the 15 s drain of `ogw up`'s silos and the page shows them interrupted and resumed)",
+            DefaultValueFactory = _ => 20,
+        };
         var stepMs = new Option<int>("--step-ms") { Description = "Milliseconds per step", DefaultValueFactory = _ => 500 };
         var drainTimeout = new Option<string>("--drain-timeout") { Description = "How long a stopping silo waits for running turns (Gateway:Resume:DrainTimeout)", DefaultValueFactory = _ => "5s" };
         var killDuringDrain = new Option<bool>("--kill-during-drain") { Description = "SIGKILL each silo shortly after its SIGTERM, in the middle of its drain" };
@@ -49,7 +57,7 @@ public static class DemoCommand
             var settings = new RollingRestartSettings(
                 cluster.Read(parse),
                 parse.GetValue(sessions),
-                parse.GetValue(steps),
+                attached && parse.GetResult(steps) is null or { Implicit: true } ? AttachedSteps : parse.GetValue(steps),
                 parse.GetValue(stepMs),
                 Durations.Parse(parse.GetValue(drainTimeout)!, "--drain-timeout"),
                 parse.GetValue(killDuringDrain) ? Durations.Parse(parse.GetValue(killAfter)!, "--kill-after") : null);

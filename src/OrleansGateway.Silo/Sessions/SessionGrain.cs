@@ -181,7 +181,7 @@ public sealed partial class SessionGrain(
 
             _stateJustLoaded = false;
             var next = state.State.NextUnfinished();
-            var detail = next is null ? "" : $"turn {next.TurnId} from step {next.StepsDone + 1} ({ticket.Reason}), marked {time.GetUtcNow() - ticket.MarkedAt:g} ago";
+            var detail = next is null ? "" : $"turn {next.TurnId} from step {next.StepsDone + 1} ({ticket.Reason}), marked {(time.GetUtcNow() - ticket.MarkedAt).TotalSeconds:0.0} s ago";
             var claim = await ledger.ClaimResumeAsync(SessionId, ticket.Epoch, Owner, next?.TurnId, detail);
             if (claim is null)
             {
