@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Threading.RateLimiting;
 using Microsoft.Extensions.Options;
 using Orleans.Runtime;
@@ -140,33 +141,45 @@ internal sealed partial class ResumeSweeper(
                 $"resumed {resume.MaxAttempts} times without progress", cancellationToken);
         }
 
-        while (runState.IsReady)
+        // One stream over the leased batches: the next batch is leased while the last sessions of this one are still
+        // being resumed, so the parallel calls never wait at a batch boundary.
+        var unresolved = 0;
+        await Parallel.ForEachAsync(LeaseBatchesAsync(sweeper, () => Volatile.Read(ref unresolved) > 0, cancellationToken),
+            new ParallelOptions { MaxDegreeOfParallelism = 32, CancellationToken = cancellationToken },
+            async (candidate, token) =>
+            {
+                using var lease = await pace.AcquireAsync(1, token);
+                if (await ResumeOneAsync(candidate) is null or ResumeOutcome.Refused)
+                {
+                    // Give the lease back at once: the claim is a compare-and-set, so a retry is always safe,
+                    // and holding the lease would stall the session for its whole duration.
+                    Interlocked.Increment(ref unresolved);
+                    await ledger.ReleaseLeaseAsync(candidate.SessionId, sweeper, token);
+                }
+            });
+    }
+
+    /// <summary>
+    /// Fresh resume_pending sessions, leased a batch at a time, until none is left, the silo stops being ready, or
+    /// <paramref name="stop"/> says so. Sessions refused now (their activation sits on a draining silo) or unreachable
+    /// (on a silo not yet declared dead) stop the stream: their leases were given back, and leasing on would only hand
+    /// them out again. The next sweep, which that silo's departure from the cluster triggers, tries them again.
+    /// </summary>
+    private async IAsyncEnumerable<ResumeCandidate> LeaseBatchesAsync(string sweeper, Func<bool> stop,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var resume = options.Value;
+        while (runState.IsReady && !stop())
         {
             var batch = await ledger.LeaseResumableAsync(sweeper, resume.FreshnessWindow, resume.ResumeLease, resume.SweepBatchSize, cancellationToken);
-            if (batch.Count == 0)
+            foreach (var candidate in batch)
             {
-                return;
+                yield return candidate;
             }
 
-            var unresolved = 0;
-            await Parallel.ForEachAsync(batch, new ParallelOptions { MaxDegreeOfParallelism = 32, CancellationToken = cancellationToken },
-                async (candidate, token) =>
-                {
-                    using var lease = await pace.AcquireAsync(1, token);
-                    if (await ResumeOneAsync(candidate) is null or ResumeOutcome.Refused)
-                    {
-                        // Give the lease back at once: the claim is a compare-and-set, so a retry is always safe,
-                        // and holding the lease would stall the session for its whole duration.
-                        Interlocked.Increment(ref unresolved);
-                        await ledger.ReleaseLeaseAsync(candidate.SessionId, sweeper, token);
-                    }
-                });
-
-            // Sessions refused now (their activation sits on a draining silo) or unreachable (on a silo not yet
-            // declared dead) are tried again at the next sweep, which that silo's departure from the cluster triggers.
-            if (unresolved > 0 || batch.Count < resume.SweepBatchSize)
+            if (batch.Count < resume.SweepBatchSize)
             {
-                return;
+                yield break;
             }
         }
     }
