@@ -15,7 +15,7 @@ try
     var dashboard = StartupChecks.ReadDashboardSettings(builder.Configuration);
     var cluster = ClusterSettings.Read(builder.Configuration);
     StartupChecks.RequireFreeUrls(builder.Configuration);
-    await StartupChecks.RequireDatabaseAsync(connectionString, CancellationToken.None);
+    await StartupRequirements.RequireDatabaseAsync(connectionString, CancellationToken.None);
 
     builder.Services.AddSingleton(cluster);
     builder.Services.AddSingleton(_ => GatewayDataSource.Create(connectionString, "ogw-dashboard"));

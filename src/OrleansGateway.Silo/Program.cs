@@ -2,6 +2,7 @@ using Orleans.Configuration;
 using System.Net;
 using OrleansGateway.Hosting;
 using OrleansGateway.Http;
+using OrleansGateway.Storage;
 
 // The settings file next to the binary is found wherever the process is started.
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
@@ -13,7 +14,7 @@ try
     var advertised = endpoints.ResolveAdvertisedAddress();
     var listenOnAnyAddress = !IPAddress.IsLoopback(advertised);
     StartupChecks.RequireFreePorts(endpoints, listenOnAnyAddress ? IPAddress.Any : advertised);
-    await StartupChecks.RequireDatabaseAsync(connectionString, CancellationToken.None);
+    await StartupRequirements.RequireDatabaseAsync(connectionString, CancellationToken.None);
 
     // HostOptions:ShutdownTimeout bounds the whole stop, the drain included (checked against Gateway:Resume at start).
     builder.Services.Configure<HostOptions>(builder.Configuration.GetSection("HostOptions"));

@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using OrleansGateway.Cli.Operator;
+using OrleansGateway.Operations;
 
 namespace OrleansGateway.Cli.Commands;
 
@@ -97,7 +98,7 @@ public static partial class OperatorCommands
             var query = new SessionQuery(phaseName, siloAddress, parse.GetValue(stale), pageSize ?? (followAll ? MaxLimit : null), parse.GetValue(after));
             using var client = api.Connect(parse);
 
-            var pages = new List<OperatorAnswer<OperatorSessionPage>> { await client.GetSessionsAsync(query, cancellationToken) };
+            var pages = new List<OperatorAnswer<SessionListResponse>> { await client.GetSessionsAsync(query, cancellationToken) };
             while (followAll && pages[^1].Value.Next is { } next)
             {
                 if (next == query.After)

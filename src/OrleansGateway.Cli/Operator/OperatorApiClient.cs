@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using OrleansGateway.Cli.Commands;
+using OrleansGateway.Operations;
 
 namespace OrleansGateway.Cli.Operator;
 
@@ -38,10 +39,10 @@ public sealed class OperatorApiClient : IDisposable
 
     public Uri BaseUrl { get; }
 
-    public Task<OperatorAnswer<IReadOnlyList<OperatorSilo>>> GetSilosAsync(CancellationToken cancellationToken) =>
-        SendAsync<IReadOnlyList<OperatorSilo>>(HttpMethod.Get, "api/operator/silos", cancellationToken);
+    public Task<OperatorAnswer<IReadOnlyList<SiloResponse>>> GetSilosAsync(CancellationToken cancellationToken) =>
+        SendAsync<IReadOnlyList<SiloResponse>>(HttpMethod.Get, "api/operator/silos", cancellationToken);
 
-    public Task<OperatorAnswer<OperatorSessionPage>> GetSessionsAsync(SessionQuery query, CancellationToken cancellationToken)
+    public Task<OperatorAnswer<SessionListResponse>> GetSessionsAsync(SessionQuery query, CancellationToken cancellationToken)
     {
         var parameters = new List<string>();
         Add("phase", query.Phase);
@@ -50,7 +51,7 @@ public sealed class OperatorApiClient : IDisposable
         Add("limit", query.Limit?.ToString(System.Globalization.CultureInfo.InvariantCulture));
         Add("after", query.After);
         var path = parameters.Count == 0 ? "api/operator/sessions" : $"api/operator/sessions?{string.Join('&', parameters)}";
-        return SendAsync<OperatorSessionPage>(HttpMethod.Get, path, cancellationToken);
+        return SendAsync<SessionListResponse>(HttpMethod.Get, path, cancellationToken);
 
         void Add(string name, string? value)
         {
@@ -61,15 +62,15 @@ public sealed class OperatorApiClient : IDisposable
         }
     }
 
-    public Task<OperatorAnswer<OperatorSessionReport>> GetSessionAsync(string sessionId, CancellationToken cancellationToken) =>
-        SendAsync<OperatorSessionReport>(HttpMethod.Get, $"api/operator/sessions/{Uri.EscapeDataString(sessionId)}", cancellationToken);
+    public Task<OperatorAnswer<SessionDetailResponse>> GetSessionAsync(string sessionId, CancellationToken cancellationToken) =>
+        SendAsync<SessionDetailResponse>(HttpMethod.Get, $"api/operator/sessions/{Uri.EscapeDataString(sessionId)}", cancellationToken);
 
-    public Task<OperatorAnswer<OperatorSessionChange>> ChangeSessionAsync(string sessionId, SessionAction action, CancellationToken cancellationToken) =>
-        SendAsync<OperatorSessionChange>(HttpMethod.Post, $"api/operator/sessions/{Uri.EscapeDataString(sessionId)}/{Segment(action)}", cancellationToken);
+    public Task<OperatorAnswer<SessionCommandResponse>> ChangeSessionAsync(string sessionId, SessionAction action, CancellationToken cancellationToken) =>
+        SendAsync<SessionCommandResponse>(HttpMethod.Post, $"api/operator/sessions/{Uri.EscapeDataString(sessionId)}/{Segment(action)}", cancellationToken);
 
     /// <param name="address">The silo's <c>ip:port@generation</c>; sent URL-encoded (<c>%3A</c>, <c>%40</c>).</param>
-    public Task<OperatorAnswer<OperatorSiloChange>> ChangeSiloAsync(string address, SiloAction action, CancellationToken cancellationToken) =>
-        SendAsync<OperatorSiloChange>(HttpMethod.Post, $"api/operator/silos/{Uri.EscapeDataString(address)}/{Segment(action)}", cancellationToken);
+    public Task<OperatorAnswer<SiloReportResponse>> ChangeSiloAsync(string address, SiloAction action, CancellationToken cancellationToken) =>
+        SendAsync<SiloReportResponse>(HttpMethod.Post, $"api/operator/silos/{Uri.EscapeDataString(address)}/{Segment(action)}", cancellationToken);
 
     public void Dispose() => _http.Dispose();
 

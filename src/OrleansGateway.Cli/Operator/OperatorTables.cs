@@ -1,4 +1,5 @@
 using System.Globalization;
+using OrleansGateway.Operations;
 using OrleansGateway.Sessions;
 using Spectre.Console;
 using Spectre.Console.Rendering;
@@ -28,7 +29,7 @@ public static class OperatorTables
         }
     }
 
-    public static void WriteStatus(IReadOnlyList<OperatorSilo> silos, IReadOnlyDictionary<string, long> counts)
+    public static void WriteStatus(IReadOnlyList<SiloResponse> silos, IReadOnlyDictionary<string, long> counts)
     {
         if (silos.Count == 0)
         {
@@ -63,7 +64,7 @@ public static class OperatorTables
         AnsiConsole.Write(phases);
     }
 
-    public static void WriteSessions(IReadOnlyList<OperatorSession> sessions, IReadOnlyDictionary<string, long> counts)
+    public static void WriteSessions(IReadOnlyList<SessionSummary> sessions, IReadOnlyDictionary<string, long> counts)
     {
         if (sessions.Count == 0)
         {
@@ -86,7 +87,7 @@ public static class OperatorTables
         AnsiConsole.WriteLine($"All sessions: {string.Join(", ", OrderedCounts(counts).Select(c => $"{c.Name} {c.Count}"))}");
     }
 
-    public static void WriteSession(OperatorSessionReport report)
+    public static void WriteSession(SessionDetailResponse report)
     {
         var session = report.Session;
         var fields = new Grid().AddColumn(new GridColumn().NoWrap()).AddColumn();
@@ -139,12 +140,14 @@ public static class OperatorTables
         void Field(string name, IRenderable value) => fields.AddRow(new Text(name, new Style(decoration: Decoration.Bold)), value);
     }
 
-    public static void WriteSessionChange(OperatorSessionChange change) =>
-        AnsiConsole.WriteLine(change.Message is { Length: > 0 } message
-            ? $"Session {change.SessionId} is {change.Phase}: {message}"
-            : $"Session {change.SessionId} is {change.Phase}.");
+    public static void WriteSessionChange(SessionCommandResponse change)
+    {
+        // The contract allows an action that does not know the phase it left (null), though none does so today.
+        var session = change.Phase is { } phase ? $"Session {change.SessionId} is {phase}" : $"Session {change.SessionId}";
+        AnsiConsole.WriteLine(change.Message is { Length: > 0 } message ? $"{session}: {message}" : $"{session}.");
+    }
 
-    public static void WriteSiloChange(SiloAction action, OperatorSiloChange change)
+    public static void WriteSiloChange(SiloAction action, SiloReportResponse change)
     {
         AnsiConsole.WriteLine(action == SiloAction.Restart
             ? $"Silo {change.Address} restarts: it drains, then exits for its supervisor to start it again."

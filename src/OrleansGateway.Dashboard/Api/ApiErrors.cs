@@ -1,3 +1,5 @@
+using OrleansGateway.Operations;
+
 namespace OrleansGateway.Dashboard.Api;
 
 /// <summary>The API's refusals: a status code and <c>{"error": "..."}</c>. A refused request changes nothing.</summary>

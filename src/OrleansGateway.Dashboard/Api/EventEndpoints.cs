@@ -1,3 +1,4 @@
+using OrleansGateway.Operations;
 using OrleansGateway.Storage;
 
 namespace OrleansGateway.Dashboard.Api;
@@ -22,7 +23,7 @@ public static class EventEndpoints
             var page = after is { } id
                 ? await events.ReadAfterAsync(id, limit, cancellationToken)
                 : await events.ReadLatestAsync(limit, cancellationToken);
-            return TypedResults.Ok(new EventsResponse(page, page.Count > 0 ? page[^1].Id : after ?? 0));
+            return TypedResults.Ok(new EventsResponse([.. page.Select(EventResponse.From)], page.Count > 0 ? page[^1].Id : after ?? 0));
         });
     }
 }

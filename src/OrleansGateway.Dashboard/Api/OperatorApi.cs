@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using OrleansGateway.Dashboard.Auth;
+using OrleansGateway.Operations;
 
 namespace OrleansGateway.Dashboard.Api;
 

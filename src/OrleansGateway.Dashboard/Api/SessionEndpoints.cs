@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using System.Text.RegularExpressions;
 using OrleansGateway.Dashboard.Hosting;
+using OrleansGateway.Operations;
 using OrleansGateway.Sessions;
 using OrleansGateway.Storage;
 
@@ -103,7 +104,7 @@ public static partial class SessionEndpoints
         }
 
         var detail = SessionDetail.From(row, view, turnsUnavailable, cluster.FreshnessWindow, time.GetUtcNow());
-        return TypedResults.Ok(new SessionDetailResponse(detail, await history));
+        return TypedResults.Ok(new SessionDetailResponse(detail, [.. (await history).Select(EventResponse.From)]));
     }
 
     private static async Task<IResult> RunAsync(string action, string sessionId, Func<ISessionGrain, Task<SessionCommandResult>> command,

@@ -1,5 +1,5 @@
 using Orleans.Dashboard;
-using OrleansGateway.Dashboard.Api;
+using OrleansGateway.Operations;
 
 namespace OrleansGateway.Dashboard.Auth;
 

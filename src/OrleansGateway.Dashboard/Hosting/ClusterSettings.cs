@@ -1,3 +1,5 @@
+using OrleansGateway.Storage;
+
 namespace OrleansGateway.Dashboard.Hosting;
 
 /// <summary>

@@ -1,4 +1,5 @@
 using System.Net;
+using OrleansGateway.Storage;
 
 namespace OrleansGateway.Hosting;
 

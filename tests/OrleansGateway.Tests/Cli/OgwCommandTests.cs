@@ -106,6 +106,11 @@ public sealed class OgwCommandTests(PostgresFixture postgres)
         Assert.Equal(3, JsonDocument.Parse(operatorStatus.Output).RootElement.GetProperty("silos").GetArrayLength());
         var suspend = await OgwProcess.RunAsync(environment, "suspend", "demo", "--url", dashboardUrl);
         Assert.True(suspend.ExitCode == 0, suspend.Output);
+        // The session in full, read as strictly as every answer: the summary's fields, the detail's, and the history.
+        var detail = await OgwProcess.RunAsync(environment, "session", "demo", "--url", dashboardUrl);
+        Assert.True(detail.ExitCode == 0, detail.Output);
+        Assert.Contains("suspended", detail.Output);
+        Assert.Contains("done 3 steps", detail.Output);
         var resumeIdle = await OgwProcess.RunAsync(environment, "resume", "nobody-at-all", "--url", dashboardUrl);
         Assert.Equal(1, resumeIdle.ExitCode);
 

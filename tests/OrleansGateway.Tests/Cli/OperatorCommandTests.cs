@@ -286,7 +286,8 @@ public sealed class OperatorCommandTests(OperatorApiStandIn api) : IClassFixture
 /// port) that checks the bearer token, answers every route of the contract with canned documents, and records every
 /// request. Data: silos <see cref="Silo1"/> (answers) and silo2 (does not: nulls); sessions s-001 to s-005 in pages
 /// whose cursor is the last id; session s-003 with two turns and two events; the ids <c>nobody</c> (404), <c>busy</c>
-/// (409) and <c>garbled</c> (200 with a document that breaks the contract).
+/// (409) and <c>garbled</c> (200 with a document that breaks the contract). Every other document has every property of
+/// the dashboard's own records (<c>OrleansGateway.Operations</c>), as <c>ogw</c> reads them strictly.
 /// </summary>
 public sealed class OperatorApiStandIn : IAsyncLifetime
 {
@@ -304,8 +305,8 @@ public sealed class OperatorApiStandIn : IAsyncLifetime
 
     public static JsonNode Silos => JsonNode.Parse("""
         [
-          {"address":"127.0.0.1:11111@154852577","name":"silo1","status":"Active","draining":false,"activeSessions":12,"runningTurns":3,"version":"1.4.0+8c1f2e0"},
-          {"address":"127.0.0.1:11112@154852590","name":"silo2","status":"ShuttingDown","draining":null,"activeSessions":null,"runningTurns":null,"version":null}
+          {"address":"127.0.0.1:11111@154852577","name":"silo1","status":"Active","draining":false,"activeSessions":12,"runningTurns":3,"version":"1.4.0+8c1f2e0","reachable":true,"startedAt":"2026-11-28T06:00:00+00:00"},
+          {"address":"127.0.0.1:11112@154852590","name":"silo2","status":"ShuttingDown","draining":null,"activeSessions":null,"runningTurns":null,"version":null,"reachable":false,"startedAt":"2026-11-28T06:00:13+00:00"}
         ]
         """)!;
 
@@ -342,6 +343,7 @@ public sealed class OperatorApiStandIn : IAsyncLifetime
               {"turnId":"t2","messageId":"m-2","status":"interrupted","stepsDone":7,"stepsTotal":20,"executions":2,"reply":null}
             ]
             """);
+        session["turnsUnavailable"] = null;
         return new JsonObject
         {
             ["session"] = session,
@@ -455,7 +457,7 @@ public sealed class OperatorApiStandIn : IAsyncLifetime
             ["stale"] = index == 1,
             ["resumeMarkedAt"] = "2026-11-28T06:40:00+00:00",
             ["updatedAt"] = "2026-11-28T06:40:00.125+00:00",
-            ["ageSeconds"] = index == 1 ? 3_675.5 : 42,
+            ["ageSeconds"] = index == 1 ? 3_675 : 42,
         };
     }
 

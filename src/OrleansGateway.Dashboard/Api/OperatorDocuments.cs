@@ -1,0 +1,64 @@
+using OrleansGateway.Operations;
+using OrleansGateway.Sessions;
+using OrleansGateway.Storage;
+
+namespace OrleansGateway.Dashboard.Api;
+
+/// <summary>
+/// The operator API's documents (<see cref="OrleansGateway.Operations"/>, shared with <c>ogw</c>) made from what the
+/// dashboard reads: the ledger, the grains, the history. Static extensions, so that they read as the documents'
+/// own factories (<c>SessionSummary.From(row, ...)</c>) while the documents stay free of the ledger's types.
+/// </summary>
+public static class OperatorDocuments
+{
+    extension(SiloReportResponse)
+    {
+        public static SiloReportResponse From(SiloReport report) => new(
+            report.Address, report.Active, report.Draining, report.ActiveSessions, report.RunningTurns, report.Version,
+            report.NextStop == SiloStopKind.Restart ? "restart" : "drain");
+    }
+
+    extension(SessionSummary)
+    {
+        public static SessionSummary From(LedgerRow row, TimeSpan freshnessWindow, DateTimeOffset now)
+        {
+            // A marker is stale once it is older than the freshness window: the sweepers no longer resume it. The age of
+            // a session waiting to be resumed counts from its marker, any other from its last change.
+            var waiting = row is { Phase: SessionPhase.ResumePending, ResumeMarkedAt: not null };
+            var since = waiting ? row.ResumeMarkedAt!.Value : row.UpdatedAt;
+            return new SessionSummary
+            {
+                SessionId = row.SessionId,
+                Phase = row.Phase.ToName(),
+                ResumeReason = row.ResumeReason,
+                OwnerSilo = row.OwnerSilo,
+                Attempts = row.ResumeAttempts,
+                LastError = row.LastError,
+                Stale = waiting && now - since > freshnessWindow,
+                ResumeMarkedAt = row.ResumeMarkedAt,
+                UpdatedAt = row.UpdatedAt,
+                AgeSeconds = Math.Max(0, (long)(now - since).TotalSeconds),
+            };
+        }
+    }
+
+    extension(SessionDetail)
+    {
+        /// <param name="view">The grain's view of the session; null when no silo answered, and <paramref name="turnsUnavailable"/> says why.</param>
+        public static SessionDetail From(LedgerRow row, SessionView? view, string? turnsUnavailable, TimeSpan freshnessWindow, DateTimeOffset now) => new(
+            SessionSummary.From(row, freshnessWindow, now), row.Epoch, row.ActiveTurnId,
+            view is null ? [] : [.. view.Turns.Select(TurnResponse.From)], turnsUnavailable);
+    }
+
+    extension(TurnResponse)
+    {
+        public static TurnResponse From(TurnView turn) => new(
+            turn.TurnId, turn.MessageId, turn.Status.ToString().ToLowerInvariant(), turn.StepsDone, turn.StepsTotal, turn.Executions, turn.Reply);
+    }
+
+    extension(EventResponse)
+    {
+        public static EventResponse From(GatewayEvent entry) => new(
+            entry.Id, entry.At, entry.Kind, entry.SessionId, entry.Silo, entry.Actor, entry.Detail);
+    }
+}
