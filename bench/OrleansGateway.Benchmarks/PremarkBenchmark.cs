@@ -75,8 +75,8 @@ internal sealed class PremarkBenchmark(string connectionString, TextWriter outpu
 
         var result = new Measurement(
             $"premark {sessions / 1000}k running sessions",
-            Median(premark),
-            Median(raw),
+            Samples.Median(premark),
+            Samples.Median(raw),
             $"raw UPDATE ... SET phase='resume_pending' WHERE session_id = ANY(@ids) of the same {sessions} rows (median of {repetitions})",
             GoalKind.Ratio,
             1.5);
@@ -133,11 +133,5 @@ internal sealed class PremarkBenchmark(string connectionString, TextWriter outpu
     {
         await using var command = dataSource.CreateCommand(sql);
         await command.ExecuteNonQueryAsync(cancellationToken);
-    }
-
-    private static TimeSpan Median(List<TimeSpan> values)
-    {
-        var sorted = values.Order().ToList();
-        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
     }
 }

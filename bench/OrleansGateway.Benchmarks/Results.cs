@@ -35,6 +35,16 @@ internal sealed record Measurement(
         : $"<= {Goal.ToString("0.#", CultureInfo.InvariantCulture)} s";
 }
 
+internal static class Samples
+{
+    /// <summary>The median: one slow run (a checkpoint, a busy neighbour) moves it less than the mean.</summary>
+    public static TimeSpan Median(IEnumerable<TimeSpan> values)
+    {
+        var sorted = values.Order().ToList();
+        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
+    }
+}
+
 internal static class ResultTable
 {
     public static string Format(TimeSpan? value) => value switch

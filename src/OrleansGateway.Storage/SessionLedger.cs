@@ -463,17 +463,36 @@ public sealed class SessionLedger(NpgsqlDataSource dataSource)
         return new SessionPage(rows, more ? rows[^1].SessionId : null);
     }
 
-    /// <summary>Number of sessions in each phase; phases without sessions are absent.</summary>
+    /// <summary>Number of sessions in each phase, every phase present (0 when none).</summary>
+    /// <remarks>
+    /// The dashboard asks every second. Counting idle sessions, nearly all of a large ledger, through a GROUP BY costs
+    /// three times a bare count(*); so the other phases are counted through the phase index and idle is what remains of
+    /// the total, both in one statement and so from one snapshot.
+    /// </remarks>
     public async Task<IReadOnlyDictionary<SessionPhase, long>> CountByPhaseAsync(CancellationToken cancellationToken = default)
     {
-        await using var command = dataSource.CreateCommand("SELECT phase, count(*) FROM gateway_sessions GROUP BY phase");
+        await using var command = dataSource.CreateCommand("""
+            SELECT phase, count(*) FROM gateway_sessions WHERE phase = ANY(@busy) GROUP BY phase
+            UNION ALL
+            SELECT NULL, count(*) FROM gateway_sessions
+            """);
+        command.Parameters.AddWithValue("busy", Enum.GetValues<SessionPhase>().Where(phase => phase != SessionPhase.Idle).Select(phase => phase.ToName()).ToArray());
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        var counts = new Dictionary<SessionPhase, long>();
+        var counts = Enum.GetValues<SessionPhase>().ToDictionary(phase => phase, _ => 0L);
+        var total = 0L;
         while (await reader.ReadAsync(cancellationToken))
         {
-            counts[SessionPhaseNames.Parse(reader.GetString(0))] = reader.GetInt64(1);
+            if (reader.IsDBNull(0))
+            {
+                total = reader.GetInt64(1);
+            }
+            else
+            {
+                counts[SessionPhaseNames.Parse(reader.GetString(0))] = reader.GetInt64(1);
+            }
         }
 
+        counts[SessionPhase.Idle] = total - counts.Values.Sum();
         return counts;
     }
 

@@ -74,6 +74,27 @@ public sealed class SessionLedgerTests(PostgresFixture postgres) : IAsyncLifetim
     }
 
     [Fact]
+    public async Task The_counts_by_phase_count_every_phase_idle_included()
+    {
+        var before = await _ledger.CountByPhaseAsync();
+        var added = new Dictionary<SessionPhase, int>
+        {
+            [SessionPhase.Idle] = 7, [SessionPhase.Running] = 5, [SessionPhase.ResumePending] = 4, [SessionPhase.Suspended] = 2, [SessionPhase.Quarantined] = 1,
+        };
+        await using (var insert = _dataSource.CreateCommand(
+            "INSERT INTO gateway_sessions (session_id, phase) SELECT 'count-' || gen_random_uuid(), phase FROM unnest(@phases) AS phase"))
+        {
+            insert.Parameters.AddWithValue("phases", added.SelectMany(pair => Enumerable.Repeat(pair.Key.ToName(), pair.Value)).ToArray());
+            await insert.ExecuteNonQueryAsync();
+        }
+
+        var after = await _ledger.CountByPhaseAsync();
+
+        Assert.Equal(Enum.GetValues<SessionPhase>(), after.Keys.Order());
+        Assert.All(Enum.GetValues<SessionPhase>(), phase => Assert.Equal(before[phase] + added[phase], after[phase]));
+    }
+
+    [Fact]
     public async Task Two_claims_racing_at_one_epoch_have_exactly_one_winner()
     {
         var epoch = (await RunningAsync("raced", SiloA))!.Value;
