@@ -17,6 +17,9 @@ public static class OperatorTables
 
     private const string Unknown = "?";
 
+    // Orleans' SiloStatus name, as the operator API reports it.
+    private const string DeadStatus = "Dead";
+
     /// <summary>
     /// In a pipe or a file there is no terminal width to respect: rows stay on one line (for grep), instead of the
     /// 80 columns Spectre.Console assumes.
@@ -40,16 +43,18 @@ public static class OperatorTables
             var table = new Table().AddColumns("Silo", "Name", "Status", "Draining", "Sessions", "Running turns", "Version");
             foreach (var silo in silos)
             {
+                // A dead silo is not asked: nothing to report, and nothing an operator should wonder about.
+                var missing = silo.Status == DeadStatus ? "-" : Unknown;
                 table.AddRow(
                     Plain(silo.Address), Plain(silo.Name), Plain(silo.Status),
-                    Plain(silo.Draining switch { null => Unknown, true => "yes", false => "no" }),
-                    Plain(silo.ActiveSessions?.ToString(CultureInfo.InvariantCulture) ?? Unknown),
-                    Plain(silo.RunningTurns?.ToString(CultureInfo.InvariantCulture) ?? Unknown),
-                    Plain(silo.Version ?? Unknown));
+                    Plain(silo.Draining switch { null => missing, true => "yes", false => "no" }),
+                    Plain(silo.ActiveSessions?.ToString(CultureInfo.InvariantCulture) ?? missing),
+                    Plain(silo.RunningTurns?.ToString(CultureInfo.InvariantCulture) ?? missing),
+                    Plain(silo.Version ?? missing));
             }
 
             AnsiConsole.Write(table);
-            if (silos.Any(s => s.Draining is null || s.ActiveSessions is null || s.RunningTurns is null || s.Version is null))
+            if (silos.Any(s => s.Status != DeadStatus && (s.Draining is null || s.ActiveSessions is null || s.RunningTurns is null || s.Version is null)))
             {
                 AnsiConsole.WriteLine($"{Unknown}: the silo did not answer.");
             }

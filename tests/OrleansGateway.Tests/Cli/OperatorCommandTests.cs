@@ -40,6 +40,10 @@ public sealed class OperatorCommandTests(OperatorApiStandIn api) : IClassFixture
         Assert.Contains("ShuttingDown", Line(output, "silo2"));
         Assert.Contains("?", Line(output, "silo2"));
         Assert.Contains("the silo did not answer", output);
+        // A dead silo is not asked: dashes, not unknowns.
+        Assert.Contains("Dead", Line(output, "silo3"));
+        Assert.DoesNotContain("?", Line(output, "silo3"));
+        Assert.Matches(@"Dead\W+-\W+-\W+-\W+-", Line(output, "silo3"));
         Assert.Matches(@"\bresume_pending\b\D+\b7\b", Line(output, "resume_pending"));
         Assert.Matches(@"\bquarantined\b\D+\b1\b", Line(output, "quarantined"));
         Assert.Matches(@"\bstale\b\D+\b2\b", Line(output, "stale"));
@@ -306,7 +310,8 @@ public sealed class OperatorApiStandIn : IAsyncLifetime
     public static JsonNode Silos => JsonNode.Parse("""
         [
           {"address":"127.0.0.1:11111@154852577","name":"silo1","status":"Active","draining":false,"activeSessions":12,"runningTurns":3,"version":"1.4.0+8c1f2e0","reachable":true,"startedAt":"2026-11-28T06:00:00+00:00"},
-          {"address":"127.0.0.1:11112@154852590","name":"silo2","status":"ShuttingDown","draining":null,"activeSessions":null,"runningTurns":null,"version":null,"reachable":false,"startedAt":"2026-11-28T06:00:13+00:00"}
+          {"address":"127.0.0.1:11112@154852590","name":"silo2","status":"ShuttingDown","draining":null,"activeSessions":null,"runningTurns":null,"version":null,"reachable":false,"startedAt":"2026-11-28T06:00:13+00:00"},
+          {"address":"127.0.0.1:11113@154850001","name":"silo3","status":"Dead","draining":null,"activeSessions":null,"runningTurns":null,"version":null,"reachable":false,"startedAt":"2026-11-28T05:30:00+00:00"}
         ]
         """)!;
 
