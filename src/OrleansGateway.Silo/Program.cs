@@ -30,6 +30,11 @@ try
         // Failure detection timings (ProbeTimeout, NumMissedProbesLimit, IAmAliveTablePublishTimeout, ...):
         // Orleans' defaults unless Orleans:Membership says otherwise.
         silo.Services.Configure<ClusterMembershipOptions>(builder.Configuration.GetSection("Orleans:Membership"));
+
+        // The grain directory's lease on a crashed silo's grains (RangeLeaseDuration), which must follow the failure
+        // detection above: Orleans' defaults unless Orleans:Directory says otherwise. Not Orleans:GrainDirectory, where
+        // Orleans looks for grain directory providers.
+        silo.Services.Configure<GrainDirectoryOptions>(builder.Configuration.GetSection("Orleans:Directory"));
         silo.AddOrleansGateway(connectionString);
     });
 
