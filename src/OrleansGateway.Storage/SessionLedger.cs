@@ -17,7 +17,8 @@ public sealed record LedgerRow(
     int ResumeAttempts,
     string? LastError,
     DateTimeOffset CreatedAt,
-    DateTimeOffset UpdatedAt);
+    DateTimeOffset UpdatedAt,
+    int ActiveTurnStarts = 0);
 
 /// <summary>Why a session waits to be resumed (<c>resume_reason</c>).</summary>
 public static class ResumeReasons
@@ -39,7 +40,8 @@ public static class ResumeReasons
 public sealed record ResumeCandidate(string SessionId, long Epoch, string? Reason, DateTimeOffset MarkedAt);
 
 /// <summary>What the ledger says after a claim of a resume_pending session.</summary>
-public sealed record ResumeClaim(long Epoch, int Attempts);
+/// <summary>A won claim: the new epoch, the resumes without progress so far, and how many times the turn has now been started.</summary>
+public sealed record ResumeClaim(long Epoch, int Attempts, int TurnStarts);
 
 /// <summary>What a finished turn does to the session's resume markers.</summary>
 public enum MarkerChange
@@ -71,7 +73,7 @@ public sealed class SessionLedger(NpgsqlDataSource dataSource)
 {
     private const string Columns = """
         session_id, phase, owner_silo, epoch, active_turn_id, resume_reason, premark_stop_id,
-        resume_marked_at, resume_attempts, last_error, created_at, updated_at
+        resume_marked_at, resume_attempts, last_error, created_at, updated_at, active_turn_starts
         """;
 
     /// <summary>
@@ -90,6 +92,7 @@ public sealed class SessionLedger(NpgsqlDataSource dataSource)
                     @defer_reason, @defer_stop_id, CASE WHEN @defer_reason IS NOT NULL THEN now() END)
             ON CONFLICT (session_id) DO UPDATE
                SET phase = excluded.phase, owner_silo = @owner_silo, epoch = s.epoch + 1, active_turn_id = @turn_id,
+                   active_turn_starts = CASE WHEN s.active_turn_id IS NOT DISTINCT FROM @turn_id THEN s.active_turn_starts ELSE 0 END,
                    resume_reason = excluded.resume_reason, premark_stop_id = excluded.premark_stop_id,
                    resume_marked_at = excluded.resume_marked_at, updated_at = now()
              WHERE s.phase = 'idle' OR (s.phase = 'running' AND s.epoch = @expected_epoch)
@@ -120,6 +123,7 @@ public sealed class SessionLedger(NpgsqlDataSource dataSource)
                                         WHEN @markers = 'keep' AND phase = 'resume_pending' THEN 'resume_pending'
                                         ELSE 'idle' END,
                    active_turn_id   = @next_turn_id,
+                   active_turn_starts = CASE WHEN active_turn_id IS NOT DISTINCT FROM @next_turn_id THEN active_turn_starts ELSE 0 END,
                    epoch            = epoch + 1,
                    resume_reason    = CASE @markers WHEN 'clear' THEN NULL
                                                     WHEN 'defer' THEN coalesce(resume_reason, @defer_reason)
@@ -286,7 +290,8 @@ public sealed class SessionLedger(NpgsqlDataSource dataSource)
     /// and the attempt) in the same statement: the history shows a resume exactly when one happened, and a
     /// restarted silo resuming a thousand sessions commits once per session, not twice.
     /// </remarks>
-    public async Task<ResumeClaim?> ClaimResumeAsync(string sessionId, long expectedEpoch, string ownerSilo, string? turnId,
+    /// <param name="knownStarts">How many times the grain state says <paramref name="turnId"/> was started.</param>
+    public async Task<ResumeClaim?> ClaimResumeAsync(string sessionId, long expectedEpoch, string ownerSilo, string? turnId, int knownStarts,
         string resumedDetail, CancellationToken cancellationToken = default)
     {
         await using var command = dataSource.CreateCommand("""
@@ -295,25 +300,28 @@ public sealed class SessionLedger(NpgsqlDataSource dataSource)
                SET phase = CASE WHEN @turn_id IS NULL THEN 'idle' ELSE 'running' END,
                    owner_silo = @owner_silo, epoch = epoch + 1, active_turn_id = @turn_id,
                    resume_attempts = CASE WHEN @turn_id IS NULL THEN 0 ELSE resume_attempts + 1 END,
+                   active_turn_starts = CASE WHEN @turn_id IS NULL THEN 0
+                       ELSE GREATEST(CASE WHEN active_turn_id = @turn_id THEN active_turn_starts ELSE 0 END, @known_starts) + 1 END,
                    resume_reason = CASE WHEN @turn_id IS NULL THEN NULL ELSE resume_reason END,
                    premark_stop_id = NULL, resume_marked_at = NULL,
                    resume_leased_by = NULL, resume_lease_until = NULL, updated_at = now()
              WHERE session_id = @session_id AND epoch = @expected_epoch AND phase = 'resume_pending'
-            RETURNING epoch, resume_attempts
+            RETURNING epoch, resume_attempts, active_turn_starts
             ), resumed AS (
             INSERT INTO gateway_events (kind, session_id, silo, detail)
             SELECT @kind, @session_id, @owner_silo, @detail || ', attempt ' || resume_attempts FROM claimed WHERE @turn_id IS NOT NULL
             )
-            SELECT epoch, resume_attempts FROM claimed
+            SELECT epoch, resume_attempts, active_turn_starts FROM claimed
             """);
         command.Parameters.AddWithValue("session_id", sessionId);
         command.Parameters.AddWithValue("expected_epoch", expectedEpoch);
         command.Parameters.AddWithValue("owner_silo", ownerSilo);
         command.Parameters.Add(Nullable("turn_id", NpgsqlDbType.Text, turnId));
+        command.Parameters.AddWithValue("known_starts", knownStarts);
         command.Parameters.AddWithValue("kind", EventKinds.Resumed);
         command.Parameters.AddWithValue("detail", resumedDetail);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        return await reader.ReadAsync(cancellationToken) ? new ResumeClaim(reader.GetInt64(0), reader.GetInt32(1)) : null;
+        return await reader.ReadAsync(cancellationToken) ? new ResumeClaim(reader.GetInt64(0), reader.GetInt32(1), reader.GetInt32(2)) : null;
     }
 
     /// <summary>Gives a leased session back at once (its grain could not take it now), for the next sweep.</summary>
@@ -359,29 +367,32 @@ public sealed class SessionLedger(NpgsqlDataSource dataSource)
 
     /// <summary>
     /// Lifts a suspension: to <c>running</c> here for <paramref name="turnId"/>, to <c>idle</c> with nothing to
-    /// run, or to resume_pending when <paramref name="defer"/> says this silo drains. Null when not suspended.
+    /// run, or to resume_pending when <paramref name="defer"/> says this silo drains. Null when not suspended;
+    /// else the new epoch and the starts of <paramref name="turnId"/> that resume claims counted (see <see cref="ClaimResumeAsync"/>).
     /// </summary>
-    public async Task<long?> LiftSuspensionAsync(string sessionId, string ownerSilo, string? turnId, DeferMark? defer,
+    public async Task<(long Epoch, int TurnStarts)?> LiftSuspensionAsync(string sessionId, string ownerSilo, string? turnId, DeferMark? defer,
         CancellationToken cancellationToken = default)
     {
         await using var command = dataSource.CreateCommand("""
             UPDATE gateway_sessions
                SET phase = CASE WHEN @turn_id IS NULL THEN 'idle' WHEN @defer_reason IS NOT NULL THEN 'resume_pending' ELSE 'running' END,
                    owner_silo = @owner_silo, epoch = epoch + 1, active_turn_id = @turn_id,
+                   active_turn_starts = CASE WHEN active_turn_id IS NOT DISTINCT FROM @turn_id THEN active_turn_starts ELSE 0 END,
                    resume_attempts = 0,
                    resume_reason = CASE WHEN @turn_id IS NOT NULL AND @defer_reason IS NOT NULL THEN @defer_reason END,
                    premark_stop_id = CASE WHEN @turn_id IS NOT NULL THEN @defer_stop_id END,
                    resume_marked_at = CASE WHEN @turn_id IS NOT NULL AND @defer_reason IS NOT NULL THEN now() END,
                    updated_at = now()
              WHERE session_id = @session_id AND phase = 'suspended'
-            RETURNING epoch
+            RETURNING epoch, active_turn_starts
             """);
         command.Parameters.AddWithValue("session_id", sessionId);
         command.Parameters.AddWithValue("owner_silo", ownerSilo);
         command.Parameters.Add(Nullable("turn_id", NpgsqlDbType.Text, turnId));
         command.Parameters.Add(Nullable("defer_reason", NpgsqlDbType.Text, defer?.Reason));
         command.Parameters.Add(Nullable("defer_stop_id", NpgsqlDbType.Uuid, defer?.StopId));
-        return (long?)await command.ExecuteScalarAsync(cancellationToken);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? (reader.GetInt64(0), reader.GetInt32(1)) : null;
     }
 
     public async Task<LedgerRow?> GetAsync(string sessionId, CancellationToken cancellationToken = default)
@@ -532,7 +543,8 @@ public sealed class SessionLedger(NpgsqlDataSource dataSource)
         ResumeAttempts: reader.GetInt32(8),
         LastError: reader.IsDBNull(9) ? null : reader.GetString(9),
         CreatedAt: reader.GetFieldValue<DateTimeOffset>(10),
-        UpdatedAt: reader.GetFieldValue<DateTimeOffset>(11));
+        UpdatedAt: reader.GetFieldValue<DateTimeOffset>(11),
+        ActiveTurnStarts: reader.GetInt32(12));
 }
 
 /// <summary>Which sessions an operator listing shows: every filter optional; <paramref name="After"/> is the previous page's cursor.</summary>

@@ -46,6 +46,10 @@ public sealed partial class SessionGrain(
     private Task? _turnLoop;
     private CancellationTokenSource? _interrupt;
     private ResumeNote? _resume;
+
+    // Set by a won resume claim: how many times the claimed turn has now been started, which the claim recorded in the
+    // ledger. The turn then starts without a state write of its own; its first checkpoint records the count.
+    private int? _claimedStarts;
     private bool _suspending;
 
     // True until the first call after activation: the state was read while activating, just now.
@@ -156,7 +160,11 @@ public sealed partial class SessionGrain(
             row?.ResumeReason,
             row?.ResumeAttempts ?? 0,
             row?.OwnerSilo,
-            state.State.Turns.ConvertAll(turn => turn.ToView()),
+            state.State.Turns.ConvertAll(turn => turn.ToView() with
+            {
+                // Starts by resume claims that died before their first checkpoint are in the ledger only.
+                Executions = turn.TurnId == row?.ActiveTurnId ? Math.Max(turn.Executions, row.ActiveTurnStarts) : turn.Executions,
+            }),
             row?.ResumeMarkedAt,
             stale,
             row?.LastError);
@@ -182,7 +190,7 @@ public sealed partial class SessionGrain(
             _stateJustLoaded = false;
             var next = state.State.NextUnfinished();
             var detail = next is null ? "" : $"turn {next.TurnId} from step {next.StepsDone + 1} ({ticket.Reason}), marked {(time.GetUtcNow() - ticket.MarkedAt).TotalSeconds:0.0} s ago";
-            var claim = await ledger.ClaimResumeAsync(SessionId, ticket.Epoch, Owner, next?.TurnId, detail);
+            var claim = await ledger.ClaimResumeAsync(SessionId, ticket.Epoch, Owner, next?.TurnId, next?.Executions ?? 0, detail);
             if (claim is null)
             {
                 return ResumeOutcome.Lost;
@@ -196,6 +204,7 @@ public sealed partial class SessionGrain(
             }
 
             _ledgerTurnId = next.TurnId;
+            _claimedStarts = claim.TurnStarts;
             _resume = new ResumeNote(ticket.Reason ?? "unknown", next.StepsDone, ticket.MarkedAt, claim.Attempts);
             LogResumed(SessionId, next.TurnId, ticket.Reason, next.StepsDone, claim.Attempts);
             StartTurnLoop();
@@ -260,13 +269,19 @@ public sealed partial class SessionGrain(
         {
             var next = state.State.NextUnfinished();
             var stop = runState.Stop;
-            var epoch = await ledger.LiftSuspensionAsync(SessionId, Owner, next?.TurnId, stop?.Mark);
-            if (epoch is null)
+            var lifted = await ledger.LiftSuspensionAsync(SessionId, Owner, next?.TurnId, stop?.Mark);
+            if (lifted is not { } ledgerRow)
             {
                 return new SessionCommandResult(SessionCommandStatus.Conflict, null, $"session {SessionId} changed while it was being resumed; try again");
             }
 
-            _epoch = epoch;
+            _epoch = ledgerRow.Epoch;
+            if (next is not null)
+            {
+                // A resume claim may have started the turn once more than the state knows (it died before its first checkpoint).
+                next.Executions = Math.Max(next.Executions, ledgerRow.TurnStarts);
+            }
+
             _suspending = false;
             await events.AppendAsync(EventKinds.SuspensionLifted, SessionId, Owner, actor: null, next is null ? "nothing left to run" : $"turn {next.TurnId} continues");
             if (next is null)
@@ -423,18 +438,30 @@ public sealed partial class SessionGrain(
             return false;
         }
 
-        await WriteAsync(async () =>
+        if (_claimedStarts is { } starts && _ledgerTurnId == turn.TurnId)
         {
-            if (_ledgerTurnId != turn.TurnId)
-            {
-                _epoch = await ledger.BeginTurnAsync(SessionId, _epoch, Owner, turn.TurnId) ?? throw new LedgerFenceException(SessionId);
-                _ledgerTurnId = turn.TurnId;
-            }
-
+            // Resumed: the claim wrote this start to the ledger, in the statement that took the session. Writing the
+            // state too would double what a restarted silo writes per resumed session before any turn runs again.
             turn.Status = TurnStatus.Running;
-            turn.Executions++;
-            await state.WriteStateAsync();
-        });
+            turn.Executions = starts;
+        }
+        else
+        {
+            await WriteAsync(async () =>
+            {
+                if (_ledgerTurnId != turn.TurnId)
+                {
+                    _epoch = await ledger.BeginTurnAsync(SessionId, _epoch, Owner, turn.TurnId) ?? throw new LedgerFenceException(SessionId);
+                    _ledgerTurnId = turn.TurnId;
+                }
+
+                turn.Status = TurnStatus.Running;
+                turn.Executions++;
+                await state.WriteStateAsync();
+            });
+        }
+
+        _claimedStarts = null;
         LogTurnStarted(SessionId, turn.TurnId, turn.Executions, turn.StepsDone);
 
         // A turn gets no grain calls while it works; without this the activation would be collected as idle.

@@ -231,6 +231,11 @@ public sealed class ResumeProcessTests(PostgresFixture postgres)
         await Task.Delay(TimeSpan.FromSeconds(2));
         Assert.Equal(SessionPhase.Quarantined, (await ReadLedgerAsync(cluster, ["poison"]))[0].Phase);
         Assert.All(silos, s => Assert.False(s.HasExited));
+
+        // Its turn says it was started 4 times, although no start after the first reached a checkpoint.
+        using var reader = SiloProcessCluster.ClientFor(healthy);
+        var poison = await reader.GetFromJsonAsync<JsonElement>("api/sessions/poison");
+        Assert.Equal(4, poison.GetProperty("turns")[0].GetProperty("executions").GetInt32());
     }
 
     private static Dictionary<string, string> Settings(params (string Key, string Value)[] settings) =>

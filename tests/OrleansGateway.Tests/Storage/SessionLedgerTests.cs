@@ -101,7 +101,7 @@ public sealed class SessionLedgerTests(PostgresFixture postgres) : IAsyncLifetim
         await _ledger.PremarkAsync(SiloA, Guid.NewGuid(), ResumeReasons.RestartTimeout);
 
         var claims = await Task.WhenAll(Enumerable.Range(0, 16).Select(i =>
-            _ledger.ClaimResumeAsync("raced", epoch, i % 2 == 0 ? SiloA : SiloB, "t1", $"claim {i}")));
+            _ledger.ClaimResumeAsync("raced", epoch, i % 2 == 0 ? SiloA : SiloB, "t1", 1, $"claim {i}")));
 
         var winner = Assert.Single(claims, claim => claim is not null)!;
         Assert.Equal((epoch + 1, 1), (winner.Epoch, winner.Attempts));
@@ -117,7 +117,7 @@ public sealed class SessionLedgerTests(PostgresFixture postgres) : IAsyncLifetim
     {
         var stale = (await RunningAsync("fenced", SiloA))!.Value;
         await _ledger.PremarkAsync(SiloA, Guid.NewGuid(), ResumeReasons.ShutdownTimeout);
-        var claim = await _ledger.ClaimResumeAsync("fenced", stale, SiloB, "t1", "test");
+        var claim = await _ledger.ClaimResumeAsync("fenced", stale, SiloB, "t1", 1, "test");
         Assert.NotNull(claim);
 
         Assert.Null(await _ledger.EndTurnAsync("fenced", stale, MarkerChange.Clear, null, null));
@@ -179,6 +179,34 @@ public sealed class SessionLedgerTests(PostgresFixture postgres) : IAsyncLifetim
     }
 
     [Fact]
+    public async Task A_claim_counts_the_turn_s_starts_from_the_larger_of_the_ledger_s_count_and_the_state_s()
+    {
+        // t1 started once (the state says 1), then a crash; each resume claim is one more start.
+        var epoch = (await RunningAsync("starts", SiloA))!.Value;
+        await _ledger.MarkOrphanedAsync([SiloA]);
+        var second = (await _ledger.ClaimResumeAsync("starts", epoch, SiloB, "t1", knownStarts: 1, "test"))!;
+        Assert.Equal(2, second.TurnStarts);
+
+        // Silo B died before the first checkpoint of that start: the state still says 1, the ledger knows 2.
+        await _ledger.MarkOrphanedAsync([SiloB]);
+        var third = (await _ledger.ClaimResumeAsync("starts", second.Epoch, SiloA, "t1", knownStarts: 1, "test"))!;
+        Assert.Equal(3, third.TurnStarts);
+
+        // That one checkpointed (state 3), then a start the state recorded itself (a lifted suspension: state 4).
+        await _ledger.SuspendAsync("starts");
+        var lifted = (await _ledger.LiftSuspensionAsync("starts", SiloA, "t1", defer: null))!.Value;
+        Assert.Equal(3, lifted.TurnStarts);
+        await _ledger.MarkOrphanedAsync([SiloA]);
+        var fifth = (await _ledger.ClaimResumeAsync("starts", lifted.Epoch, SiloB, "t1", knownStarts: 4, "test"))!;
+        Assert.Equal(5, fifth.TurnStarts);
+
+        // The next turn counts from its own start, not from t1's.
+        var next = (await _ledger.EndTurnAsync("starts", fifth.Epoch, MarkerChange.Clear, null, "t2"))!.Value;
+        await _ledger.MarkOrphanedAsync([SiloB]);
+        Assert.Equal(2, (await _ledger.ClaimResumeAsync("starts", next, SiloA, "t2", knownStarts: 1, "test"))!.TurnStarts);
+    }
+
+    [Fact]
     public async Task Sessions_resumed_too_often_without_progress_are_quarantined()
     {
         var epoch = (await RunningAsync("poison", SiloA))!.Value;
@@ -186,7 +214,7 @@ public sealed class SessionLedgerTests(PostgresFixture postgres) : IAsyncLifetim
         {
             await _ledger.MarkOrphanedAsync([SiloA, SiloB]);
             Assert.Empty(await _ledger.QuarantineExhaustedAsync(maxAttempts: 3));
-            var claim = await _ledger.ClaimResumeAsync("poison", epoch, attempt % 2 == 0 ? SiloA : SiloB, "t1", "test");
+            var claim = await _ledger.ClaimResumeAsync("poison", epoch, attempt % 2 == 0 ? SiloA : SiloB, "t1", 1, "test");
             Assert.Equal(attempt, claim!.Attempts);
             epoch = claim.Epoch;
         }
@@ -196,7 +224,7 @@ public sealed class SessionLedgerTests(PostgresFixture postgres) : IAsyncLifetim
         var row = (await _ledger.GetAsync("poison"))!;
         Assert.Equal(SessionPhase.Quarantined, row.Phase);
         Assert.StartsWith("quarantined after 3 resumes without progress", row.LastError);
-        Assert.Null(await _ledger.ClaimResumeAsync("poison", row.Epoch, SiloA, "t1", "test"));
+        Assert.Null(await _ledger.ClaimResumeAsync("poison", row.Epoch, SiloA, "t1", 1, "test"));
     }
 
     [Fact]
@@ -204,7 +232,7 @@ public sealed class SessionLedgerTests(PostgresFixture postgres) : IAsyncLifetim
     {
         var epoch = (await RunningAsync("progressing", SiloA))!.Value;
         await _ledger.MarkOrphanedAsync([SiloA]);
-        var claim = (await _ledger.ClaimResumeAsync("progressing", epoch, SiloB, "t1", "test"))!;
+        var claim = (await _ledger.ClaimResumeAsync("progressing", epoch, SiloB, "t1", 1, "test"))!;
 
         await _ledger.ResetAttemptsAsync("progressing", claim.Epoch);
 
@@ -218,7 +246,7 @@ public sealed class SessionLedgerTests(PostgresFixture postgres) : IAsyncLifetim
         await _ledger.PremarkAsync(SiloA, Guid.NewGuid(), ResumeReasons.ShutdownTimeout);
 
         Assert.Equal(SessionPhase.ResumePending, await _ledger.SuspendAsync("held"));
-        Assert.Null(await _ledger.ClaimResumeAsync("held", epoch, SiloB, "t1", "test"));
+        Assert.Null(await _ledger.ClaimResumeAsync("held", epoch, SiloB, "t1", 1, "test"));
         Assert.Equal(0, await _ledger.PremarkAsync(SiloA, Guid.NewGuid(), ResumeReasons.ShutdownTimeout));
         Assert.Empty(await _ledger.LeaseResumableAsync(SiloB, TimeSpan.FromHours(1), TimeSpan.FromSeconds(30), 10));
         Assert.Null(await _ledger.SuspendAsync("nobody"));
