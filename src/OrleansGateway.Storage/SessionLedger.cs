@@ -324,6 +324,21 @@ public sealed class SessionLedger(NpgsqlDataSource dataSource)
         return await reader.ReadAsync(cancellationToken) ? new ResumeClaim(reader.GetInt64(0), reader.GetInt32(1), reader.GetInt32(2)) : null;
     }
 
+    /// <summary>
+    /// The turn a claim counted as started did not start after all (its silo began to drain between the claim and the
+    /// turn): the count goes back, so that executions stay exact. Fenced; the premark and a self-mark keep the epoch.
+    /// </summary>
+    public async Task WithdrawClaimedStartAsync(string sessionId, long epoch, CancellationToken cancellationToken = default)
+    {
+        await using var command = dataSource.CreateCommand("""
+            UPDATE gateway_sessions SET active_turn_starts = active_turn_starts - 1
+             WHERE session_id = @session_id AND epoch = @epoch AND active_turn_starts > 0
+            """);
+        command.Parameters.AddWithValue("session_id", sessionId);
+        command.Parameters.AddWithValue("epoch", epoch);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
     /// <summary>Gives a leased session back at once (its grain could not take it now), for the next sweep.</summary>
     public async Task ReleaseLeaseAsync(string sessionId, string sweeper, CancellationToken cancellationToken = default)
     {

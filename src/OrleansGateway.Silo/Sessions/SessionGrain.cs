@@ -424,6 +424,10 @@ public sealed partial class SessionGrain(
 
     private async Task<bool> RunTurnAsync(TurnRecord turn, CancellationTokenSource interrupt)
     {
+        // A claim's count is for the start right after it, and for no later one.
+        var claimedStarts = _claimedStarts;
+        _claimedStarts = null;
+
         // Tracked before the drain check, so that a drain starting now either sees this turn or is seen by it.
         using var tracked = runningTurns.Track(SessionId, interrupt);
         if (runState.Stop is { } stop)
@@ -434,11 +438,16 @@ public sealed partial class SessionGrain(
                 {
                     LogDeferred(SessionId, turn.TurnId, stop.StopId);
                 }
+
+                if (claimedStarts is not null)
+                {
+                    await ledger.WithdrawClaimedStartAsync(SessionId, _epoch!.Value);
+                }
             });
             return false;
         }
 
-        if (_claimedStarts is { } starts && _ledgerTurnId == turn.TurnId)
+        if (claimedStarts is { } starts && _ledgerTurnId == turn.TurnId)
         {
             // Resumed: the claim wrote this start to the ledger, in the statement that took the session. Writing the
             // state too would double what a restarted silo writes per resumed session before any turn runs again.
@@ -461,7 +470,6 @@ public sealed partial class SessionGrain(
             });
         }
 
-        _claimedStarts = null;
         LogTurnStarted(SessionId, turn.TurnId, turn.Executions, turn.StepsDone);
 
         // A turn gets no grain calls while it works; without this the activation would be collected as idle.

@@ -207,6 +207,22 @@ public sealed class SessionLedgerTests(PostgresFixture postgres) : IAsyncLifetim
     }
 
     [Fact]
+    public async Task A_claimed_start_that_did_not_happen_is_withdrawn_and_counts_no_more()
+    {
+        // Claimed on silo B, which began to drain before the turn could start: its premark marked the session again.
+        var epoch = (await RunningAsync("withdrawn", SiloA))!.Value;
+        await _ledger.MarkOrphanedAsync([SiloA]);
+        var claim = (await _ledger.ClaimResumeAsync("withdrawn", epoch, SiloB, "t1", knownStarts: 1, "test"))!;
+        await _ledger.PremarkAsync(SiloB, Guid.NewGuid(), ResumeReasons.RestartTimeout);
+
+        await _ledger.WithdrawClaimedStartAsync("withdrawn", claim.Epoch);
+        await _ledger.WithdrawClaimedStartAsync("withdrawn", claim.Epoch - 1);
+
+        Assert.Equal(1, (await _ledger.GetAsync("withdrawn"))!.ActiveTurnStarts);
+        Assert.Equal(2, (await _ledger.ClaimResumeAsync("withdrawn", claim.Epoch, SiloA, "t1", knownStarts: 1, "test"))!.TurnStarts);
+    }
+
+    [Fact]
     public async Task Sessions_resumed_too_often_without_progress_are_quarantined()
     {
         var epoch = (await RunningAsync("poison", SiloA))!.Value;
