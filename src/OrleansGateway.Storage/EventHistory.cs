@@ -24,7 +24,10 @@ public static class EventKinds
     public const string OperatorAction = "operator_action";
 }
 
-/// <summary>The operators' history (<c>gateway_events</c>): every SQL statement of that table.</summary>
+/// <summary>
+/// The operators' history (<c>gateway_events</c>): every SQL statement of that table but one, the <see cref="EventKinds.Resumed"/>
+/// event that <see cref="SessionLedger.ClaimResumeAsync"/> appends in the statement of the claim itself.
+/// </summary>
 public sealed class EventHistory(NpgsqlDataSource dataSource)
 {
     public async Task AppendAsync(string kind, string? sessionId, string? silo, string? actor, string detail, CancellationToken cancellationToken = default)
