@@ -18,7 +18,7 @@ public sealed record LedgerRow(
     string? LastError,
     DateTimeOffset CreatedAt,
     DateTimeOffset UpdatedAt,
-    int ActiveTurnStarts = 0);
+    int ActiveTurnStarts);
 
 /// <summary>Why a session waits to be resumed (<c>resume_reason</c>).</summary>
 public static class ResumeReasons
@@ -489,6 +489,19 @@ public sealed class SessionLedger(NpgsqlDataSource dataSource)
         return new SessionPage(rows, more ? rows[^1].SessionId : null);
     }
 
+    /// <summary>
+    /// What one refresh of the operators' listing reads: the page <paramref name="query"/> asks for, the counts by phase
+    /// and of stale markers, the three statements at once (each on its own pooled connection).
+    /// </summary>
+    public async Task<SessionOverview> OverviewAsync(SessionListQuery query, CancellationToken cancellationToken = default)
+    {
+        var page = ListAsync(query, cancellationToken);
+        var counts = CountByPhaseAsync(cancellationToken);
+        var stale = CountStaleAsync(query.FreshnessWindow, cancellationToken);
+        await Task.WhenAll(page, counts, stale);
+        return new SessionOverview(await page, await counts, await stale);
+    }
+
     /// <summary>Number of sessions in each phase, every phase present (0 when none).</summary>
     /// <remarks>
     /// The dashboard asks every second. Counting idle sessions, nearly all of a large ledger, through a GROUP BY costs
@@ -567,6 +580,9 @@ public sealed record SessionListQuery(SessionPhase? Phase, string? OwnerSilo, bo
 
 /// <summary>A page of sessions and the cursor of the next one (null on the last page).</summary>
 public sealed record SessionPage(IReadOnlyList<LedgerRow> Sessions, string? Next);
+
+/// <summary>A page of the operators' listing with the counts that head it: sessions by phase, and stale markers.</summary>
+public sealed record SessionOverview(SessionPage Page, IReadOnlyDictionary<SessionPhase, long> Counts, long Stale);
 
 /// <summary>The stop a deferred session is marked for: its reason and the stop's id.</summary>
 public sealed record DeferMark(string Reason, Guid StopId);

@@ -60,17 +60,13 @@ public static partial class SessionEndpoints
             }
         }
 
-        var page = ledger.ListAsync(new SessionListQuery(phase, silo, stale, cluster.FreshnessWindow, limit, after), cancellationToken);
-        var counts = ledger.CountByPhaseAsync(cancellationToken);
-        var staleCount = ledger.CountStaleAsync(cluster.FreshnessWindow, cancellationToken);
-        await Task.WhenAll(page, counts, staleCount);
-
+        var overview = await ledger.OverviewAsync(new SessionListQuery(phase, silo, stale, cluster.FreshnessWindow, limit, after), cancellationToken);
         var now = time.GetUtcNow();
-        var countsByName = Enum.GetValues<SessionPhase>().ToDictionary(p => p.ToName(), p => counts.Result.GetValueOrDefault(p));
-        countsByName["stale"] = staleCount.Result;
+        var countsByName = overview.Counts.ToDictionary(pair => pair.Key.ToName(), pair => pair.Value);
+        countsByName["stale"] = overview.Stale;
         return TypedResults.Ok(new SessionListResponse(
-            [.. page.Result.Sessions.Select(row => SessionSummary.From(row, cluster.FreshnessWindow, now))],
-            page.Result.Next,
+            [.. overview.Page.Sessions.Select(row => SessionSummary.From(row, cluster.FreshnessWindow, now))],
+            overview.Page.Next,
             countsByName));
     }
 
