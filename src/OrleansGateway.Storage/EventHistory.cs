@@ -3,8 +3,39 @@ using NpgsqlTypes;
 
 namespace OrleansGateway.Storage;
 
-/// <summary>One entry of the operators' history.</summary>
-public sealed record GatewayEvent(long Id, DateTimeOffset At, string Kind, string? SessionId, string? Silo, string? Actor, string Detail);
+/// <summary>One entry of the operators' history; <paramref name="Waited"/> is a resume's lag (marker to claim).</summary>
+public sealed record GatewayEvent(long Id, DateTimeOffset At, string Kind, string? SessionId, string? Silo, string? Actor, string Detail,
+    TimeSpan? Waited = null);
+
+/// <summary>
+/// Where a follower of the feed stands: the writing transaction and id of the last event it took, or the horizon it
+/// read up to. Written <c>tx-id</c> in the API. See <c>sql/014_event_feed_order.sql</c> for why not the id alone.
+/// </summary>
+public readonly record struct EventCursor(ulong Transaction, long Id) : IComparable<EventCursor>
+{
+    public static EventCursor Start => default;
+
+    public int CompareTo(EventCursor other) => (Transaction, Id).CompareTo((other.Transaction, other.Id));
+
+    public override string ToString() => $"{Transaction}-{Id}";
+
+    public static bool TryParse(string? text, out EventCursor cursor)
+    {
+        cursor = default;
+        var dash = text?.IndexOf('-') ?? -1;
+        if (dash <= 0 || !ulong.TryParse(text.AsSpan(0, dash), System.Globalization.NumberStyles.None, null, out var transaction)
+            || !long.TryParse(text.AsSpan(dash + 1), System.Globalization.NumberStyles.None, null, out var id))
+        {
+            return false;
+        }
+
+        cursor = new EventCursor(transaction, id);
+        return true;
+    }
+}
+
+/// <summary>Events of the feed in order, and the cursor to read on from.</summary>
+public sealed record EventFeedPage(IReadOnlyList<GatewayEvent> Events, EventCursor Next);
 
 /// <summary>What happened, in the words of <c>gateway_events.kind</c>.</summary>
 public static class EventKinds
@@ -30,6 +61,11 @@ public static class EventKinds
 /// </summary>
 public sealed class EventHistory(NpgsqlDataSource dataSource)
 {
+    private const string Columns = "id, at, kind, session_id, silo, actor, detail, waited";
+
+    // The feed reads the writing transaction too, for its cursor.
+    private const string FeedColumns = Columns + ", tx";
+
     public async Task AppendAsync(string kind, string? sessionId, string? silo, string? actor, string detail, CancellationToken cancellationToken = default)
     {
         await using var command = dataSource.CreateCommand(
@@ -42,32 +78,51 @@ public sealed class EventHistory(NpgsqlDataSource dataSource)
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    /// <summary>Events after <paramref name="afterId"/>, oldest first: a feed that a client follows with the last id it saw.</summary>
-    public async Task<IReadOnlyList<GatewayEvent>> ReadAfterAsync(long afterId, int limit, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// The feed after <paramref name="after"/>, oldest first: only events whose transaction is older than every one
+    /// still running, so that none can appear behind the cursor later. The next cursor is the last event's when the
+    /// page is full, else the horizon itself (nothing that commits from now on sorts before it).
+    /// </summary>
+    public async Task<EventFeedPage> ReadAfterAsync(EventCursor after, int limit, CancellationToken cancellationToken = default)
     {
-        await using var command = dataSource.CreateCommand(
-            "SELECT id, at, kind, session_id, silo, actor, detail FROM gateway_events WHERE id > @after ORDER BY id LIMIT @limit");
-        command.Parameters.AddWithValue("after", afterId);
+        await using var command = dataSource.CreateCommand($"""
+            WITH horizon AS (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin)
+            SELECT horizon.xmin, page.*
+              FROM horizon
+              LEFT JOIN LATERAL (SELECT {FeedColumns} FROM gateway_events
+                                  WHERE (tx, id) > (@after_tx, @after_id) AND tx < horizon.xmin
+                                  ORDER BY tx, id LIMIT @limit) AS page ON true
+             ORDER BY page.tx, page.id
+            """);
+        command.Parameters.Add(new NpgsqlParameter("after_tx", NpgsqlDbType.Xid8) { Value = after.Transaction });
+        command.Parameters.AddWithValue("after_id", after.Id);
         command.Parameters.AddWithValue("limit", limit);
-        return await ReadAsync(command, cancellationToken);
+        var (events, last, horizon) = await ReadFeedAsync(command, cancellationToken);
+        var next = events.Count == limit ? last : new EventCursor(horizon, 0);
+        return new EventFeedPage(events, next.CompareTo(after) > 0 ? next : after);
     }
 
-    /// <summary>The newest <paramref name="limit"/> events, oldest first: where a feed starts.</summary>
-    public async Task<IReadOnlyList<GatewayEvent>> ReadLatestAsync(int limit, CancellationToken cancellationToken = default)
+    /// <summary>The newest <paramref name="limit"/> events of the feed, oldest first, and the cursor to follow it from: where a feed starts.</summary>
+    public async Task<EventFeedPage> ReadLatestAsync(int limit, CancellationToken cancellationToken = default)
     {
-        await using var command = dataSource.CreateCommand("""
-            SELECT * FROM (SELECT id, at, kind, session_id, silo, actor, detail FROM gateway_events ORDER BY id DESC LIMIT @limit) AS latest
-            ORDER BY id
+        await using var command = dataSource.CreateCommand($"""
+            WITH horizon AS (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin)
+            SELECT horizon.xmin, page.*
+              FROM horizon
+              LEFT JOIN LATERAL (SELECT {FeedColumns} FROM gateway_events WHERE tx < horizon.xmin
+                                  ORDER BY tx DESC, id DESC LIMIT @limit) AS page ON true
+             ORDER BY page.tx, page.id
             """);
         command.Parameters.AddWithValue("limit", limit);
-        return await ReadAsync(command, cancellationToken);
+        var (events, _, horizon) = await ReadFeedAsync(command, cancellationToken);
+        return new EventFeedPage(events, new EventCursor(horizon, 0));
     }
 
     /// <summary>A session's history, newest first.</summary>
     public async Task<IReadOnlyList<GatewayEvent>> ReadForSessionAsync(string sessionId, int limit, CancellationToken cancellationToken = default)
     {
         await using var command = dataSource.CreateCommand(
-            "SELECT id, at, kind, session_id, silo, actor, detail FROM gateway_events WHERE session_id = @session_id ORDER BY id DESC LIMIT @limit");
+            $"SELECT {Columns} FROM gateway_events WHERE session_id = @session_id ORDER BY id DESC LIMIT @limit");
         command.Parameters.AddWithValue("session_id", sessionId);
         command.Parameters.AddWithValue("limit", limit);
         return await ReadAsync(command, cancellationToken);
@@ -79,16 +134,40 @@ public sealed class EventHistory(NpgsqlDataSource dataSource)
         var events = new List<GatewayEvent>();
         while (await reader.ReadAsync(cancellationToken))
         {
-            events.Add(new GatewayEvent(
-                reader.GetInt64(0),
-                reader.GetFieldValue<DateTimeOffset>(1),
-                reader.GetString(2),
-                reader.IsDBNull(3) ? null : reader.GetString(3),
-                reader.IsDBNull(4) ? null : reader.GetString(4),
-                reader.IsDBNull(5) ? null : reader.GetString(5),
-                reader.GetString(6)));
+            events.Add(ReadEvent(reader, first: 0));
         }
 
         return events;
     }
+
+    /// <summary>Rows of <c>horizon, {FeedColumns}</c>: one row of nulls but the horizon when no event qualifies.</summary>
+    private static async Task<(List<GatewayEvent> Events, EventCursor Last, ulong Horizon)> ReadFeedAsync(NpgsqlCommand command,
+        CancellationToken cancellationToken)
+    {
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var events = new List<GatewayEvent>();
+        var (last, horizon) = (EventCursor.Start, 0UL);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            horizon = reader.GetFieldValue<ulong>(0);
+            if (!reader.IsDBNull(1))
+            {
+                var entry = ReadEvent(reader, first: 1);
+                events.Add(entry);
+                last = new EventCursor(reader.GetFieldValue<ulong>(9), entry.Id);
+            }
+        }
+
+        return (events, last, horizon);
+    }
+
+    private static GatewayEvent ReadEvent(NpgsqlDataReader reader, int first) => new(
+        reader.GetInt64(first),
+        reader.GetFieldValue<DateTimeOffset>(first + 1),
+        reader.GetString(first + 2),
+        reader.IsDBNull(first + 3) ? null : reader.GetString(first + 3),
+        reader.IsDBNull(first + 4) ? null : reader.GetString(first + 4),
+        reader.IsDBNull(first + 5) ? null : reader.GetString(first + 5),
+        reader.GetString(first + 6),
+        reader.IsDBNull(first + 7) ? null : reader.GetFieldValue<TimeSpan>(first + 7));
 }

@@ -103,14 +103,18 @@ public sealed record SessionDetailResponse(SessionDetail Session, IReadOnlyList<
 /// <summary><c>POST /api/operator/sessions/{id}/resume|suspend|release</c>: what the action did to the session.</summary>
 public sealed record SessionCommandResponse(string SessionId, string? Phase, string Message);
 
-/// <summary>One entry of the operators' history (<c>gateway_events</c>).</summary>
-public sealed record EventResponse(long Id, DateTimeOffset At, string Kind, string? SessionId, string? Silo, string? Actor, string Detail);
+/// <summary>
+/// One entry of the operators' history (<c>gateway_events</c>); <paramref name="WaitedSeconds"/>, on a <c>resumed</c>
+/// event, is how long the session waited between its marker and the claim.
+/// </summary>
+public sealed record EventResponse(long Id, DateTimeOffset At, string Kind, string? SessionId, string? Silo, string? Actor, string Detail,
+    double? WaitedSeconds);
 
 /// <summary>
-/// <c>GET /api/operator/events</c>: events oldest first, and the id to ask for the next ones after (the last one's, or
-/// the <c>after</c> asked for).
+/// <c>GET /api/operator/events</c>: events oldest first, and the cursor (<c>last</c>, an opaque string) to pass as
+/// <c>after</c> for the ones that come next. A follower sees every event exactly once, also while several silos write.
 /// </summary>
-public sealed record EventsResponse(IReadOnlyList<EventResponse> Events, long Last);
+public sealed record EventsResponse(IReadOnlyList<EventResponse> Events, string Last);
 
 /// <summary><c>GET /api/operator/me</c>: who the caller is, the token's name (null when anonymous), and whether it may act.</summary>
 public sealed record CallerResponse(string? Name, bool CanAct);

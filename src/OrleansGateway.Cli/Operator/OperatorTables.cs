@@ -136,7 +136,8 @@ public static class OperatorTables
             var history = new Table().Title("History").AddColumns("Time (UTC)", "Kind", "Silo", "Actor", "Detail");
             foreach (var entry in report.History)
             {
-                history.AddRow(Plain(Time(entry.At)), Plain(entry.Kind), Plain(entry.Silo), Plain(entry.Actor), Plain(entry.Detail));
+                history.AddRow(Plain(Time(entry.At)), Plain(entry.Kind), Plain(entry.Silo), Plain(entry.Actor),
+                    Plain(entry.WaitedSeconds is { } waited ? $"{entry.Detail}, waited {waited.ToString("0.0", CultureInfo.InvariantCulture)} s" : entry.Detail));
             }
 
             AnsiConsole.Write(history);

@@ -59,6 +59,6 @@ public static class OperatorDocuments
     extension(EventResponse)
     {
         public static EventResponse From(GatewayEvent entry) => new(
-            entry.Id, entry.At, entry.Kind, entry.SessionId, entry.Silo, entry.Actor, entry.Detail);
+            entry.Id, entry.At, entry.Kind, entry.SessionId, entry.Silo, entry.Actor, entry.Detail, entry.Waited?.TotalSeconds);
     }
 }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using OrleansGateway.Storage;
 
 namespace OrleansGateway.Dashboard.Api;
 
@@ -47,7 +48,7 @@ public static class QueryParameters
         return true;
     }
 
-    public static bool TryGetLong(IQueryCollection query, string name, out long? value, out string? error)
+    public static bool TryGetEventCursor(IQueryCollection query, string name, out EventCursor? value, out string? error)
     {
         value = null;
         if (!TryGet(query, name, out var text, out error))
@@ -60,13 +61,13 @@ public static class QueryParameters
             return true;
         }
 
-        if (!long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var parsed))
+        if (!EventCursor.TryParse(text, out var cursor))
         {
-            error = $"{name} must be an event id (a whole number of 0 or more), not '{text}'";
+            error = $"{name} must be the `last` cursor of an earlier answer (like 7310-815), not '{text}'";
             return false;
         }
 
-        value = parsed;
+        value = cursor;
         return true;
     }
 

@@ -19,7 +19,7 @@ const state = {
   cursors: [], // the `after` cursor of every page before this one
   after: null, // this page's cursor
   selected: null, // the session shown in the detail view
-  lastEventId: null,
+  eventCursor: null, // the feed's `last`: where the next read of events starts
   lagPoints: [], // { t, v }: resume lag in seconds, from `resumed` events
   phaseSamples: [], // { t, counts }
   silos: [],
@@ -104,7 +104,7 @@ function signOut(message) {
   state.generation++;
   state.token = null;
   state.caller = null;
-  state.lastEventId = null;
+  state.eventCursor = null;
   sessionStorage.removeItem(tokenKey);
   fetch("/orleans/signout", { method: "POST" }).catch(() => {});
   byTestId("main-view").hidden = true;
@@ -415,9 +415,9 @@ async function act(action, question) {
 // ---- Events -----------------------------------------------------------------------------------------------------
 
 async function refreshEvents() {
-  const query = state.lastEventId == null ? "limit=100" : `after=${state.lastEventId}&limit=500`;
+  const query = state.eventCursor == null ? "limit=100" : `after=${encodeURIComponent(state.eventCursor)}&limit=500`;
   const page = await api(`/api/operator/events?${query}`);
-  state.lastEventId = page.last;
+  state.eventCursor = page.last;
   if (page.events.length === 0) {
     return;
   }
@@ -443,17 +443,17 @@ function eventItem(event) {
   return el("li", { "data-testid": "event", "data-kind": event.kind, "data-event-id": event.id },
     el("span", { class: "time", title: event.at }, new Date(event.at).toLocaleTimeString([], { hourCycle: "h23" })),
     el("span", { class: "kind" }, event.kind, event.actor ? el("div", { class: "muted" }, `by ${event.actor}`) : ""),
-    el("span", {}, target ? el("div", { class: "muted" }, target) : "", event.detail));
+    el("span", {}, target ? el("div", { class: "muted" }, target) : "", event.detail,
+      event.waitedSeconds != null ? `, waited ${formatSeconds(event.waitedSeconds)}` : ""));
 }
 
-// A `resumed` event says how long the session waited: "... marked 0:00:04.2 ago" (a .NET TimeSpan, [d:]h:mm:ss[.f]).
+// A `resumed` event carries how long the session waited between its marker and the claim: the resume lag.
 function resumeLagSeconds(event) {
-  if (event.kind !== "resumed") {
-    return null;
-  }
+  return event.kind === "resumed" && event.waitedSeconds != null ? event.waitedSeconds : null;
+}
 
-  const match = /marked (?:(\d+):)?(\d+):(\d{2}):(\d{2}(?:\.\d+)?) ago/.exec(event.detail);
-  return match ? (+(match[1] ?? 0)) * 86400 + +match[2] * 3600 + +match[3] * 60 + +match[4] : null;
+function formatSeconds(seconds) {
+  return seconds < 60 ? `${seconds.toFixed(1)} s` : formatAge(Math.round(seconds));
 }
 
 // ---- Charts -----------------------------------------------------------------------------------------------------

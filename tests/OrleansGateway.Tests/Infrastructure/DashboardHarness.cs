@@ -92,11 +92,20 @@ public sealed class DashboardHarness : IAsyncDisposable
         return (response.StatusCode, JsonDocument.Parse(body.Length > 0 ? body : "{}").RootElement.Clone());
     }
 
-    /// <summary>The operator_action events of the audit trail, oldest first.</summary>
+    /// <summary>The operator_action events of the audit trail, oldest first: every one committed before this call.</summary>
     public async Task<IReadOnlyList<GatewayEvent>> AuditAsync()
     {
         await using var dataSource = NpgsqlDataSource.Create(ConnectionString);
-        return [.. (await new EventHistory(dataSource).ReadAfterAsync(0, 10_000)).Where(e => e.Kind == EventKinds.OperatorAction)];
+        var events = new EventHistory(dataSource);
+
+        // The feed shows an event once every transaction older than it has ended; wait until the horizon passes a
+        // transaction begun now, so that everything committed before is in.
+        await using var now = dataSource.CreateCommand("SELECT pg_current_xact_id()");
+        var begunNow = (ulong)(await now.ExecuteScalarAsync())!;
+        EventFeedPage page = null!;
+        await Eventually.UntilAsync(async () => (page = await events.ReadAfterAsync(EventCursor.Start, 10_000)).Next.Transaction > begunNow,
+            TimeSpan.FromSeconds(10), () => $"the feed's horizon stays at {page.Next}");
+        return [.. page.Events.Where(e => e.Kind == EventKinds.OperatorAction)];
     }
 
     public static string SessionPath(string sessionId) => $"api/operator/sessions/{Uri.EscapeDataString(sessionId)}";

@@ -1,0 +1,77 @@
+using Npgsql;
+using OrleansGateway.Storage;
+using OrleansGateway.Tests.Infrastructure;
+
+namespace OrleansGateway.Tests.Storage;
+
+/// <summary>The operators' history as a feed that followers read with a cursor, against a real PostgreSQL.</summary>
+[Collection(PostgresCollection.Name)]
+public sealed class EventHistoryTests(PostgresFixture postgres) : IAsyncLifetime
+{
+    private NpgsqlDataSource _dataSource = null!;
+    private EventHistory _events = null!;
+
+    public async Task InitializeAsync()
+    {
+        _dataSource = NpgsqlDataSource.Create(await postgres.CreateMigratedDatabaseAsync("events"));
+        _events = new EventHistory(_dataSource);
+    }
+
+    public async Task DisposeAsync() => await _dataSource.DisposeAsync();
+
+    [Fact]
+    public async Task An_event_that_commits_after_a_later_one_is_not_skipped_by_a_follower()
+    {
+        var start = await _events.ReadLatestAsync(100);
+        Assert.Empty(start.Events);
+
+        // Two silos append at once: the first takes its id, the second takes the next id and commits first.
+        await using var slow = await _dataSource.OpenConnectionAsync();
+        await using var transaction = await slow.BeginTransactionAsync();
+        await using (var insert = new NpgsqlCommand("INSERT INTO gateway_events (kind, detail) VALUES ('resumed', 'slow')", slow, transaction))
+        {
+            await insert.ExecuteNonQueryAsync();
+        }
+
+        await _events.AppendAsync(EventKinds.Resumed, "fast", silo: null, actor: null, "fast");
+
+        // While the slow one is open, the follower is held at its horizon: it sees neither, so it cannot pass the slow one.
+        var held = await _events.ReadAfterAsync(start.Next, 100);
+        Assert.Empty(held.Events);
+
+        await transaction.CommitAsync();
+        var both = await _events.ReadAfterAsync(held.Next, 100);
+        Assert.Equal(["slow", "fast"], both.Events.Select(e => e.Detail));
+        Assert.True(both.Events[0].Id < both.Events[1].Id);
+
+        // Read on: nothing twice.
+        Assert.Empty((await _events.ReadAfterAsync(both.Next, 100)).Events);
+    }
+
+    [Fact]
+    public async Task A_full_page_continues_where_it_stopped_and_the_latest_page_starts_a_feed()
+    {
+        for (var i = 0; i < 25; i++)
+        {
+            await _events.AppendAsync(EventKinds.OperatorAction, $"s-{i}", silo: null, actor: "operator", $"event {i}");
+        }
+
+        var latest = await _events.ReadLatestAsync(10);
+        Assert.Equal(Enumerable.Range(15, 10).Select(i => $"event {i}"), latest.Events.Select(e => e.Detail));
+
+        var seen = new List<string>();
+        var cursor = EventCursor.Start;
+        for (var page = 0; page < 3; page++)
+        {
+            var read = await _events.ReadAfterAsync(cursor, 10);
+            seen.AddRange(read.Events.Select(e => e.Detail));
+            cursor = read.Next;
+        }
+
+        Assert.Equal(Enumerable.Range(0, 25).Select(i => $"event {i}"), seen);
+        Assert.Empty((await _events.ReadAfterAsync(latest.Next, 10)).Events);
+        Assert.True(EventCursor.TryParse(cursor.ToString(), out var parsed) && parsed == cursor);
+        Assert.False(EventCursor.TryParse("815", out _));
+        Assert.False(EventCursor.TryParse("-1-2", out _));
+    }
+}
