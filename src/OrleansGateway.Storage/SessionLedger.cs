@@ -34,10 +34,13 @@ public static class ResumeReasons
 
     /// <summary>Orleans deactivated it mid-turn on a silo that keeps running (e.g. its directory entry lived on a stopped silo).</summary>
     public const string Deactivated = "deactivated";
+
+    /// <summary>Not a marker: what a turn continued after an operator lifted its suspension hears as its resume reason.</summary>
+    public const string Suspended = "suspended";
 }
 
 /// <summary>A session the sweeper may resume, leased to it for a short while.</summary>
-public sealed record ResumeCandidate(string SessionId, long Epoch, string? Reason, DateTimeOffset MarkedAt);
+public sealed record ResumeCandidate(string SessionId, long Epoch, string? Reason, DateTimeOffset MarkedAt, string? OwnerSilo);
 
 /// <summary>What the ledger says after a claim of a resume_pending session.</summary>
 /// <summary>A won claim: the new epoch, the resumes without progress so far, and how many times the turn has now been started.</summary>
@@ -93,6 +96,7 @@ public sealed class SessionLedger(NpgsqlDataSource dataSource)
             ON CONFLICT (session_id) DO UPDATE
                SET phase = excluded.phase, owner_silo = @owner_silo, epoch = s.epoch + 1, active_turn_id = @turn_id,
                    active_turn_starts = CASE WHEN s.active_turn_id IS NOT DISTINCT FROM @turn_id THEN s.active_turn_starts ELSE 0 END,
+                   resume_attempts = CASE WHEN s.active_turn_id IS NOT DISTINCT FROM @turn_id THEN s.resume_attempts ELSE 0 END,
                    resume_reason = excluded.resume_reason, premark_stop_id = excluded.premark_stop_id,
                    resume_marked_at = excluded.resume_marked_at, updated_at = now()
              WHERE s.phase = 'idle' OR (s.phase = 'running' AND s.epoch = @expected_epoch)
@@ -246,10 +250,13 @@ public sealed class SessionLedger(NpgsqlDataSource dataSource)
 
     /// <summary>
     /// Leases up to <paramref name="limit"/> fresh resume_pending sessions, oldest marker first, skipping rows
-    /// another sweeper holds. Markers older than <paramref name="freshnessWindow"/> are stale: never leased.
+    /// another sweeper holds. Markers older than <paramref name="freshnessWindow"/> are stale: never leased. Sessions
+    /// resumed <paramref name="maxAttempts"/> times are left for quarantine, even when a crash detection marked them
+    /// again after this sweep's quarantine step. Sessions owned by <paramref name="skipOwners"/> (silos that refused or
+    /// did not answer in this sweep) are left for a later one.
     /// </summary>
     public async Task<IReadOnlyList<ResumeCandidate>> LeaseResumableAsync(string sweeper, TimeSpan freshnessWindow, TimeSpan lease, int limit,
-        CancellationToken cancellationToken = default)
+        int maxAttempts, IReadOnlyCollection<string>? skipOwners = null, CancellationToken cancellationToken = default)
     {
         await using var command = dataSource.CreateCommand("""
             UPDATE gateway_sessions AS s
@@ -259,13 +266,17 @@ public sealed class SessionLedger(NpgsqlDataSource dataSource)
                      WHERE phase = 'resume_pending'
                        AND resume_marked_at >= now() - @freshness_window
                        AND (resume_lease_until IS NULL OR resume_lease_until < now())
+                       AND resume_attempts < @max_attempts
+                       AND (owner_silo IS NULL OR owner_silo <> ALL(@skip_owners))
                      ORDER BY resume_marked_at
                      LIMIT @limit
                        FOR UPDATE SKIP LOCKED) AS picked
              WHERE s.session_id = picked.session_id
-            RETURNING s.session_id, s.epoch, s.resume_reason, s.resume_marked_at
+            RETURNING s.session_id, s.epoch, s.resume_reason, s.resume_marked_at, s.owner_silo
             """);
         command.Parameters.AddWithValue("sweeper", sweeper);
+        command.Parameters.AddWithValue("max_attempts", maxAttempts);
+        command.Parameters.AddWithValue("skip_owners", skipOwners?.ToArray() ?? []);
         command.Parameters.AddWithValue("lease", lease);
         command.Parameters.AddWithValue("freshness_window", freshnessWindow);
         command.Parameters.AddWithValue("limit", limit);
@@ -274,7 +285,7 @@ public sealed class SessionLedger(NpgsqlDataSource dataSource)
         while (await reader.ReadAsync(cancellationToken))
         {
             candidates.Add(new ResumeCandidate(reader.GetString(0), reader.GetInt64(1), reader.IsDBNull(2) ? null : reader.GetString(2),
-                reader.GetFieldValue<DateTimeOffset>(3)));
+                reader.GetFieldValue<DateTimeOffset>(3), reader.IsDBNull(4) ? null : reader.GetString(4)));
         }
 
         return candidates;
@@ -286,8 +297,8 @@ public sealed class SessionLedger(NpgsqlDataSource dataSource)
     /// left to run, the session becomes idle). Null when the claim lost.
     /// </summary>
     /// <remarks>
-    /// A claim that resumes a turn appends its <see cref="EventKinds.Resumed"/> event (<paramref name="resumedDetail"/>
-    /// and the attempt) in the same statement: the history shows a resume exactly when one happened, and a
+    /// A claim that resumes a turn appends its <see cref="EventKinds.Resumed"/> event (<paramref name="resumedDetail"/>,
+    /// the attempt, and how long the session waited since its marker, as of the statement's snapshot) in the same statement: the history shows a resume exactly when one happened, and a
     /// restarted silo resuming a thousand sessions commits once per session, not twice.
     /// </remarks>
     /// <param name="knownStarts">How many times the grain state says <paramref name="turnId"/> was started.</param>
@@ -295,7 +306,9 @@ public sealed class SessionLedger(NpgsqlDataSource dataSource)
         string resumedDetail, CancellationToken cancellationToken = default)
     {
         await using var command = dataSource.CreateCommand("""
-            WITH claimed AS (
+            WITH marked AS (
+            SELECT resume_marked_at FROM gateway_sessions WHERE session_id = @session_id
+            ), claimed AS (
             UPDATE gateway_sessions
                SET phase = CASE WHEN @turn_id IS NULL THEN 'idle' ELSE 'running' END,
                    owner_silo = @owner_silo, epoch = epoch + 1, active_turn_id = @turn_id,
@@ -308,8 +321,9 @@ public sealed class SessionLedger(NpgsqlDataSource dataSource)
              WHERE session_id = @session_id AND epoch = @expected_epoch AND phase = 'resume_pending'
             RETURNING epoch, resume_attempts, active_turn_starts
             ), resumed AS (
-            INSERT INTO gateway_events (kind, session_id, silo, detail)
-            SELECT @kind, @session_id, @owner_silo, @detail || ', attempt ' || resume_attempts FROM claimed WHERE @turn_id IS NOT NULL
+            INSERT INTO gateway_events (kind, session_id, silo, detail, waited)
+            SELECT @kind, @session_id, @owner_silo, @detail || ', attempt ' || resume_attempts, now() - marked.resume_marked_at
+              FROM claimed, marked WHERE @turn_id IS NOT NULL
             )
             SELECT epoch, resume_attempts, active_turn_starts FROM claimed
             """);
@@ -326,12 +340,14 @@ public sealed class SessionLedger(NpgsqlDataSource dataSource)
 
     /// <summary>
     /// The turn a claim counted as started did not start after all (its silo began to drain between the claim and the
-    /// turn): the count goes back, so that executions stay exact. Fenced; the premark and a self-mark keep the epoch.
+    /// turn): the start and the resume attempt go back, so that executions stay exact and a rolling restart does not
+    /// push a healthy session towards quarantine. Fenced; the premark and a self-mark keep the epoch.
     /// </summary>
     public async Task WithdrawClaimedStartAsync(string sessionId, long epoch, CancellationToken cancellationToken = default)
     {
         await using var command = dataSource.CreateCommand("""
-            UPDATE gateway_sessions SET active_turn_starts = active_turn_starts - 1
+            UPDATE gateway_sessions
+               SET active_turn_starts = active_turn_starts - 1, resume_attempts = GREATEST(resume_attempts - 1, 0)
              WHERE session_id = @session_id AND epoch = @epoch AND active_turn_starts > 0
             """);
         command.Parameters.AddWithValue("session_id", sessionId);
@@ -351,16 +367,26 @@ public sealed class SessionLedger(NpgsqlDataSource dataSource)
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    /// <summary>A resumed turn made progress: it no longer counts towards quarantine. Fenced.</summary>
-    public async Task ResetAttemptsAsync(string sessionId, long epoch, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// The fence of a checkpoint, asked before each step's state is written: true while the session is still at
+    /// <paramref name="epoch"/>. An activation that lost the session and kept running (its silo declared dead while
+    /// still alive, an agent deaf to cancellation) learns it here, before it overwrites the new owner's checkpoint.
+    /// With <paramref name="progressed"/> (a resumed turn got a step further) the resume attempts start again from 0.
+    /// A read unless there are attempts to reset: one statement per step, and no WAL for the common case.
+    /// </summary>
+    public async Task<bool> HoldsEpochAsync(string sessionId, long epoch, bool progressed, CancellationToken cancellationToken = default)
     {
         await using var command = dataSource.CreateCommand("""
+            WITH progress AS (
             UPDATE gateway_sessions SET resume_attempts = 0, updated_at = now()
-             WHERE session_id = @session_id AND epoch = @epoch AND resume_attempts > 0
+             WHERE @progressed AND session_id = @session_id AND epoch = @epoch AND resume_attempts > 0
+            )
+            SELECT EXISTS (SELECT 1 FROM gateway_sessions WHERE session_id = @session_id AND epoch = @epoch)
             """);
         command.Parameters.AddWithValue("session_id", sessionId);
         command.Parameters.AddWithValue("epoch", epoch);
-        await command.ExecuteNonQueryAsync(cancellationToken);
+        command.Parameters.AddWithValue("progressed", progressed);
+        return (bool)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 
     /// <summary>

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using System.Threading.RateLimiting;
 using Microsoft.Extensions.Options;
@@ -78,14 +79,7 @@ internal sealed partial class ResumeSweeper(
     private async Task SweepLoopAsync(CancellationToken cancellationToken)
     {
         var resume = options.Value;
-        using var pace = new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
-        {
-            TokenLimit = Math.Max(1, resume.MaxResumesPerSecond / 10),
-            TokensPerPeriod = Math.Max(1, resume.MaxResumesPerSecond / 10),
-            ReplenishmentPeriod = TimeSpan.FromMilliseconds(100),
-            QueueLimit = int.MaxValue,
-            AutoReplenishment = true,
-        });
+        using var pace = new TokenBucketRateLimiter(Pacing(resume.MaxResumesPerSecond));
         while (!cancellationToken.IsCancellationRequested)
         {
             try
@@ -111,6 +105,23 @@ internal sealed partial class ResumeSweeper(
                 await Task.Delay(resume.SweepInterval, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             }
         }
+    }
+
+    /// <summary>
+    /// A bucket that hands out <paramref name="perSecond"/> tokens a second in tenths of a second (whole tokens; slower
+    /// rates one token at a time), so that a burst is at most a tenth of the rate. The rate is this silo's.
+    /// </summary>
+    internal static TokenBucketRateLimiterOptions Pacing(int perSecond)
+    {
+        var tokens = Math.Max(1, perSecond / 10);
+        return new TokenBucketRateLimiterOptions
+        {
+            TokenLimit = tokens,
+            TokensPerPeriod = tokens,
+            ReplenishmentPeriod = TimeSpan.FromSeconds((double)tokens / perSecond),
+            QueueLimit = int.MaxValue,
+            AutoReplenishment = true,
+        };
     }
 
     private async Task SweepAsync(RateLimiter pace, CancellationToken cancellationToken)
@@ -143,35 +154,42 @@ internal sealed partial class ResumeSweeper(
 
         // One stream over the leased batches: the next batch is leased while the last sessions of this one are still
         // being resumed, so the parallel calls never wait at a batch boundary.
-        var unresolved = 0;
-        await Parallel.ForEachAsync(LeaseBatchesAsync(sweeper, () => Volatile.Read(ref unresolved) > 0, cancellationToken),
+        var skipOwners = new ConcurrentDictionary<string, bool>();
+        await Parallel.ForEachAsync(LeaseBatchesAsync(sweeper, skipOwners, cancellationToken),
             new ParallelOptions { MaxDegreeOfParallelism = 32, CancellationToken = cancellationToken },
             async (candidate, token) =>
             {
                 using var lease = await pace.AcquireAsync(1, token);
-                if (await ResumeOneAsync(candidate) is null or ResumeOutcome.Refused)
+                var outcome = await ResumeOneAsync(candidate);
+                if (outcome is null or ResumeOutcome.Refused && candidate.OwnerSilo is { } owner)
                 {
-                    // Give the lease back at once: the claim is a compare-and-set, so a retry is always safe,
-                    // and holding the lease would stall the session for its whole duration.
-                    Interlocked.Increment(ref unresolved);
+                    // Its activation sits on a draining silo (refused), or on one that does not answer and is not yet
+                    // declared dead: so do that silo's other sessions. Leave them all to the sweep its departure triggers,
+                    // and go on with the sessions of other silos (a crashed one's must not wait for a long drain).
+                    skipOwners.TryAdd(owner, true);
+                }
+
+                if (outcome is null or ResumeOutcome.Refused or ResumeOutcome.Lost)
+                {
+                    // Give the lease back at once: the claim is a compare-and-set, so a retry is always safe, and holding
+                    // the lease would stall the session for its whole duration.
                     await ledger.ReleaseLeaseAsync(candidate.SessionId, sweeper, token);
                 }
             });
     }
 
     /// <summary>
-    /// Fresh resume_pending sessions, leased a batch at a time, until none is left, the silo stops being ready, or
-    /// <paramref name="stop"/> says so. Sessions refused now (their activation sits on a draining silo) or unreachable
-    /// (on a silo not yet declared dead) stop the stream: their leases were given back, and leasing on would only hand
-    /// them out again. The next sweep, which that silo's departure from the cluster triggers, tries them again.
+    /// Fresh resume_pending sessions, leased a batch at a time, until none is left (but those of
+    /// <paramref name="skipOwners"/>), or the silo stops being ready.
     /// </summary>
-    private async IAsyncEnumerable<ResumeCandidate> LeaseBatchesAsync(string sweeper, Func<bool> stop,
+    private async IAsyncEnumerable<ResumeCandidate> LeaseBatchesAsync(string sweeper, ConcurrentDictionary<string, bool> skipOwners,
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var resume = options.Value;
-        while (runState.IsReady && !stop())
+        while (runState.IsReady)
         {
-            var batch = await ledger.LeaseResumableAsync(sweeper, resume.FreshnessWindow, resume.ResumeLease, resume.SweepBatchSize, cancellationToken);
+            var batch = await ledger.LeaseResumableAsync(sweeper, resume.FreshnessWindow, resume.ResumeLease, resume.SweepBatchSize,
+                resume.MaxAttempts, [.. skipOwners.Keys], cancellationToken);
             foreach (var candidate in batch)
             {
                 yield return candidate;

@@ -17,9 +17,9 @@ namespace OrleansGateway.Sessions;
 /// <remarks>
 /// Ownership is the ledger's epoch, not the activation: a turn starts only after a fenced ledger write took
 /// the session (an idle session, a resume claim, a lifted suspension), and every later write is fenced on that
-/// epoch. Local placement puts a resumed session on the silo whose sweeper claimed it, which never drains.
+/// epoch. Local placement puts a resumed session on the silo whose sweeper claimed it, and never on a draining silo.
 /// </remarks>
-[PreferLocalPlacement]
+[LocalUnlessDrainingPlacement]
 public sealed partial class SessionGrain(
     [PersistentState("session", GatewayStorageNames.Sessions)] IPersistentState<SessionState> state,
     SessionLedger ledger,
@@ -189,7 +189,7 @@ public sealed partial class SessionGrain(
 
             _stateJustLoaded = false;
             var next = state.State.NextUnfinished();
-            var detail = next is null ? "" : $"turn {next.TurnId} from step {next.StepsDone + 1} ({ticket.Reason}), marked {(time.GetUtcNow() - ticket.MarkedAt).TotalSeconds:0.0} s ago";
+            var detail = next is null ? "" : $"turn {next.TurnId} from step {next.StepsDone + 1} ({ticket.Reason})";
             var claim = await ledger.ClaimResumeAsync(SessionId, ticket.Epoch, Owner, next?.TurnId, next?.Executions ?? 0, detail);
             if (claim is null)
             {
@@ -267,6 +267,8 @@ public sealed partial class SessionGrain(
         await _writeGate.WaitAsync();
         try
         {
+            // The newest checkpoint, as a resume claim reads it: this activation may not be the one that was suspended.
+            await state.ReadStateAsync();
             var next = state.State.NextUnfinished();
             var stop = runState.Stop;
             var lifted = await ledger.LiftSuspensionAsync(SessionId, Owner, next?.TurnId, stop?.Mark);
@@ -295,6 +297,12 @@ public sealed partial class SessionGrain(
             }
 
             _ledgerTurnId = next.TurnId;
+            if (next.Status == TurnStatus.Interrupted)
+            {
+                // The agent hears that its step was cut short, as after any resume: its effect may have happened.
+                _resume = new ResumeNote(ResumeReasons.Suspended, next.StepsDone, row.UpdatedAt, Attempt: 0);
+            }
+
             StartTurnLoop();
             return new SessionCommandResult(SessionCommandStatus.Done, SessionPhase.Running, $"resumed; turn {next.TurnId} continues from step {next.StepsDone + 1}");
         }
@@ -384,10 +392,25 @@ public sealed partial class SessionGrain(
                 // Suspended before the turn could start: nothing ran, nothing to record.
                 return;
             }
-            catch (Exception exception) when (exception is LedgerFenceException or InconsistentStateException)
+            catch (LedgerFenceException)
             {
-                // Another activation or a claim took the session: this one stops and writes nothing more.
+                // A claim or a suspension took the session: this activation stops and writes nothing more.
                 LogSuperseded(SessionId, _epoch);
+                _epoch = null;
+                this.DeactivateOnIdle();
+                return;
+            }
+            catch (InconsistentStateException)
+            {
+                // The ledger says this activation owns the session, but the grain state moved under it: an activation
+                // that had lost the session wrote one last checkpoint between its fence and its write. The state is
+                // theirs now; hand the session to the sweepers at once, for an activation that reads it afresh.
+                LogStateMoved(SessionId, turn.TurnId);
+                if (_epoch is { } epoch)
+                {
+                    await ledger.MarkSelfAsync(SessionId, epoch, ResumeReasons.Deactivated, stopId: null);
+                }
+
                 _epoch = null;
                 this.DeactivateOnIdle();
                 return;
@@ -499,7 +522,15 @@ public sealed partial class SessionGrain(
 
             await WriteAsync(async () =>
             {
-                // The checkpoint: this step's effect is recorded, a resume continues with the next one.
+                // The checkpoint: this step's effect is recorded, a resume continues with the next one. Fenced first: an
+                // activation that lost the session must not overwrite its new owner's checkpoint.
+                var progressed = resumedWithoutProgress && error is null;
+                if (!await ledger.HoldsEpochAsync(SessionId, _epoch!.Value, progressed))
+                {
+                    throw new LedgerFenceException(SessionId);
+                }
+
+                resumedWithoutProgress &= !progressed;
                 if (error is not null)
                 {
                     turn.Status = TurnStatus.Failed;
@@ -518,12 +549,6 @@ public sealed partial class SessionGrain(
                 }
 
                 await state.WriteStateAsync();
-                if (resumedWithoutProgress && error is null && !turn.IsFinished)
-                {
-                    // Forward progress after a resume: the session no longer counts towards quarantine.
-                    resumedWithoutProgress = false;
-                    await ledger.ResetAttemptsAsync(SessionId, _epoch!.Value);
-                }
             });
         }
 
@@ -544,9 +569,15 @@ public sealed partial class SessionGrain(
 
     private async Task RecordInterruptionAsync(TurnRecord turn)
     {
-        // Written even when a suspension took the session: the grain state is this activation's alone.
+        // Written even when this activation's own suspension took the session (the state is still its alone), but not
+        // when a claim elsewhere did: the state is the new owner's then.
         await WriteAsync(requireOwnership: false, write: async () =>
         {
+            if (!_suspending && (_epoch is not { } held || !await ledger.HoldsEpochAsync(SessionId, held, progressed: false)))
+            {
+                return;
+            }
+
             turn.Status = TurnStatus.Interrupted;
             await state.WriteStateAsync();
 
@@ -603,6 +634,9 @@ public sealed partial class SessionGrain(
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Session {SessionId} turn {TurnId} stopped on a storage error; its checkpoint stays")]
     private partial void LogTurnLoopFailed(Exception exception, string sessionId, string turnId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Session {SessionId} turn {TurnId}: the grain state was written by an activation that had lost the session; handed back to the sweepers")]
+    private partial void LogStateMoved(string sessionId, string turnId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Session {SessionId} was taken over (this activation held epoch {Epoch}); it stops writing")]
     private partial void LogSuperseded(string sessionId, long? epoch);

@@ -154,8 +154,8 @@ public sealed class SessionLedgerTests(PostgresFixture postgres) : IAsyncLifetim
         await ExecuteAsync("UPDATE gateway_sessions SET resume_marked_at = now() - interval '2 hours' WHERE session_id = 'stale'");
         await ExecuteAsync("UPDATE gateway_sessions SET resume_leased_by = 'other', resume_lease_until = now() + interval '1 hour' WHERE session_id = 'leased-elsewhere'");
 
-        var leased = await _ledger.LeaseResumableAsync(SiloB, TimeSpan.FromHours(1), TimeSpan.FromSeconds(30), 10);
-        var again = await _ledger.LeaseResumableAsync("third", TimeSpan.FromHours(1), TimeSpan.FromSeconds(30), 10);
+        var leased = await LeaseAsync(SiloB);
+        var again = await LeaseAsync("third");
 
         Assert.Equal("fresh", Assert.Single(leased).SessionId);
         Assert.Empty(again);
@@ -244,15 +244,63 @@ public sealed class SessionLedgerTests(PostgresFixture postgres) : IAsyncLifetim
     }
 
     [Fact]
-    public async Task Progress_after_a_resume_resets_the_attempts()
+    public async Task A_checkpoint_holds_only_at_its_epoch_and_progress_after_a_resume_resets_the_attempts()
     {
         var epoch = (await RunningAsync("progressing", SiloA))!.Value;
         await _ledger.MarkOrphanedAsync([SiloA]);
         var claim = (await _ledger.ClaimResumeAsync("progressing", epoch, SiloB, "t1", 1, "test"))!;
 
-        await _ledger.ResetAttemptsAsync("progressing", claim.Epoch);
+        // The activation on A lost the session to B's claim: its checkpoint is fenced off, and resets nothing.
+        Assert.False(await _ledger.HoldsEpochAsync("progressing", epoch, progressed: true));
+        Assert.Equal(1, (await _ledger.GetAsync("progressing"))!.ResumeAttempts);
 
+        // B's first checkpoint without progress (a failed step) keeps the count; one with progress resets it.
+        Assert.True(await _ledger.HoldsEpochAsync("progressing", claim.Epoch, progressed: false));
+        Assert.Equal(1, (await _ledger.GetAsync("progressing"))!.ResumeAttempts);
+        Assert.True(await _ledger.HoldsEpochAsync("progressing", claim.Epoch, progressed: true));
         Assert.Equal(0, (await _ledger.GetAsync("progressing"))!.ResumeAttempts);
+    }
+
+    [Fact]
+    public async Task Sessions_out_of_attempts_or_of_skipped_owners_are_not_leased()
+    {
+        // Crash detection marked "spent" once more after the sweep's quarantine step: it must not be resumed a 4th time.
+        var spent = (await RunningAsync("spent", SiloA))!.Value;
+        await _ledger.MarkOrphanedAsync([SiloA]);
+        for (var attempt = 1; attempt <= 3; attempt++)
+        {
+            spent = (await _ledger.ClaimResumeAsync("spent", spent, attempt % 2 == 0 ? SiloA : SiloB, "t1", 1, "test"))!.Epoch;
+            await _ledger.MarkOrphanedAsync([SiloA, SiloB]);
+        }
+
+        await RunningAsync("on-a", SiloA);
+        await RunningAsync("on-b", SiloB);
+        await _ledger.MarkOrphanedAsync([SiloA, SiloB]);
+
+        Assert.Equal(["on-b"], (await LeaseAsync("sweeper-1", skipOwners: [SiloA])).Select(c => c.SessionId));
+        var rest = Assert.Single(await LeaseAsync("sweeper-2"));
+        Assert.Equal(("on-a", SiloA), (rest.SessionId, rest.OwnerSilo));
+        Assert.Equal(SessionPhase.ResumePending, (await _ledger.GetAsync("spent"))!.Phase);
+    }
+
+    [Fact]
+    public async Task A_withdrawn_start_gives_back_its_attempt_and_a_new_turn_starts_with_none()
+    {
+        var epoch = (await RunningAsync("rolling", SiloA))!.Value;
+        await _ledger.MarkOrphanedAsync([SiloA]);
+        var claim = (await _ledger.ClaimResumeAsync("rolling", epoch, SiloB, "t1", knownStarts: 1, "test"))!;
+        Assert.Equal(1, claim.Attempts);
+        await _ledger.PremarkAsync(SiloB, Guid.NewGuid(), ResumeReasons.RestartTimeout);
+
+        await _ledger.WithdrawClaimedStartAsync("rolling", claim.Epoch);
+        Assert.Equal(0, (await _ledger.GetAsync("rolling"))!.ResumeAttempts);
+
+        // A failed turn keeps its attempts on the idle row; the next turn does not inherit them.
+        var again = (await _ledger.ClaimResumeAsync("rolling", claim.Epoch, SiloA, "t1", knownStarts: 1, "test"))!;
+        var idle = (await _ledger.EndTurnAsync("rolling", again.Epoch, MarkerChange.Keep, "step 1 failed", nextTurnId: null))!.Value;
+        Assert.Equal((SessionPhase.Idle, 1), ((await _ledger.GetAsync("rolling"))!.Phase, (await _ledger.GetAsync("rolling"))!.ResumeAttempts));
+        await _ledger.BeginTurnAsync("rolling", idle, SiloA, "t2");
+        Assert.Equal(0, (await _ledger.GetAsync("rolling"))!.ResumeAttempts);
     }
 
     [Fact]
@@ -264,7 +312,7 @@ public sealed class SessionLedgerTests(PostgresFixture postgres) : IAsyncLifetim
         Assert.Equal(SessionPhase.ResumePending, await _ledger.SuspendAsync("held"));
         Assert.Null(await _ledger.ClaimResumeAsync("held", epoch, SiloB, "t1", 1, "test"));
         Assert.Equal(0, await _ledger.PremarkAsync(SiloA, Guid.NewGuid(), ResumeReasons.ShutdownTimeout));
-        Assert.Empty(await _ledger.LeaseResumableAsync(SiloB, TimeSpan.FromHours(1), TimeSpan.FromSeconds(30), 10));
+        Assert.Empty(await LeaseAsync(SiloB));
         Assert.Null(await _ledger.SuspendAsync("nobody"));
 
         var lifted = await _ledger.LiftSuspensionAsync("held", SiloB, "t1", defer: null);
@@ -274,6 +322,9 @@ public sealed class SessionLedgerTests(PostgresFixture postgres) : IAsyncLifetim
         Assert.Equal((SessionPhase.Running, SiloB), (row.Phase, row.OwnerSilo));
         Assert.Null(await _ledger.LiftSuspensionAsync("held", SiloB, "t1", defer: null));
     }
+
+    private Task<IReadOnlyList<ResumeCandidate>> LeaseAsync(string sweeper, IReadOnlyCollection<string>? skipOwners = null) =>
+        _ledger.LeaseResumableAsync(sweeper, TimeSpan.FromHours(1), TimeSpan.FromSeconds(30), limit: 10, maxAttempts: 3, skipOwners);
 
     /// <summary>A new session whose first turn runs on <paramref name="owner"/>; its epoch.</summary>
     private Task<long?> RunningAsync(string sessionId, string owner) => _ledger.BeginTurnAsync(sessionId, null, owner, "t1");
