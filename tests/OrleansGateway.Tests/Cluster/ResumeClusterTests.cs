@@ -88,21 +88,51 @@ public sealed class ResumeClusterTests(PostgresFixture postgres) : IAsyncLifetim
     public async Task A_stale_marker_is_not_resumed_and_is_reported_as_stale()
     {
         // Interrupted two hours ago by a crash: older than the freshness window (1 h by default). Written in one
-        // statement, so that no sweep can see it fresh in between.
+        // statement, so that no sweep can see it fresh in between; with it, the control: a marker of a minute ago.
         await using (var insert = _dataSource.CreateCommand(
             "INSERT INTO gateway_sessions (session_id, phase, owner_silo, epoch, active_turn_id, resume_reason, resume_marked_at) " +
-            "VALUES ('stale', 'resume_pending', '10.9.9.9:1@1', 3, 't1', 'restart_interrupted', now() - interval '2 hours')"))
+            "VALUES ('stale', 'resume_pending', '10.9.9.9:1@1', 3, 't1', 'restart_interrupted', now() - interval '2 hours'), " +
+            "       ('fresh', 'resume_pending', '10.9.9.9:1@1', 3, 't1', 'restart_interrupted', now() - interval '1 minute')"))
         {
             await insert.ExecuteNonQueryAsync();
         }
 
-        // Several sweeps (every 0.5 s) go by without touching it.
-        await Task.Delay(TimeSpan.FromSeconds(2));
+        // The sweepers (every 0.5 s) resume the fresh one (nothing is left to run in it: it becomes idle), and a few
+        // sweeps later the stale one is still untouched.
+        await Eventually.UntilAsync(async () => (await _ledger.GetAsync("fresh"))!.Phase == SessionPhase.Idle, TimeSpan.FromSeconds(15),
+            () => $"the fresh marker was not resumed: {_ledger.GetAsync("fresh").Result}");
+        await Task.Delay(TimeSpan.FromSeconds(1.5));
 
         var view = (await Session("stale").GetAsync())!;
         Assert.Equal((SessionPhase.ResumePending, true, ResumeReasons.RestartInterrupted), (view.Phase, view.Stale, view.ResumeReason));
         var row = (await _ledger.GetAsync("stale"))!;
         Assert.Equal((3L, 0), (row.Epoch, row.ResumeAttempts));
+    }
+
+    [Fact]
+    public async Task An_activation_that_lost_its_session_stops_at_its_next_checkpoint_and_writes_nothing_more()
+    {
+        var session = Session("zombie");
+        await session.PostMessageAsync(new SessionMessage("m1", "work 12x300"));
+        await Eventually.UntilAsync(async () => (await session.GetAsync())!.Turns[0].StepsDone >= 2, TimeSpan.FromSeconds(10), () => "no step done");
+
+        // A claim elsewhere took the session while this activation kept running (its silo declared dead but alive):
+        // the epoch moved on, as the claim of another silo moves it.
+        await using (var steal = _dataSource.CreateCommand(
+            "UPDATE gateway_sessions SET epoch = epoch + 1, owner_silo = '10.9.9.9:1@1' WHERE session_id = 'zombie' RETURNING epoch"))
+        {
+            Assert.NotNull(await steal.ExecuteScalarAsync());
+        }
+
+        // The turn would be done in 3 s; well after that, the state still stops where the fence stopped it, and
+        // the ledger row is the new owner's as it wrote it.
+        await Task.Delay(TimeSpan.FromSeconds(5));
+        var view = (await session.GetAsync())!;
+        Assert.True(view.Turns[0].StepsDone < 12, $"the activation that lost the session went on to step {view.Turns[0].StepsDone}");
+        Assert.NotEqual(TurnStatus.Completed, view.Turns[0].Status);
+        Assert.Null(view.Turns[0].Reply);
+        var row = (await _ledger.GetAsync("zombie"))!;
+        Assert.Equal((SessionPhase.Running, "10.9.9.9:1@1"), (row.Phase, row.OwnerSilo));
     }
 
     [Fact]
