@@ -32,6 +32,7 @@ public static class GatewaySiloBuilderExtensions
         builder.Services.AddSingleton<EventHistory>();
         builder.Services.AddSingleton<ActiveSessions>();
         builder.Services.AddPlacementDirector<SiloKeyPlacement, SiloKeyPlacementDirector>();
+        builder.Services.AddPlacementDirector<LocalUnlessDrainingPlacement, LocalUnlessDrainingPlacementDirector>();
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.TryAddSingleton<IAgent, ScriptedAgent>();
         builder.Services.AddSingleton<SiloRunState>();
