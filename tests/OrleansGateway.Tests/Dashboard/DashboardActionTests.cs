@@ -63,6 +63,11 @@ public sealed class DashboardActionTests(PostgresFixture postgres)
             await ExpectAsync(dashboard, $"ghost/{action}", HttpStatusCode.NotFound);
         }
 
+        // An invalid id is refused, and the audit trail keeps a bounded, escaped form of it: no line break, no direction override.
+        var badId = "bad\nid\u202e" + new string('x', 300);
+        await ExpectAsync(dashboard, $"{Uri.EscapeDataString(badId)}/suspend", HttpStatusCode.BadRequest);
+        var badIdAudited = @"bad\nid\u202e" + new string('x', 121) + "... (307 characters)";
+
         // Release from quarantine: the session resumes and its turn finishes.
         await PostAsync(siloB, "act-poison", "work 6x300");
         await WaitForAsync(ledger, ["act-poison"], rows => rows[0].Phase == SessionPhase.Running, "act-poison runs", cluster);
@@ -82,12 +87,15 @@ public sealed class DashboardActionTests(PostgresFixture postgres)
         var sessionAudit = await dashboard.AuditAsync();
         Assert.Equal(
             ["act-1 suspend alice", "act-1 resume operator", "act-1 resume operator", "act-1 release operator",
-             "ghost resume operator", "ghost suspend operator", "ghost release operator",
+             "ghost resume operator", "ghost suspend operator", "ghost release operator", $"{badIdAudited} suspend operator",
              "act-poison suspend operator", "act-poison resume operator", "act-poison release operator"],
             sessionAudit.Select(e => $"{e.SessionId} {e.Detail.Split(':')[0]} {e.Actor}"));
         Assert.Equal("suspend: suspended (was running)", sessionAudit[0].Detail);
         Assert.Equal("resume: session act-1 is running; there is nothing to resume", sessionAudit[2].Detail);
         Assert.Equal("release: session ghost does not exist", sessionAudit[6].Detail);
+        Assert.StartsWith("suspend: sessionId must be", sessionAudit[7].Detail);
+        Assert.DoesNotContain(badId[..10], dashboard.Log());
+        Assert.Contains(badIdAudited, dashboard.Log());
 
         // Drain A: it exits 0, its sessions were premarked shutdown_timeout and go on on B.
         var (drainStatus, drainReport) = await dashboard.PostAsync($"api/operator/silos/{Uri.EscapeDataString(addressA)}/drain");
