@@ -163,15 +163,17 @@ async function refreshSilos() {
   state.silos = await api("/api/operator/silos");
   const rows = state.silos.map((silo) => {
     const active = silo.status === "Active";
+    // A draining silo is still Active in the membership table, and takes no second stop: no buttons for it.
+    const canStop = active && !silo.draining && state.caller?.canAct;
     const status = [badge(silo.status, silo.status)];
     if (!silo.reachable && silo.status !== "Dead") {
       status.push(" ", badge("unreachable", "unreachable"));
     }
 
     const actions = el("td", {},
-      active && state.caller?.canAct ? el("button", { class: "small", "data-testid": "silo-drain", onclick: () => stopSilo(silo, "drain") }, "Drain") : "",
+      canStop ? el("button", { class: "small", "data-testid": "silo-drain", onclick: () => stopSilo(silo, "drain") }, "Drain") : "",
       " ",
-      active && state.caller?.canAct ? el("button", { class: "small", "data-testid": "silo-restart", onclick: () => stopSilo(silo, "restart") }, "Restart") : "");
+      canStop ? el("button", { class: "small", "data-testid": "silo-restart", onclick: () => stopSilo(silo, "restart") }, "Restart") : "");
     return el("tr", { "data-testid": "silo-row", "data-address": silo.address, "data-status": silo.status, class: silo.status === "Dead" ? "dead" : null },
       el("td", {}, el("div", {}, silo.name), el("div", { class: "muted" }, silo.address)),
       el("td", { "data-testid": "silo-status" }, ...status),
