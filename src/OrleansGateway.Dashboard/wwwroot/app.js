@@ -256,9 +256,17 @@ function updateSiloFilter(extra) {
     addresses.set(current, current);
   }
 
-  const options = [el("option", { value: "" }, "any"), ...[...addresses].map(([address, label]) => el("option", { value: address }, label))];
-  select.replaceChildren(...options);
-  select.value = current;
+  // Rebuilt only when the options change: replacing them closes the list while the operator has it open.
+  const wanted = [["", "any"], ...addresses];
+  const same = select.options.length === wanted.length
+    && wanted.every(([value, label], i) => select.options[i].value === value && select.options[i].textContent === label);
+  if (!same) {
+    select.replaceChildren(...wanted.map(([value, label]) => el("option", { value }, label)));
+  }
+
+  if (select.value !== current) {
+    select.value = current;
+  }
 }
 
 let sessionsRequest = 0;
