@@ -231,14 +231,18 @@ function wireFilters() {
   });
 }
 
-function setFilter(name, value) {
+// Sets some filters at once, in the form too, and shows the first page: { phase: "running", stale: "" }.
+function setFilters(changes) {
   const form = byTestId("session-filters");
-  if (name === "silo") {
-    updateSiloFilter(value);
+  if ("silo" in changes) {
+    updateSiloFilter(changes.silo);
   }
 
-  form.elements[name].value = value;
-  state.filters[name] = value;
+  for (const [name, value] of Object.entries(changes)) {
+    form.elements[name].value = value;
+    state.filters[name] = value;
+  }
+
   firstPage();
 }
 
@@ -300,7 +304,7 @@ async function refreshSessions() {
     el("td", { "data-testid": "session-id" }, s.sessionId),
     el("td", { "data-testid": "session-phase" }, badge(s.phase, s.phase), s.stale ? [" ", badge("stale", "stale")] : ""),
     el("td", {}, s.resumeReason ?? ""),
-    el("td", {}, s.ownerSilo ? el("a", { href: "#", title: "show this silo's sessions", onclick: (e) => { e.preventDefault(); e.stopPropagation(); setFilter("silo", s.ownerSilo); } }, s.ownerSilo) : ""),
+    el("td", {}, s.ownerSilo ? el("a", { href: "#", title: "show this silo's sessions", onclick: (e) => { e.preventDefault(); e.stopPropagation(); setFilters({ silo: s.ownerSilo }); } }, s.ownerSilo) : ""),
     el("td", { class: "num" }, s.attempts),
     el("td", { class: "num" }, formatAge(s.ageSeconds)),
     el("td", { class: "error-text", title: s.lastError ?? "" }, s.lastError ?? "")));
@@ -317,7 +321,8 @@ function renderCounts(counts) {
       class: `count ${name}`,
       "data-testid": `count-${name}`,
       title: name === "stale" ? "resume_pending longer than the freshness window: never resumed automatically" : `show ${name} sessions`,
-      onclick: () => (name === "stale" ? setFilter("stale", "true") : setFilter("phase", name)),
+      // A tile shows its own sessions: stale ones are resume_pending, so the two filters are not combined.
+      onclick: () => setFilters(name === "stale" ? { stale: "true", phase: "" } : { phase: name, stale: "" }),
     },
     el("strong", {}, (counts[name] ?? 0).toLocaleString()),
     name.replace("_", " ")));
