@@ -78,6 +78,11 @@ async function signIn(token) {
     state.caller = await api("/api/operator/me", { token });
   } catch (e) {
     error.textContent = e.status === 401 ? "That token is not accepted." : `Cannot sign in: ${e.message}`;
+    if (e.status === 401 && token && sessionStorage.getItem(tokenKey) === token) {
+      // A saved token that is refused now (rotated, revoked) is not offered again on the next load.
+      sessionStorage.removeItem(tokenKey);
+    }
+
     return;
   }
 
@@ -105,6 +110,9 @@ function signOut(message) {
   state.token = null;
   state.caller = null;
   state.lastEventId = null;
+  // What the charts sampled belongs to that sign-in: the next one (maybe another operator, another cluster) starts empty.
+  state.lagPoints = [];
+  state.phaseSamples = [];
   sessionStorage.removeItem(tokenKey);
   fetch("/orleans/signout", { method: "POST" }).catch(() => {});
   byTestId("main-view").hidden = true;
