@@ -15,8 +15,12 @@ public sealed class DashboardAuthTests(PostgresFixture postgres)
     private const string Session = "auth-1";
     private const string NoSuchSilo = "10.9.9.9:1@1";
 
+    // The Orleans dashboard's routes under /orleans: its page, a static asset of it, and its API (what its scripts poll).
     private static readonly string[] GetRoutes =
-        ["api/operator/me", "api/operator/silos", "api/operator/sessions", DashboardHarness.SessionPath(Session), "api/operator/events"];
+    [
+        "api/operator/me", "api/operator/silos", "api/operator/sessions", DashboardHarness.SessionPath(Session), "api/operator/events",
+        "orleans/", "orleans/index.min.js", "orleans/DashboardCounters", "orleans/ClusterStats",
+    ];
 
     private static readonly string[] PostRoutes =
     [
