@@ -13,10 +13,23 @@ public interface ISiloControlGrain : IGrainWithStringKey
     /// <summary>
     /// Stops the silo gracefully (premark, drain, leave the cluster). A restart premarks with <c>restart_timeout</c>
     /// and exits with <see cref="SiloExitCodes.RestartRequested"/> so that its supervisor starts it again.
+    /// The silo decides: it takes one request, and none once it is stopping (an earlier request, SIGTERM, its drain);
+    /// a refused request changes nothing and the answer says why.
     /// </summary>
-    [Alias("RequestStop")]
-    Task<SiloReport> RequestStopAsync(SiloStopKind kind);
+    /// <remarks>Another alias than the first version's, which answered a bare report: the two do not mix.</remarks>
+    [Alias("RequestStopOnce")]
+    Task<SiloStopAnswer> RequestStopAsync(SiloStopKind kind);
 }
+
+/// <summary>
+/// A silo's answer to a stop request: <see cref="Accepted"/>, or not and <see cref="Refusal"/> says why (e.g.
+/// <c>an operator already asked it to restart</c>); with the silo's report either way.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("OrleansGateway.Operations.SiloStopAnswer")]
+public sealed record SiloStopAnswer(
+    [property: Id(0)] bool Accepted,
+    [property: Id(1)] string? Refusal,
+    [property: Id(2)] SiloReport Report);
 
 [GenerateSerializer]
 public enum SiloStopKind

@@ -108,7 +108,8 @@ public static partial class SessionEndpoints
     {
         if (!IsValidId(sessionId))
         {
-            await audit.RecordAsync(user, action, sessionId, silo: null, InvalidIdReason);
+            // Anything may be in an invalid id: the trail and the log keep a bounded, escaped form of it.
+            await audit.RecordAsync(user, action, AuditText.Bounded(sessionId), silo: null, InvalidIdReason);
             return ApiErrors.BadRequest(InvalidIdReason);
         }
 

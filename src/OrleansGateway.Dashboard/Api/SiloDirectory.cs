@@ -52,15 +52,15 @@ public sealed partial class SiloDirectory(
             row.StartedAt))];
     }
 
-    /// <summary>The silo with this address if the membership table has it Active; null otherwise.</summary>
-    public async Task<SiloRow?> FindActiveAsync(string address, CancellationToken cancellationToken)
+    /// <summary>The silo with this address as the membership table has it, in any status; null when it has none.</summary>
+    public async Task<SiloRow?> FindAsync(string address, CancellationToken cancellationToken)
     {
         var rows = await membership.ReadSilosAsync(cluster.ClusterId, cancellationToken);
-        return rows.FirstOrDefault(row => row.Address == address && row.Status == Active);
+        return rows.FirstOrDefault(row => row.Address == address);
     }
 
-    /// <summary>Asks the silo to drain or restart; returns its report once it has begun.</summary>
-    public Task<SiloReport> RequestStopAsync(string address, SiloStopKind kind) =>
+    /// <summary>Asks the silo to drain or restart: it takes the request, or says why not (it is already stopping).</summary>
+    public Task<SiloStopAnswer> RequestStopAsync(string address, SiloStopKind kind) =>
         client.GetGrain<ISiloControlGrain>(address).RequestStopAsync(kind).WaitAsync(StopRequestTimeout);
 
     private async Task<SiloReport?> TryGetReportAsync(string address)

@@ -8,7 +8,8 @@ namespace OrleansGateway.Dashboard.Auth;
 
 /// <summary>
 /// Authenticates a request by its operator token (<see cref="OperatorCredentials"/>): the principal's name is the
-/// token's name. Refusals are the API's errors: 401 with <c>{"error": "..."}</c>.
+/// token's name. Refusals are the API's errors: 401 with <c>{"error": "..."}</c>, except for a browser opening the Orleans
+/// dashboard without its cookie, which is sent to the sign-in page.
 /// </summary>
 public sealed class OperatorTokenHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
@@ -42,6 +43,13 @@ public sealed class OperatorTokenHandler(
 
     protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
     {
+        if (IsBrowserOpeningOrleansDashboard(Request))
+        {
+            // A browser without the cookie (or with a stale one): to the sign-in page, which sets it.
+            Response.Redirect($"{Request.PathBase}/");
+            return;
+        }
+
         var result = await HandleAuthenticateOnceSafeAsync();
         var reason = result.Failure?.Message
             ?? (tokens.AllowAnonymousReadOnly && !HttpMethods.IsGet(Request.Method) && !HttpMethods.IsHead(Request.Method)
@@ -51,6 +59,15 @@ public sealed class OperatorTokenHandler(
         Response.Headers.WWWAuthenticate = "Bearer";
         await Response.WriteAsJsonAsync(new ErrorResponse(reason));
     }
+
+    /// <summary>
+    /// A GET of the Orleans dashboard by a browser, which accepts <c>text/html</c> (its page; its own scripts' requests
+    /// and API clients do not ask for HTML, and keep their 401 with <c>{"error"}</c>).
+    /// </summary>
+    private static bool IsBrowserOpeningOrleansDashboard(HttpRequest request) =>
+        (HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method))
+        && request.Path.StartsWithSegments(OrleansDashboardSignIn.Path)
+        && request.GetTypedHeaders().Accept.Any(accept => accept.MediaType.Equals("text/html", StringComparison.OrdinalIgnoreCase));
 
     protected override async Task HandleForbiddenAsync(AuthenticationProperties properties)
     {

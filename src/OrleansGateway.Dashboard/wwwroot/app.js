@@ -78,6 +78,11 @@ async function signIn(token) {
     state.caller = await api("/api/operator/me", { token });
   } catch (e) {
     error.textContent = e.status === 401 ? "That token is not accepted." : `Cannot sign in: ${e.message}`;
+    if (e.status === 401 && token && sessionStorage.getItem(tokenKey) === token) {
+      // A saved token that is refused now (rotated, revoked) is not offered again on the next load.
+      sessionStorage.removeItem(tokenKey);
+    }
+
     return;
   }
 
@@ -105,6 +110,9 @@ function signOut(message) {
   state.token = null;
   state.caller = null;
   state.eventCursor = null;
+  // What the charts sampled belongs to that sign-in: the next one (maybe another operator, another cluster) starts empty.
+  state.lagPoints = [];
+  state.phaseSamples = [];
   sessionStorage.removeItem(tokenKey);
   fetch("/orleans/signout", { method: "POST" }).catch(() => {});
   byTestId("main-view").hidden = true;
@@ -163,15 +171,17 @@ async function refreshSilos() {
   state.silos = await api("/api/operator/silos");
   const rows = state.silos.map((silo) => {
     const active = silo.status === "Active";
+    // A draining silo is still Active in the membership table, and takes no second stop: no buttons for it.
+    const canStop = active && !silo.draining && state.caller?.canAct;
     const status = [badge(silo.status, silo.status)];
     if (!silo.reachable && silo.status !== "Dead") {
       status.push(" ", badge("unreachable", "unreachable"));
     }
 
     const actions = el("td", {},
-      active && state.caller?.canAct ? el("button", { class: "small", "data-testid": "silo-drain", onclick: () => stopSilo(silo, "drain") }, "Drain") : "",
+      canStop ? el("button", { class: "small", "data-testid": "silo-drain", onclick: () => stopSilo(silo, "drain") }, "Drain") : "",
       " ",
-      active && state.caller?.canAct ? el("button", { class: "small", "data-testid": "silo-restart", onclick: () => stopSilo(silo, "restart") }, "Restart") : "");
+      canStop ? el("button", { class: "small", "data-testid": "silo-restart", onclick: () => stopSilo(silo, "restart") }, "Restart") : "");
     return el("tr", { "data-testid": "silo-row", "data-address": silo.address, "data-status": silo.status, class: silo.status === "Dead" ? "dead" : null },
       el("td", {}, el("div", {}, silo.name), el("div", { class: "muted" }, silo.address)),
       el("td", { "data-testid": "silo-status" }, ...status),
@@ -229,14 +239,18 @@ function wireFilters() {
   });
 }
 
-function setFilter(name, value) {
+// Sets some filters at once, in the form too, and shows the first page: { phase: "running", stale: "" }.
+function setFilters(changes) {
   const form = byTestId("session-filters");
-  if (name === "silo") {
-    updateSiloFilter(value);
+  if ("silo" in changes) {
+    updateSiloFilter(changes.silo);
   }
 
-  form.elements[name].value = value;
-  state.filters[name] = value;
+  for (const [name, value] of Object.entries(changes)) {
+    form.elements[name].value = value;
+    state.filters[name] = value;
+  }
+
   firstPage();
 }
 
@@ -254,9 +268,17 @@ function updateSiloFilter(extra) {
     addresses.set(current, current);
   }
 
-  const options = [el("option", { value: "" }, "any"), ...[...addresses].map(([address, label]) => el("option", { value: address }, label))];
-  select.replaceChildren(...options);
-  select.value = current;
+  // Rebuilt only when the options change: replacing them closes the list while the operator has it open.
+  const wanted = [["", "any"], ...addresses];
+  const same = select.options.length === wanted.length
+    && wanted.every(([value, label], i) => select.options[i].value === value && select.options[i].textContent === label);
+  if (!same) {
+    select.replaceChildren(...wanted.map(([value, label]) => el("option", { value }, label)));
+  }
+
+  if (select.value !== current) {
+    select.value = current;
+  }
 }
 
 let sessionsRequest = 0;
@@ -290,7 +312,7 @@ async function refreshSessions() {
     el("td", { "data-testid": "session-id" }, s.sessionId),
     el("td", { "data-testid": "session-phase" }, badge(s.phase, s.phase), s.stale ? [" ", badge("stale", "stale")] : ""),
     el("td", {}, s.resumeReason ?? ""),
-    el("td", {}, s.ownerSilo ? el("a", { href: "#", title: "show this silo's sessions", onclick: (e) => { e.preventDefault(); e.stopPropagation(); setFilter("silo", s.ownerSilo); } }, s.ownerSilo) : ""),
+    el("td", {}, s.ownerSilo ? el("a", { href: "#", title: "show this silo's sessions", onclick: (e) => { e.preventDefault(); e.stopPropagation(); setFilters({ silo: s.ownerSilo }); } }, s.ownerSilo) : ""),
     el("td", { class: "num" }, s.attempts),
     el("td", { class: "num" }, formatAge(s.ageSeconds)),
     el("td", { class: "error-text", title: s.lastError ?? "" }, s.lastError ?? "")));
@@ -307,7 +329,8 @@ function renderCounts(counts) {
       class: `count ${name}`,
       "data-testid": `count-${name}`,
       title: name === "stale" ? "resume_pending longer than the freshness window: never resumed automatically" : `show ${name} sessions`,
-      onclick: () => (name === "stale" ? setFilter("stale", "true") : setFilter("phase", name)),
+      // A tile shows its own sessions: stale ones are resume_pending, so the two filters are not combined.
+      onclick: () => setFilters(name === "stale" ? { stale: "true", phase: "" } : { phase: name, stale: "" }),
     },
     el("strong", {}, (counts[name] ?? 0).toLocaleString()),
     name.replace("_", " ")));

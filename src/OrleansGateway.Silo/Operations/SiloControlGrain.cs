@@ -35,9 +35,14 @@ internal sealed partial class SiloControlGrain(
 
     public Task<SiloReport> GetReportAsync() => Task.FromResult(Report());
 
-    public async Task<SiloReport> RequestStopAsync(SiloStopKind kind)
+    public async Task<SiloStopAnswer> RequestStopAsync(SiloStopKind kind)
     {
-        runState.RequestStop(kind);
+        if (!runState.TryRequestStop(kind, out var refusal))
+        {
+            LogStopRefused(kind, refusal);
+            return new SiloStopAnswer(Accepted: false, refusal, Report());
+        }
+
         await events.AppendAsync(EventKinds.StopRequested, sessionId: null, localSilo.SiloAddress.ToParsableString(), actor: null,
             kind == SiloStopKind.Restart ? "restart: sessions are premarked restart_timeout" : "drain: sessions are premarked shutdown_timeout");
         LogStopRequested(kind);
@@ -48,7 +53,7 @@ internal sealed partial class SiloControlGrain(
             await Task.Delay(TimeSpan.FromMilliseconds(200));
             lifetime.StopApplication();
         });
-        return Report();
+        return new SiloStopAnswer(Accepted: true, Refusal: null, Report());
     }
 
     private SiloReport Report() => new(
@@ -63,6 +68,9 @@ internal sealed partial class SiloControlGrain(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "An operator asked this silo to {Kind}; stopping gracefully")]
     private partial void LogStopRequested(SiloStopKind kind);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "An operator asked this silo to {Kind}; refused: {Refusal}")]
+    private partial void LogStopRefused(SiloStopKind kind, string refusal);
 }
 
 /// <summary>Places a grain on the silo its string key names (a parsable silo address).</summary>

@@ -63,6 +63,11 @@ public sealed class DashboardActionTests(PostgresFixture postgres)
             await ExpectAsync(dashboard, $"ghost/{action}", HttpStatusCode.NotFound);
         }
 
+        // An invalid id is refused, and the audit trail keeps a bounded, escaped form of it: no line break, no direction override.
+        var badId = "bad\nid\u202e" + new string('x', 300);
+        await ExpectAsync(dashboard, $"{Uri.EscapeDataString(badId)}/suspend", HttpStatusCode.BadRequest);
+        var badIdAudited = @"bad\nid\u202e" + new string('x', 121) + "... (307 characters)";
+
         // Release from quarantine: the session resumes and its turn finishes.
         await PostAsync(siloB, "act-poison", "work 6x300");
         await WaitForAsync(ledger, ["act-poison"], rows => rows[0].Phase == SessionPhase.Running, "act-poison runs", cluster);
@@ -82,17 +87,23 @@ public sealed class DashboardActionTests(PostgresFixture postgres)
         var sessionAudit = await dashboard.AuditAsync();
         Assert.Equal(
             ["act-1 suspend alice", "act-1 resume operator", "act-1 resume operator", "act-1 release operator",
-             "ghost resume operator", "ghost suspend operator", "ghost release operator",
+             "ghost resume operator", "ghost suspend operator", "ghost release operator", $"{badIdAudited} suspend operator",
              "act-poison suspend operator", "act-poison resume operator", "act-poison release operator"],
             sessionAudit.Select(e => $"{e.SessionId} {e.Detail.Split(':')[0]} {e.Actor}"));
         Assert.Equal("suspend: suspended (was running)", sessionAudit[0].Detail);
         Assert.Equal("resume: session act-1 is running; there is nothing to resume", sessionAudit[2].Detail);
         Assert.Equal("release: session ghost does not exist", sessionAudit[6].Detail);
+        Assert.StartsWith("suspend: sessionId must be", sessionAudit[7].Detail);
+        Assert.DoesNotContain(badId[..10], dashboard.Log());
+        Assert.Contains(badIdAudited, dashboard.Log());
 
         // Drain A: it exits 0, its sessions were premarked shutdown_timeout and go on on B.
         var (drainStatus, drainReport) = await dashboard.PostAsync($"api/operator/silos/{Uri.EscapeDataString(addressA)}/drain");
         Assert.True(drainStatus == HttpStatusCode.OK, $"drain: {(int)drainStatus} {drainReport}");
         Assert.Equal((addressA, "drain"), (drainReport.GetProperty("address").GetString(), drainReport.GetProperty("nextStop").GetString()));
+        // A stopping silo takes no second request (it is still Active in the membership table while it drains):
+        // 409, and it still stops as first asked.
+        await ExpectRefusedAsync(dashboard, addressA, "restart", "is already stopping: an operator already asked it to drain");
         Assert.True(await siloA.WaitForExitAsync(TimeSpan.FromSeconds(60)), $"A did not stop:\n{cluster.Logs()}");
         Assert.Equal(SiloExitCodes.Stopped, siloA.ExitCode);
         var onB = await WaitForAsync(ledger, onA, rows => rows.All(r => r.Phase == SessionPhase.Running && r.OwnerSilo != addressA),
@@ -105,17 +116,23 @@ public sealed class DashboardActionTests(PostgresFixture postgres)
         var (restartStatus, restartReport) = await dashboard.PostAsync($"api/operator/silos/{Uri.EscapeDataString(addressB)}/restart", DashboardHarness.AliceToken);
         Assert.True(restartStatus == HttpStatusCode.OK, $"restart: {(int)restartStatus} {restartReport}");
         Assert.Equal("restart", restartReport.GetProperty("nextStop").GetString());
+        await ExpectRefusedAsync(dashboard, addressB, "drain", "is already stopping: an operator already asked it to restart", DashboardHarness.AliceToken);
+        await ExpectRefusedAsync(dashboard, addressB, "restart", "is already stopping: an operator already asked it to restart");
         Assert.True(await siloB.WaitForExitAsync(TimeSpan.FromSeconds(60)), $"B did not stop:\n{cluster.Logs()}");
         Assert.Equal(SiloExitCodes.RestartRequested, siloB.ExitCode);
         var waiting = await ledger.GetManyAsync([.. onA, "act-1"]);
         Assert.All(waiting, r => Assert.Equal((SessionPhase.ResumePending, ResumeReasons.RestartTimeout), (r.Phase, r.ResumeReason)));
 
         var siloAudit = (await dashboard.AuditAsync()).Where(e => e.Silo is not null).ToList();
-        Assert.Equal([$"{addressA} drain operator", $"{addressA} drain operator", $"{addressB} restart alice"],
+        Assert.Equal(
+            [$"{addressA} drain operator", $"{addressA} restart operator", $"{addressA} drain operator",
+             $"{addressB} restart alice", $"{addressB} drain alice", $"{addressB} restart operator"],
             siloAudit.Select(e => $"{e.Silo} {e.Detail.Split(':')[0]} {e.Actor}"));
         Assert.Contains("premarked shutdown_timeout", siloAudit[0].Detail);
-        Assert.Contains("is not an active silo", siloAudit[1].Detail);
-        Assert.Contains("premarked restart_timeout", siloAudit[2].Detail);
+        Assert.Contains($"({addressA}) is already stopping: an operator already asked it to drain", siloAudit[1].Detail);
+        Assert.Contains("not an active silo", siloAudit[2].Detail);
+        Assert.Contains("premarked restart_timeout", siloAudit[3].Detail);
+        Assert.All(siloAudit[4..], e => Assert.Contains($"({addressB}) is already stopping: an operator already asked it to restart", e.Detail));
 
         // The dashboard outlives its cluster: no silo is left, and it still lists them, with A and B gone.
         var silos = (await dashboard.GetJsonAsync("api/operator/silos")).EnumerateArray().ToList();
@@ -166,6 +183,16 @@ public sealed class DashboardActionTests(PostgresFixture postgres)
         {
             Assert.False(string.IsNullOrWhiteSpace(body.GetProperty("error").GetString()), $"POST {path}: {body}");
         }
+    }
+
+    /// <summary>A drain or restart of a silo that is stopping: 409, with the silo's reason.</summary>
+    private static async Task ExpectRefusedAsync(DashboardHarness dashboard, string address, string action, string reason,
+        string token = DashboardHarness.OperatorToken)
+    {
+        var path = $"api/operator/silos/{Uri.EscapeDataString(address)}/{action}";
+        var (status, body) = await dashboard.PostAsync(path, token);
+        Assert.True(status == HttpStatusCode.Conflict, $"POST {path}: {(int)status} {body}");
+        Assert.Contains(reason, body.GetProperty("error").GetString());
     }
 
     private static async Task<IReadOnlyList<LedgerRow>> WaitForAsync(SessionLedger ledger, IReadOnlyList<string> ids, Func<IReadOnlyList<LedgerRow>, bool> condition,

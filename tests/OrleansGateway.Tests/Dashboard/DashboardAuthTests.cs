@@ -15,8 +15,12 @@ public sealed class DashboardAuthTests(PostgresFixture postgres)
     private const string Session = "auth-1";
     private const string NoSuchSilo = "10.9.9.9:1@1";
 
+    // The Orleans dashboard's routes under /orleans: its page, a static asset of it, and its API (what its scripts poll).
     private static readonly string[] GetRoutes =
-        ["api/operator/me", "api/operator/silos", "api/operator/sessions", DashboardHarness.SessionPath(Session), "api/operator/events"];
+    [
+        "api/operator/me", "api/operator/silos", "api/operator/sessions", DashboardHarness.SessionPath(Session), "api/operator/events",
+        "orleans/", "orleans/index.min.js", "orleans/DashboardCounters", "orleans/ClusterStats",
+    ];
 
     private static readonly string[] PostRoutes =
     [
@@ -102,6 +106,30 @@ public sealed class DashboardAuthTests(PostgresFixture postgres)
     {
         Assert.Equal(HttpStatusCode.Unauthorized, (await SendAsync(dashboard, HttpMethod.Get, "orleans/", authorization: null)).Status);
         using var noRedirects = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false, UseCookies = false }) { BaseAddress = dashboard.BaseAddress };
+
+        // A browser opening it without the cookie, or with a stale one, is sent to the sign-in page; an API client asking
+        // for HTML gets its 401 all the same.
+        foreach (var (route, cookieHeader) in new[] { ("orleans/", null), ("orleans/ClusterStats", null), ("orleans/", "ogw_operator_token=not-the-token") })
+        {
+            using var browser = new HttpRequestMessage(HttpMethod.Get, route);
+            browser.Headers.TryAddWithoutValidation("Accept", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8");
+            if (cookieHeader is not null)
+            {
+                browser.Headers.Add("Cookie", cookieHeader);
+            }
+
+            using var response = await noRedirects.SendAsync(browser);
+            Assert.True(response.StatusCode == HttpStatusCode.Redirect, $"GET {route} as a browser: {(int)response.StatusCode}");
+            Assert.Equal("/", response.Headers.Location?.OriginalString);
+        }
+
+        using (var apiAsBrowser = new HttpRequestMessage(HttpMethod.Get, "api/operator/silos"))
+        {
+            apiAsBrowser.Headers.TryAddWithoutValidation("Accept", "text/html");
+            using var response = await noRedirects.SendAsync(apiAsBrowser);
+            Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+            Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
+        }
 
         using (var page = new HttpRequestMessage(HttpMethod.Get, "orleans/"))
         {

@@ -12,7 +12,8 @@ namespace OrleansGateway.Tests.Dashboard;
 
 /// <summary>
 /// An operator at the page, in Debian's Chromium driven by Playwright: signs in, restarts the silo that runs a long turn
-/// and watches the session wait and run again elsewhere, releases a quarantined session. Leaves a screenshot at
+/// and watches the session wait and run again elsewhere, releases a quarantined session, filters by the count tiles,
+/// signs out and is sent back to the sign-in page by the Orleans dashboard. Leaves a screenshot at
 /// <see cref="ScreenshotPath"/>.
 /// </summary>
 [Collection(PostgresCollection.Name)]
@@ -127,6 +128,34 @@ public sealed class DashboardBrowserTests(PostgresFixture postgres)
             await Expect(orleans).ToHaveTitleAsync("Orleans Dashboard");
             await Expect(orleans.GetByText("Active silos", new() { Exact = false }).First).ToBeVisibleAsync();
             await orleans.CloseAsync();
+
+            // The count tiles filter one at a time: a phase tile clears the stale filter and the stale tile the phase filter.
+            await page.GetByTestId("count-running").ClickAsync();
+            await Expect(page.GetByTestId("filter-phase")).ToHaveValueAsync("running");
+            await page.GetByTestId("count-stale").ClickAsync();
+            await Expect(page.GetByTestId("filter-stale")).ToHaveValueAsync("true");
+            await Expect(page.GetByTestId("filter-phase")).ToHaveValueAsync("");
+            await page.GetByTestId("count-idle").ClickAsync();
+            await Expect(page.GetByTestId("filter-phase")).ToHaveValueAsync("idle");
+            await Expect(page.GetByTestId("filter-stale")).ToHaveValueAsync("");
+
+            // The silo filter keeps its options (and an open list stays open) across the silo polls, every 2 s, while
+            // the silos do not change.
+            await page.EvaluateAsync("() => { window.lastSiloOption = document.querySelector('[data-testid=filter-silo] option:last-child'); }");
+            await page.WaitForTimeoutAsync(4500);
+            Assert.True(await page.EvaluateAsync<bool>("() => window.lastSiloOption.isConnected"), "the silo filter's options were replaced");
+
+            // Signed out, the Orleans dashboard sends the browser to the sign-in page; a saved token that is refused is forgotten.
+            await page.RunAndWaitForResponseAsync(() => page.GetByTestId("sign-out").ClickAsync(), "**/orleans/signout");
+            await Expect(page.GetByTestId("sign-in-view")).ToBeVisibleAsync();
+            await page.GotoAsync(new Uri(dashboard.BaseAddress, "orleans/").ToString());
+            Assert.Equal(dashboard.BaseAddress.ToString(), page.Url);
+            await Expect(page.GetByTestId("sign-in-view")).ToBeVisibleAsync();
+            await page.EvaluateAsync("() => sessionStorage.setItem('ogw.operatorToken', 'not-the-token')");
+            await page.ReloadAsync();
+            await Expect(page.GetByTestId("sign-in-error")).ToHaveTextAsync("That token is not accepted.");
+            Assert.Null(await page.EvaluateAsync<string?>("() => sessionStorage.getItem('ogw.operatorToken')"));
+            Assert.Empty(scriptErrors);
         }
         finally
         {
