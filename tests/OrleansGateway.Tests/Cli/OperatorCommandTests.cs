@@ -1,232 +1,278 @@
-using System.Collections.Concurrent;
+using System.Reflection;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
+using Npgsql;
+using OrleansGateway.Cli.Cluster;
+using OrleansGateway.Hosting;
+using OrleansGateway.Operations;
+using OrleansGateway.Sessions;
+using OrleansGateway.Storage;
 using OrleansGateway.Tests.Infrastructure;
 
 namespace OrleansGateway.Tests.Cli;
 
 /// <summary>
 /// The operator commands (<c>ogw status</c>, <c>sessions</c>, <c>session</c>, <c>resume</c>, <c>suspend</c>, <c>release</c>,
-/// <c>drain</c>, <c>restart</c>) as a user runs them: the real <c>ogw</c> program in a process of its own, against
-/// <see cref="OperatorApiStandIn"/>, a real HTTP server in this test process that answers the operator API contract
-/// with canned documents and records every request.
+/// <c>drain</c>, <c>restart</c>) as a user runs them: the real <c>ogw</c> program in a process of its own, against the real
+/// dashboard in front of real silo processes and a real PostgreSQL (<see cref="OperatorCluster"/>, shared by the facts).
+/// What a command did is checked where it happened: in the ledger, in the audit trail, in the exit code of a silo process.
 /// </summary>
 /// <remarks>
-/// NOT YET END-TO-END: the dashboard (<c>src/OrleansGateway.Dashboard</c>, which serves the operator API in front of a
-/// real cluster) is built on another branch. A test of these commands against the real dashboard and a real cluster
-/// comes when the branches meet (the lead merges them); until then the stand-in is the contract.
+/// The facts share one cluster and run one after the other in any order; each leaves no turn running, so that the counts
+/// the status shows are the ledger's (read with SQL here) whichever fact ran before.
 /// </remarks>
-public sealed class OperatorCommandTests(OperatorApiStandIn api) : IClassFixture<OperatorApiStandIn>
+[Collection(PostgresCollection.Name)]
+public sealed class OperatorCommandTests(OperatorCluster cluster) : IClassFixture<OperatorCluster>
 {
-    private const string Silo1 = OperatorApiStandIn.Silo1;
+    private const string Seeded = OperatorCluster.SeededSilo;
 
     [Fact]
-    public async Task Status_shows_the_silos_and_the_sessions_by_phase_with_the_token_of_the_environment()
+    public async Task Status_shows_the_silos_with_their_version_and_the_sessions_by_phase_with_the_token_of_the_environment()
     {
         // OGW_URL and OGW_OPERATOR_TOKEN, no options.
-        var (exitCode, output) = await RunAsync(api.Environment(), "status");
+        var (exitCode, output) = await OgwProcess.RunAsync(cluster.Environment(), "status");
+        var counts = await cluster.CountsAsync();
 
         Assert.True(exitCode == 0, output);
-        Assert.Contains(Silo1, Line(output, "silo1"));
-        Assert.Contains("Active", Line(output, "silo1"));
-        Assert.Contains("1.4.0+8c1f2e0", Line(output, "silo1"));
-        Assert.Matches(@"\b12\b.*\b3\b", Line(output, "silo1"));
-        // The silo that does not answer has unknowns, and a note says why.
-        Assert.Contains("ShuttingDown", Line(output, "silo2"));
-        Assert.Contains("?", Line(output, "silo2"));
-        Assert.Contains("the silo did not answer", output);
-        // A dead silo is not asked: dashes, not unknowns.
-        Assert.Contains("Dead", Line(output, "silo3"));
-        Assert.DoesNotContain("?", Line(output, "silo3"));
-        Assert.Matches(@"Dead\W+-\W+-\W+-\W+-", Line(output, "silo3"));
-        Assert.Matches(@"\bresume_pending\b\D+\b7\b", Line(output, "resume_pending"));
-        Assert.Matches(@"\bquarantined\b\D+\b1\b", Line(output, "quarantined"));
-        Assert.Matches(@"\bstale\b\D+\b2\b", Line(output, "stale"));
-
-        var requests = api.Requests();
-        Assert.Equal(["GET /api/operator/silos", "GET /api/operator/sessions?limit=1"], requests.Select(r => r.ToString()));
-        Assert.All(requests, r => Assert.Equal($"Bearer {OperatorApiStandIn.Token}", r.Authorization));
+        Assert.Matches($@"{Regex.Escape(cluster.MainAddress)}\W+\S+\W+Active\W+no\W+\d+\W+\d+\W+{Regex.Escape(OperatorCluster.Version)}\W*$", Line(output, cluster.MainAddress));
+        Assert.DoesNotContain("the silo did not answer", output);
+        Assert.Equal(4, counts["stale"]);
+        foreach (var (phase, count) in counts)
+        {
+            Assert.Matches(new Regex($@"^\W*{phase}\W+{count}\W*$", RegexOptions.Multiline), output);
+        }
     }
 
     [Fact]
-    public async Task Status_json_has_the_silos_and_the_counts_as_the_api_sent_them()
+    public async Task Status_json_has_the_silos_and_the_counts_of_the_ledger()
     {
-        var (exitCode, output) = await RunAsync(api.Environment(), "status", "--json");
+        var (exitCode, output) = await OgwProcess.RunAsync(cluster.Environment(), "status", "--json");
+        var counts = await cluster.CountsAsync();
 
         Assert.True(exitCode == 0, output);
         var document = JsonNode.Parse(output)!;
-        Assert.True(JsonNode.DeepEquals(OperatorApiStandIn.Silos, document["silos"]), output);
-        Assert.True(JsonNode.DeepEquals(OperatorApiStandIn.Counts, document["counts"]), output);
+        var silos = document["silos"]!.AsArray().Select(s => s!).ToList();
+        var main = Assert.Single(silos, s => (string?)s["address"] == cluster.MainAddress);
+        Assert.Equal($"Active reachable:true draining:false {OperatorCluster.Version}",
+            $"{main["status"]} reachable:{main["reachable"]} draining:{main["draining"]} {main["version"]}");
+        Assert.True((int?)main["activeSessions"] >= 0 && (int?)main["runningTurns"] >= 0, main.ToJsonString());
+        Assert.False(string.IsNullOrEmpty((string?)main["name"]));
+        // The silos the drain and restart facts stop are Dead once they ran, Active before: never half known.
+        Assert.All(silos, s => Assert.True(
+            (string?)s["status"] == "Active" && (bool?)s["reachable"] == true && (string?)s["version"] == OperatorCluster.Version
+            || (string?)s["status"] == "Dead" && (bool?)s["reachable"] == false && s["version"] is null, s.ToJsonString()));
+        Assert.Equal(Sorted(counts), Sorted(document["counts"].Deserialize<Dictionary<string, long>>()!));
     }
 
     [Fact]
-    public async Task Sessions_shows_one_page_with_the_filters_as_query_and_the_cursor_of_the_next()
+    public async Task Sessions_sends_the_filters_as_query_shows_one_page_and_the_cursor_of_the_next()
     {
-        var (exitCode, output) = await RunAsync(api.Environment(), "sessions", "--phase", "resume_pending", "--silo", Silo1, "--stale", "--limit", "2");
+        var (firstExit, first) = await OgwProcess.RunAsync(cluster.Environment(), "sessions", "--silo", Seeded, "--stale", "--limit", "2");
+        var counts = await cluster.CountsAsync();
 
-        Assert.True(exitCode == 0, output);
-        Assert.Contains("resume_pending", Line(output, "s-001"));
-        Assert.Contains("restart_timeout", Line(output, "s-001"));
-        Assert.Contains("stale", Line(output, "s-002"));
-        Assert.Contains("1h 01m", Line(output, "s-002"));
-        Assert.Contains("agent step threw", Line(output, "s-002"));
-        Assert.DoesNotContain("s-003", output);
-        Assert.Contains("--after s-002", output);
-        Assert.Contains("resume_pending 7", output);
+        Assert.True(firstExit == 0, first);
+        Assert.Equal(["cli-stale-1", "cli-stale-2"], SessionIds(first));
+        Assert.Matches(@"resume_pending\W+restart_timeout\W+10\.0\.0\.9:11111@1\W+0\W+stale\W+[\d: -]+\W+2h 0\dm\W+agent step threw", Line(first, "cli-stale-1"));
+        Assert.Contains("More sessions: add --after cli-stale-2 (or --all for every page).", first);
+        Assert.Contains($"All sessions: {string.Join(", ", OperatorCluster.CountNames.Select(name => $"{name} {counts[name]}"))}", first);
 
-        var request = Assert.Single(api.Requests());
-        Assert.Equal($"GET /api/operator/sessions?phase=resume_pending&silo={Uri.EscapeDataString(Silo1)}&stale=true&limit=2", request.ToString());
-        Assert.Equal(Silo1, request.Query["silo"]);
+        var (nextExit, next) = await OgwProcess.RunAsync(cluster.Environment(), "sessions", "--silo", Seeded, "--stale", "--limit", "2", "--after", "cli-stale-2");
+        Assert.True(nextExit == 0, next);
+        Assert.Equal(["cli-stale-3"], SessionIds(next));
+        Assert.DoesNotContain("--after", next);
+
+        var (phaseExit, quarantined) = await OgwProcess.RunAsync(cluster.Environment(), "sessions", "--phase", "quarantined", "--silo", Seeded);
+        Assert.True(phaseExit == 0, quarantined);
+        Assert.Equal(["cli-poison-1"], SessionIds(quarantined));
+        Assert.Contains("quarantined after 3 resumes", Line(quarantined, "cli-poison-1"));
+
+        var (noneExit, none) = await OgwProcess.RunAsync(cluster.Environment(), "sessions", "--phase", "running", "--silo", Seeded);
+        Assert.True(noneExit == 0, none);
+        Assert.Equal("No sessions match.", none.Split('\n')[0]);
     }
 
     [Fact]
-    public async Task Sessions_all_follows_next_to_the_last_page()
+    public async Task Sessions_all_follows_the_cursor_to_the_last_page_and_json_is_the_api_s_page_or_every_session()
     {
-        var (exitCode, output) = await RunAsync(api.Environment(), "sessions", "--all", "--limit", "2");
+        string[] ofSeededSilo = ["cli-idle-1", "cli-idle-2", "cli-poison-1", "cli-stale-1", "cli-stale-2", "cli-stale-3"];
 
-        Assert.True(exitCode == 0, output);
-        foreach (var id in OperatorApiStandIn.SessionIds)
-        {
-            Assert.Contains(id, output);
-        }
-
-        Assert.DoesNotContain("--after", output);
-        Assert.Equal(
-            ["GET /api/operator/sessions?limit=2", "GET /api/operator/sessions?limit=2&after=s-002", "GET /api/operator/sessions?limit=2&after=s-004"],
-            api.Requests().Select(r => r.ToString()));
-    }
-
-    [Fact]
-    public async Task Sessions_json_is_the_page_as_sent_and_with_all_every_session_in_the_same_shape()
-    {
-        var (onePageExit, onePage) = await RunAsync(api.Environment(), "sessions", "--json", "--limit", "2");
-        var (allExit, all) = await RunAsync(api.Environment(), "sessions", "--json", "--all");
-
-        Assert.True(onePageExit == 0, onePage);
-        Assert.True(JsonNode.DeepEquals(OperatorApiStandIn.Page(after: null), JsonNode.Parse(onePage)), onePage);
+        // Pages of two: all six only if ogw asked for the next page twice.
+        var (allExit, all) = await OgwProcess.RunAsync(cluster.Environment(), "sessions", "--silo", Seeded, "--all", "--limit", "2");
         Assert.True(allExit == 0, all);
-        var document = JsonNode.Parse(all)!;
-        Assert.Equal(OperatorApiStandIn.SessionIds, document["sessions"]!.AsArray().Select(s => (string)s!["sessionId"]!));
+        Assert.Equal(ofSeededSilo, SessionIds(all));
+        Assert.DoesNotContain("--after", all);
+
+        var (pageExit, page) = await OgwProcess.RunAsync(cluster.Environment(), "sessions", "--silo", Seeded, "--json", "--limit", "2");
+        var counts = await cluster.CountsAsync();
+        Assert.True(pageExit == 0, page);
+        var onePage = JsonNode.Parse(page)!;
+        Assert.Equal(ofSeededSilo[..2], onePage["sessions"]!.AsArray().Select(s => (string)s!["sessionId"]!));
+        Assert.Equal("cli-idle-2", (string?)onePage["next"]);
+        Assert.Equal(Sorted(counts), Sorted(onePage["counts"].Deserialize<Dictionary<string, long>>()!));
+        var idle = onePage["sessions"]![0]!;
+        Assert.Equal($"idle reason: owner:{Seeded} stale:false", $"{idle["phase"]} reason:{idle["resumeReason"]} owner:{idle["ownerSilo"]} stale:{idle["stale"]}");
+
+        var (everyExit, every) = await OgwProcess.RunAsync(cluster.Environment(), "sessions", "--silo", Seeded, "--json", "--all", "--limit", "4");
+        Assert.True(everyExit == 0, every);
+        var document = JsonNode.Parse(every)!;
+        Assert.Equal(ofSeededSilo, document["sessions"]!.AsArray().Select(s => (string)s!["sessionId"]!));
         Assert.Null(document["next"]);
-        Assert.True(JsonNode.DeepEquals(OperatorApiStandIn.Counts, document["counts"]), all);
-        // Without --limit, --all asks for the largest pages: here, one.
-        Assert.Equal("500", Assert.Single(api.Requests()).Query["limit"]);
+        Assert.Equal(Sorted(counts), Sorted(document["counts"].Deserialize<Dictionary<string, long>>()!));
+        var stale = document["sessions"]![3]!;
+        Assert.Equal("resume_pending reason:restart_timeout stale:true error:agent step threw",
+            $"{stale["phase"]} reason:{stale["resumeReason"]} stale:{stale["stale"]} error:{stale["lastError"]}");
     }
 
     [Fact]
     public async Task Session_shows_the_session_its_turns_and_its_history()
     {
-        var (exitCode, output) = await RunAsync(api.Environment(), "session", "s-003", "--url", api.Url, "--token", OperatorApiStandIn.Token);
+        const string id = "cli-detail";
+        await cluster.PostAsync(id, "work 3x50");
+        await cluster.WaitForPhaseAsync(id, SessionPhase.Idle);
+        var (suspendExit, suspended) = await OgwProcess.RunAsync(cluster.Environment(), "suspend", id);
+        Assert.True(suspendExit == 0, suspended);
+        var row = (await cluster.Ledger.GetAsync(id))!;
+
+        var (exitCode, output) = await OgwProcess.RunAsync(cluster.Environment(), "session", id, "--url", cluster.Url, "--token", DashboardHarness.OperatorToken);
 
         Assert.True(exitCode == 0, output);
         Assert.Contains("suspended", Line(output, "Phase"));
-        Assert.Contains("41", Line(output, "Epoch"));
-        Assert.Contains("t2", Line(output, "Active turn"));
-        Assert.Contains("done 3 steps", Line(output, "m-1"));
-        Assert.Contains("interrupted", Line(output, "m-2"));
-        Assert.Contains("7/20", Line(output, "m-2"));
-        Assert.Contains("premark", Line(output, "restart: premarked restart_timeout"));
-        Assert.Contains("2026-11-28 07:50:02", Line(output, "suspended by an operator"));
-        Assert.Contains(Silo1, Line(output, "restart: premarked restart_timeout"));
-        var request = Assert.Single(api.Requests());
-        Assert.Equal("GET /api/operator/sessions/s-003", request.ToString());
-        Assert.Equal($"Bearer {OperatorApiStandIn.Token}", request.Authorization);
+        Assert.Matches($@"Epoch\s+{row.Epoch}\s*$", Line(output, "Epoch"));
+        Assert.Matches(@"Active turn\s+-\s*$", Line(output, "Active turn"));
+        Assert.Matches(@"t1\W+m1\W+completed\W+3/3\W+1\W+done 3 steps", Line(output, "done 3 steps"));
+        Assert.Matches(@"\d\d:\d\d:\d\d\W+operator_action\W+operator\W+suspend: suspended \(was idle\)", Line(output, "operator_action"));
+        Assert.Matches(new Regex(@"^\W*[\d-]+ \d\d:\d\d:\d\d\W+suspended\W+\S+\W+was idle\W*$", RegexOptions.Multiline), output);
 
-        var (jsonExit, json) = await RunAsync(api.Environment(), "session", "s-003", "--json");
+        var (jsonExit, json) = await OgwProcess.RunAsync(cluster.Environment(), "session", id, "--json");
         Assert.True(jsonExit == 0, json);
-        Assert.True(JsonNode.DeepEquals(OperatorApiStandIn.SessionReport("s-003"), JsonNode.Parse(json)), json);
-    }
-
-    [Theory]
-    [InlineData("resume", "running")]
-    [InlineData("suspend", "suspended")]
-    [InlineData("release", "resume_pending")]
-    public async Task A_session_action_posts_to_its_route_and_says_what_became_of_the_session(string action, string phase)
-    {
-        var (exitCode, output) = await RunAsync(api.Environment(), action, "s-003");
-
-        Assert.True(exitCode == 0, output);
-        Assert.Equal($"Session s-003 is {phase}: {action} done by the stand-in", output.Trim());
-        var request = Assert.Single(api.Requests());
-        Assert.Equal($"POST /api/operator/sessions/s-003/{action}", request.ToString());
-        Assert.Equal($"Bearer {OperatorApiStandIn.Token}", request.Authorization);
+        var document = JsonNode.Parse(json)!;
+        var session = document["session"]!;
+        Assert.Equal($"{id} suspended epoch:{row.Epoch} activeTurn: unavailable:", $"{session["sessionId"]} {session["phase"]} epoch:{session["epoch"]} activeTurn:{session["activeTurnId"]} unavailable:{session["turnsUnavailable"]}");
+        var turn = Assert.Single(session["turns"]!.AsArray())!;
+        Assert.True(JsonNode.DeepEquals(
+            JsonNode.Parse("""{"turnId":"t1","messageId":"m1","status":"completed","stepsDone":3,"stepsTotal":3,"executions":1,"reply":"done 3 steps"}"""), turn), turn.ToJsonString());
+        // Newest first: the audit of the action comes after the grain's own event.
+        Assert.Equal(["operator_action operator suspend: suspended (was idle)", "suspended  was idle"],
+            document["history"]!.AsArray().Select(e => $"{(string?)e!["kind"]} {(string?)e["actor"]} {(string?)e["detail"]}"));
     }
 
     [Fact]
-    public async Task A_session_action_with_json_prints_the_answer()
+    public async Task Suspend_and_resume_change_a_running_session_and_say_what_became_of_it_or_why_not()
     {
-        var (exitCode, output) = await RunAsync(api.Environment(), "suspend", "s-003", "--json");
+        const string id = "cli-act";
+        await cluster.PostAsync(id, "work 40x500");
+        await cluster.WaitForPhaseAsync(id, SessionPhase.Running);
 
-        Assert.True(exitCode == 0, output);
-        Assert.True(JsonNode.DeepEquals(OperatorApiStandIn.SessionChange("s-003", "suspend"), JsonNode.Parse(output)), output);
-    }
+        Assert.Equal((0, $"Session {id} is suspended: suspended (was running)"), await OneLineAsync("suspend", id));
+        Assert.Equal(SessionPhase.Suspended, (await cluster.Ledger.GetAsync(id))!.Phase);
+        Assert.Equal((0, $"Session {id} is suspended: already suspended"), await OneLineAsync("suspend", id));
+        Assert.Equal((1, $"ogw: session {id} is suspended, not quarantined"), await OneLineAsync("release", id));
 
-    [Theory]
-    [InlineData("drain", "Drain", "drains and stops")]
-    [InlineData("restart", "Restart", "restarts")]
-    public async Task A_silo_action_posts_to_the_url_encoded_address(string action, string nextStop, string says)
-    {
-        var (exitCode, output) = await RunAsync(api.Environment(), action, Silo1);
+        var (resumeExit, resumed) = await OneLineAsync("resume", id);
+        Assert.Equal(0, resumeExit);
+        Assert.Matches($@"^Session {id} is running: resumed; turn t1 continues from step \d+$", resumed);
+        Assert.Equal(SessionPhase.Running, (await cluster.Ledger.GetAsync(id))!.Phase);
+        Assert.Equal((1, $"ogw: session {id} is running; there is nothing to resume"), await OneLineAsync("resume", id));
+        Assert.Equal((1, $"ogw: session {id} is running, not quarantined"), await OneLineAsync("release", id));
 
-        Assert.True(exitCode == 0, output);
-        Assert.Contains($"Silo {Silo1} {says}", output);
-        Assert.Contains("yes", Line(output, "Draining"));
-        Assert.Contains(nextStop, Line(output, "Next stop"));
-        var request = Assert.Single(api.Requests());
-        Assert.Equal($"POST /api/operator/silos/{Silo1}/{action}", request.ToString());
-        Assert.Equal($"/api/operator/silos/127.0.0.1%3A11111%40154852577/{action}", request.RawTarget);
-
-        var (jsonExit, json) = await RunAsync(api.Environment(), action, Silo1, "--json");
+        // Suspended again, with the API's answer as it came: nothing keeps running after this fact.
+        var (jsonExit, json) = await OgwProcess.RunAsync(cluster.Environment(), "suspend", id, "--json");
         Assert.True(jsonExit == 0, json);
-        Assert.True(JsonNode.DeepEquals(OperatorApiStandIn.SiloChange(action), JsonNode.Parse(json)), json);
+        Assert.True(JsonNode.DeepEquals(JsonNode.Parse($$"""{"sessionId":"{{id}}","phase":"suspended","message":"suspended (was running)"}"""), JsonNode.Parse(json)), json);
+        Assert.Equal(SessionPhase.Suspended, (await cluster.Ledger.GetAsync(id))!.Phase);
+
+        // Every action, done or refused, is audited with the name of ogw's token.
+        Assert.Equal(
+            ["suspend operator", "suspend operator", "release operator", "resume operator", "resume operator", "release operator", "suspend operator"],
+            (await cluster.Dashboard.AuditAsync()).Where(e => e.SessionId == id).Select(e => $"{e.Detail.Split(':')[0]} {e.Actor}"));
     }
 
     [Fact]
-    public async Task A_refused_token_is_one_line_that_says_so()
+    public async Task Release_resumes_a_quarantined_session_that_resume_refuses()
     {
-        var environment = api.Environment(token: "not-the-token");
+        const string id = "cli-poison";
+        await cluster.PostAsync(id, "work 16x300");
+        await cluster.WaitForPhaseAsync(id, SessionPhase.Running);
+        Assert.Equal((0, $"Session {id} is suspended: suspended (was running)"), await OneLineAsync("suspend", id));
+        await cluster.ExecuteAsync($"UPDATE gateway_sessions SET phase = 'quarantined', last_error = 'quarantined by the test' WHERE session_id = '{id}' AND phase = 'suspended'", expectedRows: 1);
 
-        foreach (var command in new[] { new[] { "status" }, ["sessions"], ["session", "s-003"], ["resume", "s-003"], ["drain", Silo1] })
+        Assert.Equal((1, $"ogw: session {id} is quarantined; release it instead"), await OneLineAsync("resume", id));
+        Assert.Equal(SessionPhase.Quarantined, (await cluster.Ledger.GetAsync(id))!.Phase);
+        Assert.Equal((0, $"Session {id} is running: released and resumed"), await OneLineAsync("release", id));
+
+        // The interrupted turn goes on from its checkpoint to its end.
+        await cluster.WaitForPhaseAsync(id, SessionPhase.Idle);
+        var (exitCode, output) = await OgwProcess.RunAsync(cluster.Environment(), "session", id);
+        Assert.True(exitCode == 0, output);
+        Assert.Matches(@"t1\W+m1\W+completed\W+16/16\W+2\W+done 16 steps", Line(output, "done 16 steps"));
+        Assert.Matches(@"released\W+\S+\W+after 0 attempts: quarantined by the test", Line(output, "after 0 attempts"));
+    }
+
+    [Theory]
+    [InlineData("ogw: session ghost does not exist", "session", "ghost")]
+    [InlineData("ogw: session ghost does not exist", "resume", "ghost")]
+    [InlineData("ogw: session ghost does not exist", "suspend", "ghost")]
+    [InlineData("ogw: session ghost does not exist", "release", "ghost")]
+    [InlineData("ogw: 127.0.0.1:1@1 is not an active silo of cluster {cluster}", "drain", "127.0.0.1:1@1")]
+    [InlineData("ogw: 127.0.0.1:1@1 is not an active silo of cluster {cluster}", "restart", "127.0.0.1:1@1")]
+    public async Task Something_that_does_not_exist_is_one_line_with_the_dashboard_s_reason(string expected, params string[] command)
+    {
+        var (exitCode, output) = await OgwProcess.RunAsync(cluster.Environment(), command);
+
+        Assert.Equal(1, exitCode);
+        Assert.Equal(expected.Replace("{cluster}", cluster.ClusterId), OneLine(output));
+        Assert.Null(await cluster.Ledger.GetAsync("ghost"));
+    }
+
+    [Theory]
+    [InlineData("drain", "drains and stops; its sessions resume on the other silos.", SiloExitCodes.Stopped)]
+    [InlineData("restart", "restarts: it drains, then exits for its supervisor to start it again.", SiloExitCodes.RestartRequested)]
+    public async Task A_silo_action_stops_the_silo_process_with_the_exit_code_of_its_kind(string action, string says, int exitCodeOfSilo)
+    {
+        var (silo, address) = action == "drain" ? (cluster.ToDrain, cluster.ToDrainAddress) : (cluster.ToRestart, cluster.ToRestartAddress);
+
+        var (exitCode, output) = await OgwProcess.RunAsync(cluster.Environment(), action, address);
+
+        Assert.True(exitCode == 0, output);
+        Assert.Equal($"Silo {address} {says}", output.Split('\n')[0]);
+        // What the silo says of itself as it takes the request; its stop begins a moment later.
+        Assert.Matches(@"^Active\s+(yes|no)\s*$", Line(output, "Active"));
+        Assert.Matches(@"^Draining\s+(yes|no)\s*$", Line(output, "Draining"));
+        Assert.Matches(@"^Running turns\s+\d+\s*$", Line(output, "Running turns"));
+        Assert.Matches($@"^Version\s+{Regex.Escape(OperatorCluster.Version)}\s*$", Line(output, "Version"));
+        Assert.Matches($@"^Next stop\s+{action}\s*$", Line(output, "Next stop"));
+        Assert.True(await silo.WaitForExitAsync(TimeSpan.FromSeconds(60)), $"the silo did not stop:\n{silo.ReadLog()}");
+        Assert.Equal(exitCodeOfSilo, silo.ExitCode);
+
+        // Gone from the cluster: the status shows it dead, and asks it nothing.
+        await cluster.WaitForSiloStatusAsync(address, "Dead");
+        var (statusExit, status) = await OgwProcess.RunAsync(cluster.Environment(), "status");
+        Assert.True(statusExit == 0, status);
+        Assert.Matches(@"Dead\W+-\W+-\W+-\W+-\W*$", Line(status, address));
+    }
+
+    [Fact]
+    public async Task A_refused_token_is_one_line_with_the_dashboard_s_reason_and_changes_nothing()
+    {
+        var environment = cluster.Environment(token: "not-the-token");
+        var audited = (await cluster.Dashboard.AuditAsync()).Count;
+
+        foreach (var command in new[] { new[] { "status" }, ["sessions"], ["session", "cli-stale-1"], ["resume", "cli-stale-1"], ["drain", cluster.MainAddress] })
         {
-            var (exitCode, output) = await RunAsync(environment, command);
+            var (exitCode, output) = await OgwProcess.RunAsync(environment, command);
 
             Assert.Equal(1, exitCode);
-            Assert.Equal($"ogw: the dashboard at {api.Url} refused the operator token (401: missing or invalid operator token); check --token or OGW_OPERATOR_TOKEN", OneLine(output));
-            Assert.Equal("Bearer not-the-token", Assert.Single(api.Requests()).Authorization);
+            Assert.Equal($"ogw: the dashboard at {cluster.Url} refused the operator token (401: the operator token is not valid); check --token or OGW_OPERATOR_TOKEN", OneLine(output));
         }
-    }
 
-    [Theory]
-    [InlineData("ogw: session 'nobody' not found", "session", "nobody")]
-    [InlineData("ogw: session 'nobody' not found", "suspend", "nobody")]
-    [InlineData("ogw: session 'busy' is running: only a suspended or resume_pending session can be resumed", "resume", "busy")]
-    [InlineData("ogw: session 'busy' is running, not quarantined", "release", "busy")]
-    [InlineData("ogw: silo 127.0.0.1:11113@154852577 is not in the cluster", "restart", "127.0.0.1:11113@154852577")]
-    public async Task A_404_or_409_is_one_line_with_the_api_s_reason(string expected, params string[] command)
-    {
-        var (exitCode, output) = await RunAsync(api.Environment(), command);
-
-        Assert.Equal(1, exitCode);
-        Assert.Equal(expected, OneLine(output));
-        Assert.Single(api.Requests());
-    }
-
-    [Fact]
-    public async Task An_unreachable_dashboard_is_one_line_with_its_url_and_how_to_start_one()
-    {
-        var url = $"http://127.0.0.1:{PostgresFixture.FreeTcpPort()}/";
-
-        var (exitCode, output) = await RunAsync(api.Environment(url: url), "sessions");
-
-        Assert.Equal(1, exitCode);
-        var line = OneLine(output);
-        Assert.StartsWith($"ogw: cannot reach the dashboard at {url} (", line);
-        Assert.Contains("`ogw up` starts one", line);
+        Assert.Equal(audited, (await cluster.Dashboard.AuditAsync()).Count);
+        Assert.Equal(SessionPhase.ResumePending, (await cluster.Ledger.GetAsync("cli-stale-1"))!.Phase);
+        Assert.False(cluster.Main.HasExited);
     }
 
     [Theory]
@@ -242,39 +288,56 @@ public sealed class OperatorCommandTests(OperatorApiStandIn api) : IClassFixture
     [InlineData("ogw: Unrecognized command or argument '--bogus'", "sessions", "--bogus")]
     public async Task A_bad_option_is_one_line_before_any_request(string expected, params string[] command)
     {
-        var (exitCode, output) = await RunAsync(api.Environment(), command);
+        // Nothing listens at OGW_URL: had ogw sent a request, it would say that it cannot reach the dashboard.
+        var (exitCode, output) = await OgwProcess.RunAsync(cluster.Environment(url: UnreachableUrl()), command);
 
         Assert.NotEqual(0, exitCode);
         Assert.StartsWith(expected, OneLine(output));
-        Assert.Empty(api.Requests());
-    }
-
-    [Fact]
-    public async Task An_answer_of_another_shape_than_the_contract_is_one_line_not_a_table_of_blanks()
-    {
-        var (exitCode, output) = await RunAsync(api.Environment(), "session", "garbled");
-
-        Assert.Equal(1, exitCode);
-        var line = OneLine(output);
-        Assert.StartsWith($"ogw: the dashboard at {api.Url} answered GET /api/operator/sessions/garbled with 200 and a document ogw cannot read: ", line);
-        Assert.Contains("phase", line);
     }
 
     [Fact]
     public async Task A_missing_token_is_refused_before_any_request()
     {
-        var (exitCode, output) = await RunAsync(api.Environment(token: ""), "sessions");
+        var (exitCode, output) = await OgwProcess.RunAsync(cluster.Environment(url: UnreachableUrl(), token: ""), "sessions");
 
         Assert.Equal(1, exitCode);
         Assert.Equal("ogw: no operator token: pass --token or set OGW_OPERATOR_TOKEN", OneLine(output));
-        Assert.Empty(api.Requests());
     }
 
-    private Task<(int ExitCode, string Output)> RunAsync(IReadOnlyDictionary<string, string> environment, params string[] arguments)
+    [Fact]
+    public async Task An_unreachable_dashboard_is_one_line_with_its_url_and_how_to_start_one()
     {
-        api.ClearRequests();
-        return OgwProcess.RunAsync(environment, arguments);
+        var url = UnreachableUrl();
+
+        var (exitCode, output) = await OgwProcess.RunAsync(cluster.Environment(url: url), "sessions");
+
+        Assert.Equal(1, exitCode);
+        var line = OneLine(output);
+        Assert.StartsWith($"ogw: cannot reach the dashboard at {url} (", line);
+        Assert.EndsWith("); `ogw up` starts one, --url or OGW_URL names another", line);
     }
+
+    [Fact]
+    public async Task An_answer_of_another_shape_than_the_contract_is_one_line_not_a_table_of_blanks()
+    {
+        // The real dashboard keeps the contract; only a fake can break it.
+        await using var server = await MisbehavingDashboard.StartAsync();
+
+        var (exitCode, output) = await OgwProcess.RunAsync(cluster.Environment(url: server.Url), "session", "garbled");
+
+        Assert.Equal(1, exitCode);
+        var line = OneLine(output);
+        Assert.StartsWith($"ogw: the dashboard at {server.Url} answered GET /api/operator/sessions/garbled with 200 and a document ogw cannot read: ", line);
+        Assert.Contains("phase", line);
+    }
+
+    private async Task<(int ExitCode, string Line)> OneLineAsync(params string[] command)
+    {
+        var (exitCode, output) = await OgwProcess.RunAsync(cluster.Environment(), command);
+        return (exitCode, OneLine(output));
+    }
+
+    private static string UnreachableUrl() => $"http://127.0.0.1:{PostgresFixture.FreeTcpPort()}/";
 
     /// <summary>The one line of output (stdout and stderr) an error must be.</summary>
     private static string OneLine(string output) => Assert.Single(output.Split('\n', StringSplitOptions.RemoveEmptyEntries));
@@ -283,196 +346,216 @@ public sealed class OperatorCommandTests(OperatorApiStandIn api) : IClassFixture
     private static string Line(string output, string text) =>
         output.Split('\n').FirstOrDefault(line => line.Contains(text, StringComparison.Ordinal))
         ?? throw new Xunit.Sdk.XunitException($"no line with \"{text}\" in:\n{output}");
+
+    /// <summary>The session ids of a <c>sessions</c> table, in its order.</summary>
+    private static string[] SessionIds(string output) =>
+        [.. output.Split('\n').Select(line => Regex.Match(line, @"^\W*(cli-[a-z0-9-]+)\W")).Where(m => m.Success).Select(m => m.Groups[1].Value)];
+
+    private static string[] Sorted(IReadOnlyDictionary<string, long> counts) => [.. counts.Select(c => $"{c.Key}={c.Value}").Order(StringComparer.Ordinal)];
 }
 
 /// <summary>
-/// A stand-in for the dashboard's operator API: a real HTTP server (ASP.NET Core minimal API on a free loopback
-/// port) that checks the bearer token, answers every route of the contract with canned documents, and records every
-/// request. Data: silos <see cref="Silo1"/> (answers) and silo2 (does not: nulls); sessions s-001 to s-005 in pages
-/// whose cursor is the last id; session s-003 with two turns and two events; the ids <c>nobody</c> (404), <c>busy</c>
-/// (409) and <c>garbled</c> (200 with a document that breaks the contract). Every other document has every property of
-/// the dashboard's own records (<c>OrleansGateway.Operations</c>), as <c>ogw</c> reads them strictly.
+/// One database, three silo processes and the dashboard in front of them, for the facts of <see cref="OperatorCommandTests"/>:
+/// <see cref="Main"/> stays up; <see cref="ToDrain"/> and <see cref="ToRestart"/> are there to be stopped, once each. The
+/// ledger has, besides what the facts make, rows written directly for the listings: owned by <see cref="SeededSilo"/>
+/// (no such silo runs) two idle sessions, a quarantined one and three stale markers, and a stale marker of another
+/// silo. Nothing resumes them: stale markers and quarantined sessions wait for an operator.
 /// </summary>
-public sealed class OperatorApiStandIn : IAsyncLifetime
+public sealed class OperatorCluster(PostgresFixture postgres) : IAsyncLifetime
 {
-    public const string Token = "test-operator-token";
-    public const string Silo1 = "127.0.0.1:11111@154852577";
-    private const string Silo2 = "127.0.0.1:11112@154852590";
-    private const int DefaultLimit = 50;
+    public const string SeededSilo = "10.0.0.9:11111@1";
+    private const string OtherSilo = "10.0.0.8:11111@1";
 
-    public static readonly string[] SessionIds = ["s-001", "s-002", "s-003", "s-004", "s-005"];
+    /// <summary>The counts of a listing, in the order ogw shows them.</summary>
+    public static readonly string[] CountNames = ["idle", "running", "resume_pending", "suspended", "quarantined", "stale"];
 
-    private readonly ConcurrentQueue<RecordedRequest> _requests = new();
-    private WebApplication? _app;
-
-    public string Url { get; private set; } = "";
-
-    public static JsonNode Silos => JsonNode.Parse("""
-        [
-          {"address":"127.0.0.1:11111@154852577","name":"silo1","status":"Active","draining":false,"activeSessions":12,"runningTurns":3,"version":"1.4.0+8c1f2e0","reachable":true,"startedAt":"2026-11-28T06:00:00+00:00"},
-          {"address":"127.0.0.1:11112@154852590","name":"silo2","status":"ShuttingDown","draining":null,"activeSessions":null,"runningTurns":null,"version":null,"reachable":false,"startedAt":"2026-11-28T06:00:13+00:00"},
-          {"address":"127.0.0.1:11113@154850001","name":"silo3","status":"Dead","draining":null,"activeSessions":null,"runningTurns":null,"version":null,"reachable":false,"startedAt":"2026-11-28T05:30:00+00:00"}
-        ]
-        """)!;
-
-    public static JsonNode Counts => JsonNode.Parse("""{"idle":31,"running":4,"resume_pending":7,"suspended":0,"quarantined":1,"stale":2}""")!;
-
-    /// <summary>The page after the cursor <paramref name="after"/> (a session id), or null for an unknown cursor.</summary>
-    public static JsonNode? Page(string? after, int limit = 2)
+    // Short drains: an operator's stop ends within seconds.
+    private static readonly Dictionary<string, string> QuickStops = new()
     {
-        var start = after is null ? 0 : Array.IndexOf(SessionIds, after) + 1;
-        if (start == 0 && after is not null)
-        {
-            return null;
-        }
-
-        var ids = SessionIds.Skip(start).Take(limit).ToArray();
-        var more = start + ids.Length < SessionIds.Length;
-        return new JsonObject
-        {
-            ["sessions"] = new JsonArray([.. ids.Select(Summary)]),
-            ["next"] = more ? ids[^1] : null,
-            ["counts"] = Counts,
-        };
-    }
-
-    public static JsonNode SessionReport(string id)
-    {
-        var session = Summary(id).AsObject();
-        session["phase"] = "suspended";
-        session["epoch"] = 41;
-        session["activeTurnId"] = "t2";
-        session["turns"] = JsonNode.Parse("""
-            [
-              {"turnId":"t1","messageId":"m-1","status":"completed","stepsDone":3,"stepsTotal":3,"executions":1,"reply":"done 3 steps"},
-              {"turnId":"t2","messageId":"m-2","status":"interrupted","stepsDone":7,"stepsTotal":20,"executions":2,"reply":null}
-            ]
-            """);
-        session["turnsUnavailable"] = null;
-        return new JsonObject
-        {
-            ["session"] = session,
-            ["history"] = JsonNode.Parse($$"""
-                [
-                  {"id":902,"at":"2026-11-28T07:50:02.25+00:00","kind":"suspended","sessionId":"{{id}}","silo":null,"actor":"operator","detail":"suspended by an operator"},
-                  {"id":877,"at":"2026-11-28T07:41:10+00:00","kind":"premark","sessionId":"{{id}}","silo":"{{Silo1}}","actor":null,"detail":"restart: premarked restart_timeout"}
-                ]
-                """),
-        };
-    }
-
-    public static JsonNode SessionChange(string id, string action) => new JsonObject
-    {
-        ["sessionId"] = id,
-        ["phase"] = action switch { "resume" => "running", "suspend" => "suspended", _ => "resume_pending" },
-        ["message"] = $"{action} done by the stand-in",
+        ["Gateway__Resume__DrainTimeout"] = "00:00:02",
+        ["Gateway__Resume__InterruptGrace"] = "00:00:01",
     };
 
-    public static JsonNode SiloChange(string action) => new JsonObject
-    {
-        ["address"] = Silo1,
-        ["active"] = true,
-        ["draining"] = true,
-        ["activeSessions"] = 12,
-        ["runningTurns"] = 3,
-        ["version"] = "1.4.0+8c1f2e0",
-        ["nextStop"] = action == "restart" ? "Restart" : "Drain",
-    };
+    private SiloProcessCluster? _cluster;
+    private NpgsqlDataSource? _dataSource;
 
-    /// <summary>The environment of an <c>ogw</c> run: this server and its token unless told otherwise (empty: unset).</summary>
-    public IReadOnlyDictionary<string, string> Environment(string? url = null, string token = Token) =>
+    /// <summary>What every silo of this build reports as its version.</summary>
+    public static string Version { get; } =
+        typeof(SiloRunState).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()!.InformationalVersion;
+
+    public SiloProcess Main { get; private set; } = null!;
+
+    public SiloProcess ToDrain { get; private set; } = null!;
+
+    public SiloProcess ToRestart { get; private set; } = null!;
+
+    public string MainAddress { get; private set; } = "";
+
+    public string ToDrainAddress { get; private set; } = "";
+
+    public string ToRestartAddress { get; private set; } = "";
+
+    public DashboardHarness Dashboard { get; private set; } = null!;
+
+    public string Url => Dashboard.BaseAddress.AbsoluteUri;
+
+    public string ClusterId => _cluster!.ClusterId;
+
+    public SessionLedger Ledger { get; private set; } = null!;
+
+    /// <summary>The environment of an <c>ogw</c> run: this dashboard and its token unless told otherwise (empty: unset).</summary>
+    public IReadOnlyDictionary<string, string> Environment(string? url = null, string token = DashboardHarness.OperatorToken) =>
         new Dictionary<string, string> { ["OGW_URL"] = url ?? Url, ["OGW_OPERATOR_TOKEN"] = token };
 
-    public IReadOnlyList<RecordedRequest> Requests() => [.. _requests];
-
-    public void ClearRequests() => _requests.Clear();
-
     public async Task InitializeAsync()
+    {
+        var connectionString = await postgres.CreateMigratedDatabaseAsync("opcli");
+        _dataSource = NpgsqlDataSource.Create(connectionString);
+        Ledger = new SessionLedger(_dataSource);
+        await ExecuteAsync($"""
+            INSERT INTO gateway_sessions (session_id, phase, owner_silo, updated_at)
+                 VALUES ('cli-idle-1', 'idle', '{SeededSilo}', now() - interval '5 minutes'),
+                        ('cli-idle-2', 'idle', '{SeededSilo}', now() - interval '5 minutes');
+            INSERT INTO gateway_sessions (session_id, phase, owner_silo, last_error)
+                 VALUES ('cli-poison-1', 'quarantined', '{SeededSilo}', 'quarantined after 3 resumes');
+            INSERT INTO gateway_sessions (session_id, phase, owner_silo, resume_reason, resume_marked_at, last_error)
+                 VALUES ('cli-stale-1', 'resume_pending', '{SeededSilo}', 'restart_timeout', now() - interval '2 hours', 'agent step threw'),
+                        ('cli-stale-2', 'resume_pending', '{SeededSilo}', 'restart_timeout', now() - interval '2 hours', NULL),
+                        ('cli-stale-3', 'resume_pending', '{SeededSilo}', 'restart_timeout', now() - interval '2 hours', NULL),
+                        ('cli-stale-other', 'resume_pending', '{OtherSilo}', 'shutdown_timeout', now() - interval '3 hours', NULL);
+            """);
+
+        _cluster = new SiloProcessCluster(connectionString);
+        try
+        {
+            // Started together: on a small machine the three starts overlap their waits.
+            Main = _cluster.Launch("main");
+            ToDrain = _cluster.Launch("to-drain", QuickStops);
+            ToRestart = _cluster.Launch("to-restart", QuickStops);
+            await Task.WhenAll(new[] { Main, ToDrain, ToRestart }.Select(silo => silo.WaitUntilReadyAsync(SiloProcessCluster.ReadyTimeout)));
+            Dashboard = await DashboardHarness.StartAsync(connectionString, _cluster.ClusterId, _cluster.LogDirectory);
+
+            // Ready when the dashboard reaches every silo (its grain calls find them), not only the membership table.
+            List<JsonElement> silos = [];
+            await Eventually.UntilAsync(async () =>
+                {
+                    silos = [.. (await Dashboard.GetJsonAsync("api/operator/silos")).EnumerateArray()];
+                    return new[] { Main, ToDrain, ToRestart }.All(silo => silos.Any(s =>
+                        Listed(s).Contains($":{silo.Settings.SiloPort}@", StringComparison.Ordinal) && s.GetProperty("reachable").GetBoolean()));
+                },
+                TimeSpan.FromSeconds(60), () => $"the dashboard does not reach every silo: {string.Join(", ", silos)}\n{_cluster.Logs()}");
+            MainAddress = AddressOf(Main);
+            ToDrainAddress = AddressOf(ToDrain);
+            ToRestartAddress = AddressOf(ToRestart);
+
+            string AddressOf(SiloProcess silo) => silos.Select(Listed).Single(a => a.Contains($":{silo.Settings.SiloPort}@", StringComparison.Ordinal));
+        }
+        catch
+        {
+            await DisposeAsync();
+            throw;
+        }
+
+        static string Listed(JsonElement silo) => silo.GetProperty("address").GetString()!;
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (Dashboard is not null)
+        {
+            await Dashboard.DisposeAsync();
+        }
+
+        if (_cluster is not null)
+        {
+            await _cluster.DisposeAsync();
+        }
+
+        if (_dataSource is not null)
+        {
+            await _dataSource.DisposeAsync();
+        }
+    }
+
+    /// <summary>The counts a listing must show, straight from the ledger: sessions by phase, and stale markers (older than an hour).</summary>
+    public async Task<IReadOnlyDictionary<string, long>> CountsAsync()
+    {
+        await using var command = _dataSource!.CreateCommand("""
+            SELECT phase, count(*) FROM gateway_sessions GROUP BY phase
+            UNION ALL
+            SELECT 'stale', count(*) FROM gateway_sessions WHERE phase = 'resume_pending' AND resume_marked_at < now() - interval '1 hour'
+            """);
+        var counts = CountNames.ToDictionary(name => name, _ => 0L);
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            counts[reader.GetString(0)] = reader.GetInt64(1);
+        }
+
+        return counts;
+    }
+
+    /// <summary>Sends a message to the session through <see cref="Main"/>'s HTTP API.</summary>
+    public async Task PostAsync(string sessionId, string text)
+    {
+        using var response = await SiloProcessCluster.PostMessageAsync(Main, sessionId, new { text, messageId = "m1" });
+        Assert.Equal(System.Net.HttpStatusCode.Accepted, response.StatusCode);
+    }
+
+    public async Task WaitForPhaseAsync(string sessionId, SessionPhase phase)
+    {
+        LedgerRow? row = null;
+        await Eventually.UntilAsync(async () => (row = await Ledger.GetAsync(sessionId))?.Phase == phase, TimeSpan.FromSeconds(30),
+            () => $"{sessionId} is {row?.Phase.ToString() ?? "not in the ledger"}, not {phase}\n{_cluster!.Logs()}");
+    }
+
+    public async Task WaitForSiloStatusAsync(string address, string status)
+    {
+        var seen = "";
+        await Eventually.UntilAsync(async () =>
+            {
+                var silo = (await Dashboard.GetJsonAsync("api/operator/silos")).EnumerateArray().FirstOrDefault(s => s.GetProperty("address").GetString() == address);
+                seen = silo.ValueKind == JsonValueKind.Undefined ? "not listed" : silo.GetProperty("status").GetString()!;
+                return seen == status;
+            },
+            TimeSpan.FromSeconds(30), () => $"silo {address} is {seen}, not {status}");
+    }
+
+    public async Task ExecuteAsync(string sql, int? expectedRows = null)
+    {
+        await using var command = _dataSource!.CreateCommand(sql);
+        var rows = await command.ExecuteNonQueryAsync();
+        if (expectedRows is { } expected)
+        {
+            Assert.Equal(expected, rows);
+        }
+    }
+}
+
+/// <summary>
+/// A FAKE of a misbehaving dashboard, for the one case the real one cannot play: an answer of another shape than the
+/// operator API's contract (as a dashboard of another version might send). A real HTTP server on a free loopback port
+/// that answers <c>GET /api/operator/sessions/garbled</c> with a session that lacks its fields, whatever the token, and
+/// 404 to anything else.
+/// </summary>
+public sealed class MisbehavingDashboard : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private MisbehavingDashboard(WebApplication app) => _app = app;
+
+    public string Url => _app.Urls.Single().TrimEnd('/') + "/";
+
+    public static async Task<MisbehavingDashboard> StartAsync()
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         var app = builder.Build();
-
-        app.Use(async (context, next) =>
-        {
-            var request = context.Request;
-            _requests.Enqueue(new RecordedRequest(
-                request.Method, request.Path.Value ?? "", context.Features.Get<IHttpRequestFeature>()!.RawTarget.Split('?')[0],
-                request.QueryString.Value ?? "", request.Query.ToDictionary(q => q.Key, q => q.Value.ToString()), request.Headers.Authorization.ToString()));
-            if (request.Headers.Authorization.ToString() != $"Bearer {Token}")
-            {
-                context.Response.StatusCode = StatusCodes.Status401Unauthorized;
-                await context.Response.WriteAsJsonAsync(new { error = "missing or invalid operator token" });
-                return;
-            }
-
-            await next(context);
-        });
-
-        app.MapGet("/api/operator/silos", () => Results.Text(Silos.ToJsonString(), "application/json"));
-        app.MapGet("/api/operator/sessions", (string? after, int? limit) =>
-            limit is < 1 or > 500 ? Error(400, "limit must be between 1 and 500")
-            : Page(after, limit ?? DefaultLimit) is { } page ? Json(page)
-            : Error(400, $"unknown cursor '{after}'"));
-        app.MapGet("/api/operator/sessions/{id}", (string id) =>
-            SessionIds.Contains(id) ? Json(SessionReport(id))
-            // Off contract on purpose: a session without its fields, as a dashboard of another version might send it.
-            : id == "garbled" ? Json(JsonNode.Parse("""{"session":{"sessionId":"garbled"},"history":[]}""")!)
-            : Error(404, $"session '{id}' not found"));
-        app.MapPost("/api/operator/sessions/{id}/{action}", (string id, string action) => (id, action) switch
-        {
-            (_, not ("resume" or "suspend" or "release")) => Error(404, "no such route"),
-            ("busy", "resume") => Error(409, "session 'busy' is running: only a suspended or resume_pending session can be resumed"),
-            ("busy", "release") => Error(409, "session 'busy' is running, not quarantined"),
-            _ when SessionIds.Contains(id) || id == "busy" => Json(SessionChange(id, action)),
-            _ => Error(404, $"session '{id}' not found"),
-        });
-        app.MapPost("/api/operator/silos/{address}/{action}", (string address, string action) =>
-            action is not ("drain" or "restart") ? Error(404, "no such route")
-            : address is Silo1 ? Json(SiloChange(action))
-            : Error(404, $"silo {address} is not in the cluster"));
-        app.MapGet("/api/operator/events", () =>
-            Json(new JsonObject { ["events"] = SessionReport("s-003")["history"]!.DeepClone(), ["last"] = 902 }));
-
+        app.MapGet("/api/operator/sessions/garbled", () => Results.Text("""{"session":{"sessionId":"garbled"},"history":[]}""", "application/json"));
         await app.StartAsync();
-        _app = app;
-        Url = app.Urls.Single().TrimEnd('/') + "/";
+        return new MisbehavingDashboard(app);
     }
 
-    public async Task DisposeAsync()
-    {
-        if (_app is not null)
-        {
-            await _app.DisposeAsync();
-        }
-    }
-
-    private static JsonNode Summary(string id)
-    {
-        var index = Array.IndexOf(SessionIds, id);
-        return new JsonObject
-        {
-            ["sessionId"] = id,
-            ["phase"] = "resume_pending",
-            ["resumeReason"] = "restart_timeout",
-            ["ownerSilo"] = Silo2,
-            ["attempts"] = index,
-            ["lastError"] = index == 1 ? "agent step threw" : null,
-            ["stale"] = index == 1,
-            ["resumeMarkedAt"] = "2026-11-28T06:40:00+00:00",
-            ["updatedAt"] = "2026-11-28T06:40:00.125+00:00",
-            ["ageSeconds"] = index == 1 ? 3_675 : 42,
-        };
-    }
-
-    private static IResult Json(JsonNode document) => Results.Text(document.ToJsonString(), "application/json");
-
-    private static IResult Error(int status, string reason) => Results.Json(new { error = reason }, statusCode: status);
-}
-
-/// <summary>One request the stand-in received: method, decoded path, raw path (as sent), query, Authorization header.</summary>
-public sealed record RecordedRequest(string Method, string Path, string RawTarget, string QueryString, IReadOnlyDictionary<string, string> Query, string Authorization)
-{
-    public override string ToString() => $"{Method} {Path}{QueryString}";
+    public ValueTask DisposeAsync() => _app.DisposeAsync();
 }
