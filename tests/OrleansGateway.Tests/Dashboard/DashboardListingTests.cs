@@ -150,7 +150,7 @@ public sealed class DashboardListingTests(PostgresFixture postgres)
         {
             var (status, body) = await dashboard.PostAsync($"api/operator/silos/{Uri.EscapeDataString(address)}/drain");
             Assert.True(status == HttpStatusCode.NotFound, $"drain {address}: {(int)status} {body}");
-            Assert.Contains("is not an active silo", body.GetProperty("error").GetString());
+            Assert.Contains("not an active silo of cluster", body.GetProperty("error").GetString());
         }
 
         var refusals = await dashboard.AuditAsync();
