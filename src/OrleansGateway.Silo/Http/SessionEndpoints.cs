@@ -1,13 +1,12 @@
 using System.Text;
 using System.Text.Json;
-using System.Text.RegularExpressions;
 using OrleansGateway.Agents;
 using OrleansGateway.Sessions;
 
 namespace OrleansGateway.Http;
 
 /// <summary>The user-facing session API: post a message, read a session.</summary>
-public static partial class SessionEndpoints
+public static class SessionEndpoints
 {
     /// <summary>Largest <c>text</c> of a message, in UTF-8 bytes.</summary>
     public const int MaxTextBytes = 64 * 1024;
@@ -27,15 +26,12 @@ public static partial class SessionEndpoints
         return endpoints;
     }
 
-    /// <summary>Session and message ids: 1–128 characters of <c>[A-Za-z0-9._:-]</c>.</summary>
-    public static bool IsValidId(string? id) => id is not null && IdPattern().IsMatch(id);
-
     private static async Task<IResult> PostMessageAsync(string sessionId, HttpRequest request, IGrainFactory grains, IAgent agent,
         CancellationToken cancellationToken)
     {
-        if (!IsValidId(sessionId))
+        if (!SessionIds.IsValid(sessionId))
         {
-            return Problem.BadRequest("sessionId must be 1-128 characters of A-Z a-z 0-9 . _ : -");
+            return Problem.BadRequest($"sessionId must be {SessionIds.Rule}");
         }
 
         if (request.ContentLength > MaxBodyBytes)
@@ -70,9 +66,9 @@ public static partial class SessionEndpoints
             return Problem.TooLarge($"text is {textBytes} bytes; the limit is {MaxTextBytes}");
         }
 
-        if (message.MessageId is not null && !IsValidId(message.MessageId))
+        if (message.MessageId is not null && !SessionIds.IsValid(message.MessageId))
         {
-            return Problem.BadRequest("messageId must be 1-128 characters of A-Z a-z 0-9 . _ : -");
+            return Problem.BadRequest($"messageId must be {SessionIds.Rule}");
         }
 
         if (agent.Validate(message.Text) is { } reason)
@@ -87,9 +83,9 @@ public static partial class SessionEndpoints
 
     private static async Task<IResult> GetSessionAsync(string sessionId, IGrainFactory grains)
     {
-        if (!IsValidId(sessionId))
+        if (!SessionIds.IsValid(sessionId))
         {
-            return Problem.BadRequest("sessionId must be 1-128 characters of A-Z a-z 0-9 . _ : -");
+            return Problem.BadRequest($"sessionId must be {SessionIds.Rule}");
         }
 
         var session = await grains.GetGrain<ISessionGrain>(sessionId).GetAsync();
@@ -100,9 +96,9 @@ public static partial class SessionEndpoints
 
     private static async Task<IResult> RunCommandAsync(string sessionId, IGrainFactory grains, Func<ISessionGrain, Task<SessionCommandResult>> command)
     {
-        if (!IsValidId(sessionId))
+        if (!SessionIds.IsValid(sessionId))
         {
-            return Problem.BadRequest("sessionId must be 1-128 characters of A-Z a-z 0-9 . _ : -");
+            return Problem.BadRequest($"sessionId must be {SessionIds.Rule}");
         }
 
         var result = await command(grains.GetGrain<ISessionGrain>(sessionId));
@@ -132,7 +128,4 @@ public static partial class SessionEndpoints
 
         return buffer.ToArray();
     }
-
-    [GeneratedRegex("^[A-Za-z0-9._:-]{1,128}$")]
-    private static partial Regex IdPattern();
 }

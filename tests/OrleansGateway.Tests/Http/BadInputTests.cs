@@ -21,6 +21,7 @@ public sealed class BadInputTests(PostgresFixture postgres) : IAsyncLifetime
         // session id, body, status, reason contains
         { "bad id", """{"text":"hi"}""", 400, "sessionId must be 1-128 characters" },
         { new string('a', 129), """{"text":"hi"}""", 400, "sessionId must be 1-128 characters" },
+        { "abc\n", """{"text":"hi"}""", 400, "sessionId must be 1-128 characters" },
         { "s-no-text", """{"messageId":"m1"}""", 400, "text is required" },
         { "s-null-text", """{"text":null}""", 400, "text is required" },
         { "s-not-json", "text=hi", 400, "not valid JSON" },
@@ -31,6 +32,7 @@ public sealed class BadInputTests(PostgresFixture postgres) : IAsyncLifetime
         { "s-long-step", """{"text":"work 1x600001"}""", 400, "step milliseconds must be between 0 and 600000" },
         { "s-bad-message-id", """{"text":"hi","messageId":"has space"}""", 400, "messageId must be 1-128 characters" },
         { "s-empty-message-id", """{"text":"hi","messageId":""}""", 400, "messageId must be 1-128 characters" },
+        { "s-newline-message-id", """{"text":"hi","messageId":"m1\n"}""", 400, "messageId must be 1-128 characters" },
         { "s-long-text", JsonSerializer.Serialize(new { text = new string('x', 64 * 1024 + 1) }), 413, "text is 65537 bytes; the limit is 65536" },
         { "s-long-utf8", JsonSerializer.Serialize(new { text = new string('é', 32 * 1024 + 1) }), 413, "text is 65538 bytes" },
         { "s-huge-body", JsonSerializer.Serialize(new { text = "hi", padding = new string('x', 1024 * 1024) }), 413, "the limit is" },
@@ -79,10 +81,12 @@ public sealed class BadInputTests(PostgresFixture postgres) : IAsyncLifetime
     {
         using var unknown = await _client.GetAsync("api/sessions/nobody-here");
         using var malformed = await _client.GetAsync($"api/sessions/{Uri.EscapeDataString("not valid!")}");
+        using var newline = await _client.GetAsync("api/sessions/abc%0A");
 
         Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
         Assert.Equal("session nobody-here does not exist", (await unknown.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("error").GetString());
         Assert.Equal(HttpStatusCode.BadRequest, malformed.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, newline.StatusCode);
         Assert.Equal((0L, 0L), await CountStoredAsync());
     }
 
