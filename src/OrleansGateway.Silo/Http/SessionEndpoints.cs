@@ -45,14 +45,27 @@ public static class SessionEndpoints
             return Problem.TooLarge($"the body is larger than {MaxBodyBytes} bytes");
         }
 
-        PostMessageRequest? message;
+        JsonElement json;
         try
         {
-            message = JsonSerializer.Deserialize(body, HttpJson.Default.PostMessageRequest);
+            json = JsonElement.Parse(body);
         }
         catch (JsonException exception)
         {
             return Problem.BadRequest($"the body is not valid JSON: {exception.Message}");
+        }
+
+        PostMessageRequest? message;
+        try
+        {
+            message = json.Deserialize(HttpJson.Default.PostMessageRequest);
+        }
+        catch (JsonException exception)
+        {
+            // Valid JSON of another shape: say which field, and what it was (every field of the request is a string).
+            return exception.Path is ['$', '.', .. var field] && json.ValueKind == JsonValueKind.Object && json.TryGetProperty(field, out var value)
+                ? Problem.BadRequest($"{field} must be a string, not {Describe(value.ValueKind)}")
+                : Problem.BadRequest($"the body must be a JSON object like {{\"text\": \"...\", \"messageId\": \"...\"}}, not {Describe(json.ValueKind)}");
         }
 
         if (message?.Text is null)
@@ -109,6 +122,16 @@ public static class SessionEndpoints
             _ => Problem.Conflict(result.Message),
         };
     }
+
+    private static string Describe(JsonValueKind kind) => kind switch
+    {
+        JsonValueKind.Object => "an object",
+        JsonValueKind.Array => "an array",
+        JsonValueKind.Number => "a number",
+        JsonValueKind.True or JsonValueKind.False => "a boolean",
+        JsonValueKind.String => "a string",
+        _ => "null",
+    };
 
     /// <summary>The body, or null when it is longer than the limit (read no further than that).</summary>
     private static async Task<byte[]?> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
