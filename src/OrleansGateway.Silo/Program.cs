@@ -39,6 +39,7 @@ try
     });
 
     app = builder.Build();
+    app.UseApiExceptionHandler();
     app.MapHealthEndpoints();
     app.MapSessionEndpoints();
     await app.StartAsync();

@@ -142,6 +142,29 @@ public sealed class BadInputTests(PostgresFixture postgres) : IAsyncLifetime
         Assert.Equal((0L, 0L), await CountStoredAsync());
     }
 
+    [Fact]
+    public async Task A_storage_error_is_a_503_in_the_api_shape_with_a_retry_hint()
+    {
+        await using var dataSource = NpgsqlDataSource.Create(_cluster.ConnectionString);
+        await dataSource.CreateCommand("ALTER TABLE gateway_sessions RENAME TO gateway_sessions_away").ExecuteNonQueryAsync();
+        try
+        {
+            using var response = await _client.PostAsJsonAsync("api/sessions/ok-no-ledger/messages", new { text = "hi" });
+
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+            Assert.NotNull(response.Headers.RetryAfter);
+            var error = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("error").GetString();
+            Assert.Equal("the session's storage is unavailable; retry the request", error);
+        }
+        finally
+        {
+            await dataSource.CreateCommand("ALTER TABLE gateway_sessions_away RENAME TO gateway_sessions").ExecuteNonQueryAsync();
+        }
+
+        await Eventually.UntilAsync(() => Task.FromResult(_cluster.CountLogLines("POST /api/sessions/ok-no-ledger/messages failed, answered 503") == 1),
+            TimeSpan.FromSeconds(10), _cluster.Logs);
+    }
+
     /// <summary>Ledger rows and grain state rows of every session other than the tests' good ones (<c>ok-*</c>).</summary>
     private async Task<(long Ledger, long GrainState)> CountStoredAsync()
     {
