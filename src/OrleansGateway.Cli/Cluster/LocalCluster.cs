@@ -1,3 +1,4 @@
+using OrleansGateway.Cli.Commands;
 using OrleansGateway.Storage;
 
 namespace OrleansGateway.Cli.Cluster;
@@ -52,8 +53,26 @@ public static class LocalCluster
         Database = "postgres",
     }.ConnectionString;
 
-    /// <summary>The database a command talks to: the option, the environment, or the embedded server of <c>ogw up</c>.</summary>
-    public static string ResolveConnectionString(string? option) => option ?? ConfiguredConnectionString ?? EmbeddedConnectionString;
+    /// <summary>
+    /// The database a command talks to: the option, the environment, or the embedded server of <c>ogw up</c>; a
+    /// <see cref="CliError"/> naming where it came from when it is not a connection string at all.
+    /// </summary>
+    public static string ResolveConnectionString(string? option)
+    {
+        var (connectionString, source) = option is not null ? (option, "--connection")
+            : ConfiguredConnectionString is { } configured ? (configured, "ConnectionStrings__Postgres")
+            : (EmbeddedConnectionString, "the embedded server's connection string");
+        try
+        {
+            _ = new Npgsql.NpgsqlConnectionStringBuilder(connectionString);
+        }
+        catch (ArgumentException exception)
+        {
+            throw new CliError($"{source} is not a valid PostgreSQL connection string: {exception.Message}");
+        }
+
+        return connectionString;
+    }
 
     public static string ClusterId => Environment.GetEnvironmentVariable("Orleans__ClusterId") is { Length: > 0 } configured ? configured : DefaultClusterId;
 }

@@ -119,8 +119,9 @@ public sealed class LocalClusterHost : IAsyncDisposable
     public static async Task<LocalClusterHost> StartAsync(LocalClusterSpec spec, CancellationToken cancellationToken)
     {
         spec.Validate();
+        var connectionString = LocalCluster.ResolveConnectionString(null);
         var embedded = LocalCluster.ConfiguredConnectionString is null ? await StartEmbeddedPostgresAsync(cancellationToken) : null;
-        var host = new LocalClusterHost(spec, embedded, LocalCluster.ResolveConnectionString(null));
+        var host = new LocalClusterHost(spec, embedded, connectionString);
         try
         {
             await host.StartAsync(cancellationToken);
