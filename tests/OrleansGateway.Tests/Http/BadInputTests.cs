@@ -112,7 +112,11 @@ public sealed class BadInputTests(PostgresFixture postgres) : IAsyncLifetime
                 return session.GetProperty("phase").GetString() == "idle";
             },
             TimeSpan.FromSeconds(30), () => session.ToString());
+        // Every field, as the README shows them.
+        Assert.Equal(["sessionId", "phase", "resumeReason", "resumeAttempts", "ownerSilo", "turns", "resumeMarkedAt", "stale", "lastError"],
+            session.EnumerateObject().Select(property => property.Name));
         var turn = Assert.Single(session.GetProperty("turns").EnumerateArray());
+        Assert.Equal(["turnId", "messageId", "status", "stepsDone", "stepsTotal", "executions", "reply"], turn.EnumerateObject().Select(property => property.Name));
         Assert.Equal(("completed", "done 1 steps", 1, 1), (turn.GetProperty("status").GetString(), turn.GetProperty("reply").GetString(),
             turn.GetProperty("stepsDone").GetInt32(), turn.GetProperty("executions").GetInt32()));
     }
