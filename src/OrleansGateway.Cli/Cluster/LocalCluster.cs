@@ -41,6 +41,9 @@ public static class LocalCluster
 
     public static string LogDirectory => Path.Combine(Home, "logs");
 
+    /// <summary>Locked by the ogw that stops the embedded server when it exits (<c>ogw up</c>, <c>ogw demo</c>).</summary>
+    public static string EmbeddedLockFile => Path.Combine(Home, "postgres.lock");
+
     /// <summary>The configured database (<c>ConnectionStrings__Postgres</c>), or null for the embedded one.</summary>
     public static string? ConfiguredConnectionString =>
         Environment.GetEnvironmentVariable("ConnectionStrings__Postgres") is { Length: > 0 } configured ? configured : null;
