@@ -42,6 +42,12 @@ catch (CliError error)
     Console.Error.WriteLine($"ogw: {error.Message}");
     return 1;
 }
+catch (Npgsql.NpgsqlException exception)
+{
+    // Every command says which database; this is for a statement that does not, still one line rather than a stack trace.
+    Console.Error.WriteLine($"ogw: PostgreSQL: {exception.GetBaseException().Message}");
+    return 1;
+}
 catch (OperationCanceledException)
 {
     return 130;

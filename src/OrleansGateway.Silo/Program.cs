@@ -6,7 +6,7 @@ using OrleansGateway.Storage;
 
 // The settings file next to the binary is found wherever the process is started.
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
-WebApplication app;
+WebApplication? app = null;
 try
 {
     var connectionString = StartupChecks.RequireConnectionString(builder.Configuration);
@@ -14,6 +14,7 @@ try
     var advertised = endpoints.ResolveAdvertisedAddress();
     var listenOnAnyAddress = !IPAddress.IsLoopback(advertised);
     StartupChecks.RequireFreePorts(endpoints, listenOnAnyAddress ? IPAddress.Any : advertised);
+    StartupChecks.RequireFreeUrls(builder.Configuration);
     await StartupRequirements.RequireDatabaseAsync(connectionString, CancellationToken.None);
 
     // HostOptions:ShutdownTimeout bounds the whole stop, the drain included (checked against Gateway:Resume at start).
@@ -39,6 +40,7 @@ try
     });
 
     app = builder.Build();
+    app.UseApiExceptionHandler();
     app.MapHealthEndpoints();
     app.MapSessionEndpoints();
     await app.StartAsync();
@@ -48,6 +50,23 @@ catch (Exception exception)
     // Kestrel's own message names the address it could not bind; deeper ones only the socket error.
     var reason = exception is StartupException or IOException ? exception.Message : exception.GetBaseException().Message;
     Console.Error.WriteLine($"ogw-silo: cannot start: {reason}");
+    if (app is not null)
+    {
+        // A failure once the host started (Kestrel binds after Orleans): the silo may have joined the cluster and claimed
+        // sessions to resume. Leave gracefully, as on SIGTERM (premark, drain, membership row Dead), so that the other
+        // silos resume them now rather than once this one is voted dead. A host that never started stops at once.
+        try
+        {
+            await app.StopAsync();
+        }
+        catch (Exception stopException)
+        {
+            Console.Error.WriteLine($"ogw-silo: stopping after the failed start failed too: {stopException.GetBaseException().Message}");
+        }
+
+        await app.DisposeAsync();
+    }
+
     return 1;
 }
 

@@ -26,6 +26,15 @@ public sealed class LocalPostgresServer : IAsyncDisposable
 
     public int Port { get; }
 
+    /// <summary>
+    /// A server was already running on the data folder and this instance attached to it (<see cref="StartAsync"/>);
+    /// disposing leaves it running unless <see cref="StopOnDispose"/> says otherwise.
+    /// </summary>
+    public bool Adopted { get; private set; }
+
+    /// <summary>Makes dispose stop an adopted server too, e.g. one left running by a process that was killed.</summary>
+    public void StopOnDispose() => _stopOnDispose = true;
+
     /// <summary>Connection string for the <c>postgres</c> database as the <c>postgres</c> superuser.</summary>
     public string ConnectionString => DatabaseConnectionString("postgres");
 
@@ -129,6 +138,7 @@ public sealed class LocalPostgresServer : IAsyncDisposable
 
         if (await IsRunningAsync(cancellationToken))
         {
+            Adopted = true;
             return;
         }
 

@@ -70,6 +70,42 @@ public static class StartupRequirements
     }
 
     /// <summary>
+    /// Fails when another process already listens on a port of the <c>Urls</c> setting (<c>;</c>-separated), checked
+    /// before the host starts: Kestrel would say so too, but only once every hosted service has started (the silo has
+    /// joined its cluster by then, the dashboard's Orleans client waits for a silo first).
+    /// </summary>
+    /// <param name="parse">Kestrel's reading of one URL (<c>BindingAddress.Parse</c>): its host and port, 0 for none (a Unix socket).</param>
+    public static void RequireFreeUrls(string? urls, Func<string, (string Host, int Port)> parse)
+    {
+        foreach (var url in (urls ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            string host;
+            int port;
+            try
+            {
+                (host, port) = parse(url);
+            }
+            catch (FormatException exception)
+            {
+                throw new StartupException($"Urls: '{url}' is not a URL to listen on: {exception.Message}");
+            }
+
+            if (port == 0)
+            {
+                continue;
+            }
+
+            var address = host switch
+            {
+                "localhost" => IPAddress.Loopback,
+                _ when IPAddress.TryParse(host.Trim('[', ']'), out var ip) => ip,
+                _ => IPAddress.Any,
+            };
+            RequireFreePort(address, port, $"Urls: {url}");
+        }
+    }
+
+    /// <summary>
     /// Fails when another process already listens on <paramref name="port"/>: found now, it is one line; found by the
     /// host once it starts, it is a stack trace, or a process that waits first (the dashboard's Orleans client).
     /// </summary>

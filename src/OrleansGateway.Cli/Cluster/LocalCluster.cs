@@ -1,3 +1,4 @@
+using OrleansGateway.Cli.Commands;
 using OrleansGateway.Storage;
 
 namespace OrleansGateway.Cli.Cluster;
@@ -40,6 +41,9 @@ public static class LocalCluster
 
     public static string LogDirectory => Path.Combine(Home, "logs");
 
+    /// <summary>Locked by the ogw that stops the embedded server when it exits (<c>ogw up</c>, <c>ogw demo</c>).</summary>
+    public static string EmbeddedLockFile => Path.Combine(Home, "postgres.lock");
+
     /// <summary>The configured database (<c>ConnectionStrings__Postgres</c>), or null for the embedded one.</summary>
     public static string? ConfiguredConnectionString =>
         Environment.GetEnvironmentVariable("ConnectionStrings__Postgres") is { Length: > 0 } configured ? configured : null;
@@ -52,8 +56,26 @@ public static class LocalCluster
         Database = "postgres",
     }.ConnectionString;
 
-    /// <summary>The database a command talks to: the option, the environment, or the embedded server of <c>ogw up</c>.</summary>
-    public static string ResolveConnectionString(string? option) => option ?? ConfiguredConnectionString ?? EmbeddedConnectionString;
+    /// <summary>
+    /// The database a command talks to: the option, the environment, or the embedded server of <c>ogw up</c>; a
+    /// <see cref="CliError"/> naming where it came from when it is not a connection string at all.
+    /// </summary>
+    public static string ResolveConnectionString(string? option)
+    {
+        var (connectionString, source) = option is not null ? (option, "--connection")
+            : ConfiguredConnectionString is { } configured ? (configured, "ConnectionStrings__Postgres")
+            : (EmbeddedConnectionString, "the embedded server's connection string");
+        try
+        {
+            _ = new Npgsql.NpgsqlConnectionStringBuilder(connectionString);
+        }
+        catch (ArgumentException exception)
+        {
+            throw new CliError($"{source} is not a valid PostgreSQL connection string: {exception.Message}");
+        }
+
+        return connectionString;
+    }
 
     public static string ClusterId => Environment.GetEnvironmentVariable("Orleans__ClusterId") is { Length: > 0 } configured ? configured : DefaultClusterId;
 }

@@ -93,12 +93,12 @@ public sealed class LocalClusterHost : IAsyncDisposable
     /// <summary>How long a silo process may take to answer <c>/readyz</c> (a loaded laptop builds caches slowly).</summary>
     public static readonly TimeSpan ReadyTimeout = TimeSpan.FromSeconds(120);
 
-    private readonly LocalPostgresServer? _embedded;
+    private readonly EmbeddedPostgres? _embedded;
     private readonly List<SiloProcess> _silos = [];
     private DashboardProcess? _dashboard;
     private bool _stopped;
 
-    private LocalClusterHost(LocalClusterSpec spec, LocalPostgresServer? embedded, string connectionString)
+    private LocalClusterHost(LocalClusterSpec spec, EmbeddedPostgres? embedded, string connectionString)
     {
         Spec = spec;
         _embedded = embedded;
@@ -119,8 +119,9 @@ public sealed class LocalClusterHost : IAsyncDisposable
     public static async Task<LocalClusterHost> StartAsync(LocalClusterSpec spec, CancellationToken cancellationToken)
     {
         spec.Validate();
+        var connectionString = LocalCluster.ResolveConnectionString(null);
         var embedded = LocalCluster.ConfiguredConnectionString is null ? await StartEmbeddedPostgresAsync(cancellationToken) : null;
-        var host = new LocalClusterHost(spec, embedded, LocalCluster.ResolveConnectionString(null));
+        var host = new LocalClusterHost(spec, embedded, connectionString);
         try
         {
             await host.StartAsync(cancellationToken);
@@ -206,17 +207,28 @@ public sealed class LocalClusterHost : IAsyncDisposable
             }
         }
 
-        if (_embedded is not null)
+        if (_embedded is { } embedded)
         {
-            AnsiConsole.MarkupLine("Stopping PostgreSQL...");
-            await _embedded.DisposeAsync();
+            if (embedded.Stops)
+            {
+                AnsiConsole.MarkupLine("Stopping PostgreSQL...");
+            }
+
+            await embedded.Server.DisposeAsync();
+            embedded.Owner?.Dispose();
         }
     }
 
     private async Task StartAsync(CancellationToken cancellationToken)
     {
-        AnsiConsole.MarkupLine($"PostgreSQL: [bold]{Markup.Escape(DbCommands.Describe(ConnectionString))}[/]" +
-            (_embedded is null ? "" : $" (embedded, data in {Markup.Escape(_embedded.DataDirectory)})"));
+        AnsiConsole.MarkupLine($"PostgreSQL: [bold]{Markup.Escape(DbCommands.Describe(ConnectionString))}[/]" + _embedded switch
+        {
+            null => "",
+            { Stops: false } e => $" (embedded, data in {Markup.Escape(e.Server.DataDirectory)}; run by another ogw, which stops it: left running on exit)",
+            { Server.Adopted: true } e => $" (embedded, data in {Markup.Escape(e.Server.DataDirectory)}; adopted the server left running there, " +
+                "e.g. by a killed ogw: stopped on exit)",
+            var e => $" (embedded, data in {Markup.Escape(e.Server.DataDirectory)})",
+        });
         var migration = await DbCommands.MigrateAsync(ConnectionString, cancellationToken);
         AnsiConsole.MarkupLine($"Schema: version {migration.ToVersion}{(migration.Applied.Count > 0 ? $" ({migration.Applied.Count} scripts applied)" : "")}");
 
@@ -269,16 +281,62 @@ public sealed class LocalClusterHost : IAsyncDisposable
         }
     }
 
-    private static async Task<LocalPostgresServer> StartEmbeddedPostgresAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// The embedded server and, when this ogw is the one to stop it, the lock that says so (<see cref="LocalCluster.EmbeddedLockFile"/>).
+    /// </summary>
+    private sealed record EmbeddedPostgres(LocalPostgresServer Server, FileStream? Owner)
     {
+        /// <summary>Whether disposing stops the server: one this ogw started or adopted, not another running ogw's.</summary>
+        public bool Stops => Owner is not null || !Server.Adopted;
+    }
+
+    /// <summary>
+    /// Starts the embedded server, or attaches to the one already running on its data folder. An ogw holds a lock
+    /// while it owns the server (it stops it on exit); a running server with no such lock held was left behind by an
+    /// ogw that was killed, and this one adopts it, stopping it on exit too. With the lock held by a running ogw, the
+    /// server is that one's to stop.
+    /// </summary>
+    private static async Task<EmbeddedPostgres> StartEmbeddedPostgresAsync(CancellationToken cancellationToken)
+    {
+        var owner = TryLock(LocalCluster.EmbeddedLockFile);
         try
         {
-            return await LocalPostgresServer.StartAsync(LocalCluster.PostgresDataDirectory, LocalCluster.EmbeddedPostgresPort,
-                throwaway: false, cancellationToken);
+            LocalPostgresServer server;
+            try
+            {
+                server = await LocalPostgresServer.StartAsync(LocalCluster.PostgresDataDirectory, LocalCluster.EmbeddedPostgresPort,
+                    throwaway: false, cancellationToken);
+            }
+            catch (InvalidOperationException exception)
+            {
+                throw new CliError($"cannot start the embedded PostgreSQL: {exception.Message}");
+            }
+
+            if (owner is not null && server.Adopted)
+            {
+                server.StopOnDispose();
+            }
+
+            return new EmbeddedPostgres(server, owner);
         }
-        catch (InvalidOperationException exception)
+        catch
         {
-            throw new CliError($"cannot start the embedded PostgreSQL: {exception.Message}");
+            owner?.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>An exclusive lock on <paramref name="path"/> (released when the process ends, however), or null when another process holds it.</summary>
+    private static FileStream? TryLock(string path)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        try
+        {
+            return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException)
+        {
+            return null;
         }
     }
 }

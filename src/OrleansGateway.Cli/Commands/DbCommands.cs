@@ -44,11 +44,19 @@ public static class DbCommands
         {
             throw new CliError(exception.Message);
         }
-        catch (NpgsqlException exception) when (exception is not PostgresException)
+        catch (NpgsqlException exception)
         {
-            throw new CliError($"cannot reach PostgreSQL ({Describe(connectionString)}): {exception.GetBaseException().Message}");
+            throw DatabaseError(connectionString, exception);
         }
     }
+
+    /// <summary>
+    /// A PostgreSQL error as one line: an unreachable server, or what the server said (a wrong password, a missing
+    /// database, a table of the schema that exists already with another shape).
+    /// </summary>
+    public static CliError DatabaseError(string connectionString, NpgsqlException exception) => exception is PostgresException postgres
+        ? new CliError($"PostgreSQL ({Describe(connectionString)}): {postgres.MessageText} ({postgres.SqlState})")
+        : new CliError($"cannot reach PostgreSQL ({Describe(connectionString)}): {exception.GetBaseException().Message}");
 
     public static string Describe(string connectionString)
     {

@@ -37,9 +37,9 @@ public static class DbStatusCommand
             {
                 throw new CliError($"the database has no gateway schema: run `ogw db migrate` ({exception.MessageText})");
             }
-            catch (NpgsqlException exception) when (exception is not PostgresException)
+            catch (NpgsqlException exception)
             {
-                throw new CliError($"cannot reach PostgreSQL ({DbCommands.Describe(connectionString)}): {exception.GetBaseException().Message}");
+                throw DbCommands.DatabaseError(connectionString, exception);
             }
 
             var siloTable = new Table().AddColumns("Silo", "Name", "Status", "Started (UTC)", "Last alive (UTC)");

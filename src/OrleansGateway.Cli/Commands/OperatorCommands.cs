@@ -5,6 +5,7 @@ using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using OrleansGateway.Cli.Operator;
 using OrleansGateway.Operations;
+using OrleansGateway.Sessions;
 
 namespace OrleansGateway.Cli.Commands;
 
@@ -214,11 +215,11 @@ public static partial class OperatorCommands
         return command;
     }
 
-    private static Argument<string> SessionIdArgument() => new("session-id") { Description = "The session: 1-128 characters of A-Z a-z 0-9 . _ : -" };
+    private static Argument<string> SessionIdArgument() => new("session-id") { Description = $"The session: {SessionIds.Rule}" };
 
     private static string RequireSessionId(string sessionId)
     {
-        Require(SessionIdPattern().IsMatch(sessionId), $"'{sessionId}' is not a session id (1-128 characters of A-Z a-z 0-9 . _ : -)");
+        Require(SessionIds.IsValid(sessionId), $"'{sessionId}' is not a session id ({SessionIds.Rule})");
         Require(sessionId is not ("." or ".."), $"the session id '{sessionId}' cannot be named in a URL path (HTTP resolves '.' and '..' away)");
         return sessionId;
     }
@@ -233,11 +234,7 @@ public static partial class OperatorCommands
 
     private static void WriteJson(JsonNode document) => Console.WriteLine(document.ToJsonString(OutputJson));
 
-    // The gateway's session ids (ISessionGrain).
-    [GeneratedRegex(@"^[A-Za-z0-9._:-]{1,128}$", RegexOptions.CultureInvariant)]
-    private static partial Regex SessionIdPattern();
-
     // SiloAddress.ToParsableString(): ip:port@generation (an IPv6 address in brackets).
-    [GeneratedRegex(@"^\S+:\d{1,5}@-?\d+$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"\A\S+:\d{1,5}@-?\d+\z", RegexOptions.CultureInvariant)]
     private static partial Regex SiloAddressPattern();
 }

@@ -1,5 +1,4 @@
 using System.Security.Claims;
-using System.Text.RegularExpressions;
 using OrleansGateway.Dashboard.Hosting;
 using OrleansGateway.Operations;
 using OrleansGateway.Sessions;
@@ -11,7 +10,7 @@ namespace OrleansGateway.Dashboard.Api;
 /// <c>/api/operator/sessions</c>: pages of the ledger (keyset paging, so a listing of 100k sessions costs one page),
 /// one session with its turns and history, and the actions resume, suspend and release.
 /// </summary>
-public static partial class SessionEndpoints
+public static class SessionEndpoints
 {
     public const int DefaultLimit = 50;
     public const int MaxLimit = 500;
@@ -73,7 +72,7 @@ public static partial class SessionEndpoints
     private static async Task<IResult> GetAsync(string sessionId, SessionLedger ledger, EventHistory events, IClusterClient client,
         ClusterSettings cluster, TimeProvider time, CancellationToken cancellationToken)
     {
-        if (!IsValidId(sessionId))
+        if (!SessionIds.IsValid(sessionId))
         {
             return ApiErrors.BadRequest(InvalidIdReason);
         }
@@ -106,7 +105,7 @@ public static partial class SessionEndpoints
     private static async Task<IResult> RunAsync(string action, string sessionId, Func<ISessionGrain, Task<SessionCommandResult>> command,
         IClusterClient client, OperatorAudit audit, ClaimsPrincipal user)
     {
-        if (!IsValidId(sessionId))
+        if (!SessionIds.IsValid(sessionId))
         {
             // Anything may be in an invalid id: the trail and the log keep a bounded, escaped form of it.
             await audit.RecordAsync(user, action, AuditText.Bounded(sessionId), silo: null, InvalidIdReason);
@@ -137,11 +136,5 @@ public static partial class SessionEndpoints
         };
     }
 
-    private const string InvalidIdReason = "sessionId must be 1-128 characters of A-Z a-z 0-9 . _ : -";
-
-    /// <summary>Session ids as the silos accept them: 1–128 characters of <c>[A-Za-z0-9._:-]</c>.</summary>
-    public static bool IsValidId(string id) => IdPattern().IsMatch(id);
-
-    [GeneratedRegex("^[A-Za-z0-9._:-]{1,128}$")]
-    private static partial Regex IdPattern();
+    private const string InvalidIdReason = $"sessionId must be {SessionIds.Rule}";
 }

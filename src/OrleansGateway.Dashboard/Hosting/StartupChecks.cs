@@ -1,4 +1,3 @@
-using System.Net;
 using OrleansGateway.Storage;
 
 namespace OrleansGateway.Dashboard.Hosting;
@@ -17,37 +16,11 @@ public static class StartupChecks
     public static DashboardSettings ReadDashboardSettings(IConfiguration configuration) =>
         StartupRequirements.ReadSettings<DashboardSettings>(configuration, DashboardSettings.Section, settings => settings.Validate());
 
-    /// <summary>
-    /// Fails when another process already listens where the dashboard would. Kestrel would say so too, but only once
-    /// every hosted service has started, and the Orleans client's start waits for a silo.
-    /// </summary>
-    public static void RequireFreeUrls(IConfiguration configuration)
-    {
-        var urls = configuration["Urls"] ?? "";
-        foreach (var url in urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+    /// <summary>Fails when another process already listens where the dashboard would.</summary>
+    public static void RequireFreeUrls(IConfiguration configuration) =>
+        StartupRequirements.RequireFreeUrls(configuration["Urls"], url =>
         {
-            BindingAddress binding;
-            try
-            {
-                binding = BindingAddress.Parse(url);
-            }
-            catch (FormatException exception)
-            {
-                throw new StartupException($"Urls: '{url}' is not a URL to listen on: {exception.Message}");
-            }
-
-            if (binding.Port == 0)
-            {
-                continue;
-            }
-
-            var address = binding.Host switch
-            {
-                "localhost" => IPAddress.Loopback,
-                _ when IPAddress.TryParse(binding.Host.Trim('[', ']'), out var ip) => ip,
-                _ => IPAddress.Any,
-            };
-            StartupRequirements.RequireFreePort(address, binding.Port, $"Urls: {url}");
-        }
-    }
+            var binding = BindingAddress.Parse(url);
+            return (binding.Host, binding.Port);
+        });
 }

@@ -25,4 +25,12 @@ public static class StartupChecks
             StartupRequirements.RequireFreePort(listenAddress, port, $"{name} {port} on {listenAddress}");
         }
     }
+
+    /// <summary>Fails when another process already listens on a port of <c>Urls</c>, before the silo joins its cluster.</summary>
+    public static void RequireFreeUrls(IConfiguration configuration) =>
+        StartupRequirements.RequireFreeUrls(configuration["Urls"], url =>
+        {
+            var binding = BindingAddress.Parse(url);
+            return (binding.Host, binding.Port);
+        });
 }

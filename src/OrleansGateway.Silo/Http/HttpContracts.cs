@@ -66,6 +66,8 @@ public static class Problem
     public static IResult Conflict(string reason) => TypedResults.Json(new ErrorResponse(reason), HttpJson.Default.ErrorResponse, statusCode: 409);
 
     public static IResult Unavailable(string reason) => TypedResults.Json(new ErrorResponse(reason), HttpJson.Default.ErrorResponse, statusCode: 503);
+
+    public static IResult Internal(string reason) => TypedResults.Json(new ErrorResponse(reason), HttpJson.Default.ErrorResponse, statusCode: 500);
 }
 
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]

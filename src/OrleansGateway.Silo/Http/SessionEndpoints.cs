@@ -1,13 +1,12 @@
 using System.Text;
 using System.Text.Json;
-using System.Text.RegularExpressions;
 using OrleansGateway.Agents;
 using OrleansGateway.Sessions;
 
 namespace OrleansGateway.Http;
 
 /// <summary>The user-facing session API: post a message, read a session.</summary>
-public static partial class SessionEndpoints
+public static class SessionEndpoints
 {
     /// <summary>Largest <c>text</c> of a message, in UTF-8 bytes.</summary>
     public const int MaxTextBytes = 64 * 1024;
@@ -27,15 +26,12 @@ public static partial class SessionEndpoints
         return endpoints;
     }
 
-    /// <summary>Session and message ids: 1–128 characters of <c>[A-Za-z0-9._:-]</c>.</summary>
-    public static bool IsValidId(string? id) => id is not null && IdPattern().IsMatch(id);
-
     private static async Task<IResult> PostMessageAsync(string sessionId, HttpRequest request, IGrainFactory grains, IAgent agent,
         CancellationToken cancellationToken)
     {
-        if (!IsValidId(sessionId))
+        if (!SessionIds.IsValid(sessionId))
         {
-            return Problem.BadRequest("sessionId must be 1-128 characters of A-Z a-z 0-9 . _ : -");
+            return Problem.BadRequest($"sessionId must be {SessionIds.Rule}");
         }
 
         if (request.ContentLength > MaxBodyBytes)
@@ -49,14 +45,27 @@ public static partial class SessionEndpoints
             return Problem.TooLarge($"the body is larger than {MaxBodyBytes} bytes");
         }
 
-        PostMessageRequest? message;
+        JsonElement json;
         try
         {
-            message = JsonSerializer.Deserialize(body, HttpJson.Default.PostMessageRequest);
+            json = JsonElement.Parse(body);
         }
         catch (JsonException exception)
         {
             return Problem.BadRequest($"the body is not valid JSON: {exception.Message}");
+        }
+
+        PostMessageRequest? message;
+        try
+        {
+            message = json.Deserialize(HttpJson.Default.PostMessageRequest);
+        }
+        catch (JsonException exception)
+        {
+            // Valid JSON of another shape: say which field, and what it was (every field of the request is a string).
+            return exception.Path is ['$', '.', .. var field] && json.ValueKind == JsonValueKind.Object && json.TryGetProperty(field, out var value)
+                ? Problem.BadRequest($"{field} must be a string, not {Describe(value.ValueKind)}")
+                : Problem.BadRequest($"the body must be a JSON object like {{\"text\": \"...\", \"messageId\": \"...\"}}, not {Describe(json.ValueKind)}");
         }
 
         if (message?.Text is null)
@@ -70,9 +79,9 @@ public static partial class SessionEndpoints
             return Problem.TooLarge($"text is {textBytes} bytes; the limit is {MaxTextBytes}");
         }
 
-        if (message.MessageId is not null && !IsValidId(message.MessageId))
+        if (message.MessageId is not null && !SessionIds.IsValid(message.MessageId))
         {
-            return Problem.BadRequest("messageId must be 1-128 characters of A-Z a-z 0-9 . _ : -");
+            return Problem.BadRequest($"messageId must be {SessionIds.Rule}");
         }
 
         if (agent.Validate(message.Text) is { } reason)
@@ -87,9 +96,9 @@ public static partial class SessionEndpoints
 
     private static async Task<IResult> GetSessionAsync(string sessionId, IGrainFactory grains)
     {
-        if (!IsValidId(sessionId))
+        if (!SessionIds.IsValid(sessionId))
         {
-            return Problem.BadRequest("sessionId must be 1-128 characters of A-Z a-z 0-9 . _ : -");
+            return Problem.BadRequest($"sessionId must be {SessionIds.Rule}");
         }
 
         var session = await grains.GetGrain<ISessionGrain>(sessionId).GetAsync();
@@ -100,9 +109,9 @@ public static partial class SessionEndpoints
 
     private static async Task<IResult> RunCommandAsync(string sessionId, IGrainFactory grains, Func<ISessionGrain, Task<SessionCommandResult>> command)
     {
-        if (!IsValidId(sessionId))
+        if (!SessionIds.IsValid(sessionId))
         {
-            return Problem.BadRequest("sessionId must be 1-128 characters of A-Z a-z 0-9 . _ : -");
+            return Problem.BadRequest($"sessionId must be {SessionIds.Rule}");
         }
 
         var result = await command(grains.GetGrain<ISessionGrain>(sessionId));
@@ -113,6 +122,16 @@ public static partial class SessionEndpoints
             _ => Problem.Conflict(result.Message),
         };
     }
+
+    private static string Describe(JsonValueKind kind) => kind switch
+    {
+        JsonValueKind.Object => "an object",
+        JsonValueKind.Array => "an array",
+        JsonValueKind.Number => "a number",
+        JsonValueKind.True or JsonValueKind.False => "a boolean",
+        JsonValueKind.String => "a string",
+        _ => "null",
+    };
 
     /// <summary>The body, or null when it is longer than the limit (read no further than that).</summary>
     private static async Task<byte[]?> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
@@ -132,7 +151,4 @@ public static partial class SessionEndpoints
 
         return buffer.ToArray();
     }
-
-    [GeneratedRegex("^[A-Za-z0-9._:-]{1,128}$")]
-    private static partial Regex IdPattern();
 }

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Npgsql;
 using OrleansGateway.Cli.Cluster;
 using OrleansGateway.Storage;
 using OrleansGateway.Tests.Infrastructure;
@@ -38,6 +39,55 @@ public sealed class OgwCommandTests(PostgresFixture postgres)
             var line = Assert.Single(output.Split('\n', StringSplitOptions.RemoveEmptyEntries));
             Assert.StartsWith("ogw: cannot reach PostgreSQL (127.0.0.1:", line);
         }
+    }
+
+    [Fact]
+    public async Task Commands_with_a_malformed_connection_string_or_a_database_that_refuses_fail_with_one_line()
+    {
+        var migrated = await postgres.CreateDatabaseAsync("cli");
+        var foreign = await postgres.CreateDatabaseAsync("cli");
+        await using (var dataSource = NpgsqlDataSource.Create(foreign))
+        {
+            // Somebody else's table of the name the schema needs.
+            await dataSource.CreateCommand("CREATE TABLE orleansquery (id integer)").ExecuteNonQueryAsync();
+        }
+
+        var missing = new NpgsqlConnectionStringBuilder(migrated) { Database = "no_such_database" }.ConnectionString;
+        var (http, silo, gateway) = (FreePorts.Run(1), FreePorts.Run(1), FreePorts.Run(1));
+        var up = new[] { "up", "--silos", "1", "--http-port", $"{http}", "--silo-port", $"{silo}", "--gateway-port", $"{gateway}", "--dashboard-port", "0" };
+        var cases = new (string ConnectionString, string[] Command, string Line)[]
+        {
+            ("Host=127.0.0.1;Bogus Keyword=1", ["db", "migrate"], "ogw: ConnectionStrings__Postgres is not a valid PostgreSQL connection string: "),
+            ("Host=127.0.0.1;Bogus Keyword=1", ["db", "status"], "ogw: ConnectionStrings__Postgres is not a valid PostgreSQL connection string: "),
+            ("Host=127.0.0.1;Bogus Keyword=1", up, "ogw: ConnectionStrings__Postgres is not a valid PostgreSQL connection string: "),
+            (missing, ["db", "migrate"], "ogw: PostgreSQL ("),
+            (missing, ["db", "status"], "ogw: PostgreSQL ("),
+            (missing, up, "ogw: PostgreSQL ("),
+            (foreign, ["db", "migrate"], "ogw: PostgreSQL ("),
+        };
+
+        var home = Directory.CreateTempSubdirectory("ogw-home-").FullName;
+        foreach (var (connectionString, command, start) in cases)
+        {
+            var environment = new Dictionary<string, string> { ["ConnectionStrings__Postgres"] = connectionString, ["OGW_HOME"] = home };
+            var (exitCode, output) = await OgwProcess.RunAsync(environment, command);
+
+            var what = $"ogw {string.Join(' ', command)} with {connectionString}:\n{output}";
+            Assert.True(exitCode == 1, what);
+            var line = Assert.Single(output.Split('\n', StringSplitOptions.RemoveEmptyEntries), l => l.StartsWith("ogw:", StringComparison.Ordinal));
+            Assert.True(line.StartsWith(start, StringComparison.Ordinal), what);
+            Assert.DoesNotContain("   at ", output);
+            if (connectionString == missing)
+            {
+                Assert.Contains("database \"no_such_database\" does not exist", line);
+            }
+            else if (connectionString == foreign)
+            {
+                Assert.Contains("orleansquery", line);
+            }
+        }
+
+        Directory.Delete(home, recursive: true);
     }
 
     [Fact]

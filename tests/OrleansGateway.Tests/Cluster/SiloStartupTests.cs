@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Sockets;
+using Npgsql;
 using OrleansGateway.Cli.Cluster;
+using OrleansGateway.Storage;
 using OrleansGateway.Tests.Infrastructure;
 
 namespace OrleansGateway.Tests.Cluster;
@@ -49,7 +51,7 @@ public sealed class SiloStartupTests(PostgresFixture postgres)
     }
 
     [Fact]
-    public async Task An_http_port_in_use_ends_the_process_with_a_reason()
+    public async Task An_http_port_in_use_ends_the_process_with_a_reason_before_it_joins_the_cluster()
     {
         await using var cluster = new SiloProcessCluster(await postgres.CreateMigratedDatabaseAsync("ports"));
         using var squatter = new TcpListener(IPAddress.Loopback, 0);
@@ -57,7 +59,27 @@ public sealed class SiloStartupTests(PostgresFixture postgres)
         var port = ((IPEndPoint)squatter.LocalEndpoint).Port;
         var silo = cluster.Launch("busy-http-port", new Dictionary<string, string> { ["Urls"] = $"http://127.0.0.1:{port}" });
 
-        await AssertFailsFastAsync(silo, $"http://127.0.0.1:{port}: address already in use");
+        await AssertFailsFastAsync(silo, $"Urls: http://127.0.0.1:{port} is not available");
+        // Found by Kestrel instead, once the silo had joined, it would leave an Active membership row until voted dead.
+        Assert.Empty(await MembershipAsync(cluster));
+    }
+
+    [Fact]
+    public async Task A_start_that_fails_after_the_silo_joined_the_cluster_leaves_it_gracefully()
+    {
+        await using var cluster = new SiloProcessCluster(await postgres.CreateMigratedDatabaseAsync("late"));
+        // Kestrel loads the certificate of an https URL when it binds, after Orleans has started: no check before the
+        // start sees it.
+        var silo = cluster.Launch("late-failure", new Dictionary<string, string>
+        {
+            ["Urls"] = $"https://127.0.0.1:{PostgresFixture.FreeTcpPort()}",
+            ["Kestrel__Certificates__Default__Path"] = "/nonexistent/ogw-test.pfx",
+            ["Kestrel__Certificates__Default__Password"] = "unused",
+        });
+
+        await AssertFailsFastAsync(silo, "ogw-test.pfx", TimeSpan.FromSeconds(90));
+        var row = Assert.Single(await MembershipAsync(cluster));
+        Assert.Equal("Dead", row.Status);
     }
 
     [Fact]
@@ -100,9 +122,15 @@ public sealed class SiloStartupTests(PostgresFixture postgres)
         await AssertFailsFastAsync(silo, "Gateway:Resume:MaxAttempts must be at least 1, not 0");
     }
 
-    private static async Task AssertFailsFastAsync(SiloProcess silo, string reason)
+    private static async Task<IReadOnlyList<SiloRow>> MembershipAsync(SiloProcessCluster cluster)
     {
-        Assert.True(await silo.WaitForExitAsync(TimeSpan.FromSeconds(30)), $"the silo kept running:\n{silo.ReadLog()}");
+        await using var dataSource = NpgsqlDataSource.Create(cluster.ConnectionString);
+        return await new MembershipTable(dataSource).ReadSilosAsync(cluster.ClusterId);
+    }
+
+    private static async Task AssertFailsFastAsync(SiloProcess silo, string reason, TimeSpan? timeout = null)
+    {
+        Assert.True(await silo.WaitForExitAsync(timeout ?? TimeSpan.FromSeconds(30)), $"the silo kept running:\n{silo.ReadLog()}");
         Assert.Equal(1, silo.ExitCode);
         var lines = silo.ReadLog().Split('\n', StringSplitOptions.RemoveEmptyEntries);
         var line = Assert.Single(lines, l => l.StartsWith("ogw-silo: cannot start:", StringComparison.Ordinal));

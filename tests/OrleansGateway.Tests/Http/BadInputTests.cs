@@ -21,16 +21,20 @@ public sealed class BadInputTests(PostgresFixture postgres) : IAsyncLifetime
         // session id, body, status, reason contains
         { "bad id", """{"text":"hi"}""", 400, "sessionId must be 1-128 characters" },
         { new string('a', 129), """{"text":"hi"}""", 400, "sessionId must be 1-128 characters" },
+        { "abc\n", """{"text":"hi"}""", 400, "sessionId must be 1-128 characters" },
         { "s-no-text", """{"messageId":"m1"}""", 400, "text is required" },
         { "s-null-text", """{"text":null}""", 400, "text is required" },
         { "s-not-json", "text=hi", 400, "not valid JSON" },
         { "s-empty-body", "", 400, "not valid JSON" },
-        { "s-wrong-type", """{"text":42}""", 400, "not valid JSON" },
+        { "s-wrong-type", """{"text":42}""", 400, "text must be a string, not a number" },
+        { "s-wrong-message-id-type", """{"text":"hi","messageId":{"id":1}}""", 400, "messageId must be a string, not an object" },
+        { "s-not-an-object", """["hi"]""", 400, "the body must be a JSON object" },
         { "s-zero-steps", """{"text":"work 0x10"}""", 400, "steps must be between 1 and 10000" },
         { "s-many-steps", """{"text":"work 10001x10"}""", 400, "steps must be between 1 and 10000" },
         { "s-long-step", """{"text":"work 1x600001"}""", 400, "step milliseconds must be between 0 and 600000" },
         { "s-bad-message-id", """{"text":"hi","messageId":"has space"}""", 400, "messageId must be 1-128 characters" },
         { "s-empty-message-id", """{"text":"hi","messageId":""}""", 400, "messageId must be 1-128 characters" },
+        { "s-newline-message-id", """{"text":"hi","messageId":"m1\n"}""", 400, "messageId must be 1-128 characters" },
         { "s-long-text", JsonSerializer.Serialize(new { text = new string('x', 64 * 1024 + 1) }), 413, "text is 65537 bytes; the limit is 65536" },
         { "s-long-utf8", JsonSerializer.Serialize(new { text = new string('é', 32 * 1024 + 1) }), 413, "text is 65538 bytes" },
         { "s-huge-body", JsonSerializer.Serialize(new { text = "hi", padding = new string('x', 1024 * 1024) }), 413, "the limit is" },
@@ -79,10 +83,12 @@ public sealed class BadInputTests(PostgresFixture postgres) : IAsyncLifetime
     {
         using var unknown = await _client.GetAsync("api/sessions/nobody-here");
         using var malformed = await _client.GetAsync($"api/sessions/{Uri.EscapeDataString("not valid!")}");
+        using var newline = await _client.GetAsync("api/sessions/abc%0A");
 
         Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
         Assert.Equal("session nobody-here does not exist", (await unknown.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("error").GetString());
         Assert.Equal(HttpStatusCode.BadRequest, malformed.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, newline.StatusCode);
         Assert.Equal((0L, 0L), await CountStoredAsync());
     }
 
@@ -106,7 +112,11 @@ public sealed class BadInputTests(PostgresFixture postgres) : IAsyncLifetime
                 return session.GetProperty("phase").GetString() == "idle";
             },
             TimeSpan.FromSeconds(30), () => session.ToString());
+        // Every field, as the README shows them.
+        Assert.Equal(["sessionId", "phase", "resumeReason", "resumeAttempts", "ownerSilo", "turns", "resumeMarkedAt", "stale", "lastError"],
+            session.EnumerateObject().Select(property => property.Name));
         var turn = Assert.Single(session.GetProperty("turns").EnumerateArray());
+        Assert.Equal(["turnId", "messageId", "status", "stepsDone", "stepsTotal", "executions", "reply"], turn.EnumerateObject().Select(property => property.Name));
         Assert.Equal(("completed", "done 1 steps", 1, 1), (turn.GetProperty("status").GetString(), turn.GetProperty("reply").GetString(),
             turn.GetProperty("stepsDone").GetInt32(), turn.GetProperty("executions").GetInt32()));
     }
@@ -134,6 +144,29 @@ public sealed class BadInputTests(PostgresFixture postgres) : IAsyncLifetime
         Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, malformed.StatusCode);
         Assert.Equal((0L, 0L), await CountStoredAsync());
+    }
+
+    [Fact]
+    public async Task A_storage_error_is_a_503_in_the_api_shape_with_a_retry_hint()
+    {
+        await using var dataSource = NpgsqlDataSource.Create(_cluster.ConnectionString);
+        await dataSource.CreateCommand("ALTER TABLE gateway_sessions RENAME TO gateway_sessions_away").ExecuteNonQueryAsync();
+        try
+        {
+            using var response = await _client.PostAsJsonAsync("api/sessions/ok-no-ledger/messages", new { text = "hi" });
+
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+            Assert.NotNull(response.Headers.RetryAfter);
+            var error = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("error").GetString();
+            Assert.Equal("the session's storage is unavailable; retry the request", error);
+        }
+        finally
+        {
+            await dataSource.CreateCommand("ALTER TABLE gateway_sessions_away RENAME TO gateway_sessions").ExecuteNonQueryAsync();
+        }
+
+        await Eventually.UntilAsync(() => Task.FromResult(_cluster.CountLogLines("POST /api/sessions/ok-no-ledger/messages failed, answered 503") == 1),
+            TimeSpan.FromSeconds(10), _cluster.Logs);
     }
 
     /// <summary>Ledger rows and grain state rows of every session other than the tests' good ones (<c>ok-*</c>).</summary>
