@@ -32,8 +32,35 @@ public sealed class SiloProcessTests(PostgresFixture postgres)
         Assert.NotEqual(0, second.ExitCode);
         Assert.DoesNotContain("Application is shutting down", second.ReadLog());
 
-        // SIGTERM: a graceful stop that exits 0.
+        // SIGTERM: a graceful stop that exits 0. While it drains a running turn, the silo still answers HTTP, and
+        // /readyz says 503 so that a load balancer sends nothing new.
+        using (var posted = await SiloProcessCluster.PostMessageAsync(first, "draining", new { text = "work 8x500" }))
+        {
+            Assert.Equal(HttpStatusCode.Accepted, posted.StatusCode);
+        }
+
+        await Task.Delay(TimeSpan.FromSeconds(1));
         first.Terminate();
+        using (var probe = SiloProcessCluster.ClientFor(first))
+        {
+            var seen = new List<string>();
+            await Eventually.UntilAsync(async () =>
+                {
+                    try
+                    {
+                        using var ready = await probe.GetAsync("readyz");
+                        seen.Add($"{(int)ready.StatusCode}");
+                        return ready.StatusCode == HttpStatusCode.ServiceUnavailable;
+                    }
+                    catch (HttpRequestException exception)
+                    {
+                        seen.Add(exception.Message);
+                        return false;
+                    }
+                },
+                TimeSpan.FromSeconds(5), () => $"/readyz during the drain: {string.Join(", ", seen)}\n{first.ReadLog()}", pollMilliseconds: 50);
+        }
+
         Assert.True(await first.WaitForExitAsync(TimeSpan.FromSeconds(60)), $"SIGTERM did not stop the silo\n{cluster.Logs()}");
         Assert.Equal(0, first.ExitCode);
         Assert.Contains("Application is shutting down", first.ReadLog());
