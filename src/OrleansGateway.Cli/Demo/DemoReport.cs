@@ -20,7 +20,7 @@ public sealed class DemoReport
     /// <summary>Accepted turns that never completed or vanished, each with what was seen instead.</summary>
     public IReadOnlyList<string> Lost { get; private init; } = [];
 
-    /// <summary>Turns that ran more steps than planned, replied wrongly, or exist twice for one message.</summary>
+    /// <summary>Turns started more often than their resumes explain, that ran more steps than planned, replied wrongly, or exist twice for one message.</summary>
     public IReadOnlyList<string> Duplicates { get; private init; } = [];
 
     /// <summary>One line saying why the run failed; null when every turn completed exactly once.</summary>
@@ -43,8 +43,9 @@ public sealed class DemoReport
         }
     }
 
+    /// <param name="explainedStarts">For each session, the starts of its turn that its history explains (see RollingRestartDemo).</param>
     public static DemoReport Build(RollingRestartSettings settings, IReadOnlyList<PostedTurn> posted, IReadOnlyDictionary<string, SessionRead?> final,
-        SessionWatch watch, IReadOnlyList<ResumeClock> clocks)
+        IReadOnlyDictionary<string, int> explainedStarts, SessionWatch watch, IReadOnlyList<ResumeClock> clocks)
     {
         var sessions = final.Values.Select(read => read?.Session).OfType<SessionDocument>().ToList();
         var turns = sessions.SelectMany(session => session.Turns).ToList();
@@ -52,7 +53,7 @@ public sealed class DemoReport
         var report = new DemoReport
         {
             Lost = [.. posted.Select(turn => LostBecause(turn, final.GetValueOrDefault(turn.SessionId))).OfType<string>()],
-            Duplicates = [.. sessions.SelectMany(session => DuplicatedBecause(session, settings, posted))],
+            Duplicates = [.. sessions.SelectMany(session => DuplicatedBecause(session, settings, posted, explainedStarts.GetValueOrDefault(session.SessionId, 1)))],
         };
 
         report.Add("sessions", posted.Count, "sessions that got one message each");
@@ -64,7 +65,9 @@ public sealed class DemoReport
         report.Add("quarantined", quarantined.Count, quarantined.Count == 0 ? "sessions resumed too often without progress" : Name(quarantined));
         report.Add("lost", report.Lost.Count, report.Lost.Count == 0 ? "accepted turns that never completed or vanished" : Name(report.Lost));
         report.Add("duplicate executions", report.Duplicates.Count,
-            report.Duplicates.Count == 0 ? "turns with more steps than planned, a wrong reply, or twice for one message" : Name(report.Duplicates));
+            report.Duplicates.Count == 0
+                ? "turns started more often than their resumes explain, with more steps than planned, a wrong reply, or twice for one message"
+                : Name(report.Duplicates));
         report.AddResumeTimes(clocks, settings);
         return report;
     }
@@ -117,8 +120,16 @@ public sealed class DemoReport
         };
     }
 
-    private static IEnumerable<string> DuplicatedBecause(SessionDocument session, RollingRestartSettings settings, IReadOnlyList<PostedTurn> posted)
+    private static IEnumerable<string> DuplicatedBecause(SessionDocument session, RollingRestartSettings settings, IReadOnlyList<PostedTurn> posted,
+        int explainedStarts)
     {
+        // Each demo session holds one turn: every start of it after the first must be a resume claim's.
+        var executions = session.Turns.Sum(turn => turn.Executions);
+        if (executions > explainedStarts)
+        {
+            yield return $"{session.SessionId} ({executions} starts, {explainedStarts} explained by its history)";
+        }
+
         var messageId = posted.First(turn => turn.SessionId == session.SessionId).MessageId;
         var forMessage = session.Turns.Count(turn => turn.MessageId == messageId);
         if (forMessage > 1)

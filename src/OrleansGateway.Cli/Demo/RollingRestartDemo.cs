@@ -38,7 +38,8 @@ public sealed class RollingRestartDemo(RollingRestartSettings settings)
         await using var watch = new SessionWatch(sessionIds, new SessionLedger(dataSource), api, board.ServingSilos, _clock);
         board.Watch = watch;
 
-        var report = await DemoDisplay.ShowWhileAsync(board, () => PlayAsync(cluster, api, watch, board, sessionIds, stop));
+        var events = new EventHistory(dataSource);
+        var report = await DemoDisplay.ShowWhileAsync(board, () => PlayAsync(cluster, api, watch, events, board, sessionIds, stop));
         AnsiConsole.Write(report.ToTable());
         if (report.Failure is { } failure)
         {
@@ -49,8 +50,8 @@ public sealed class RollingRestartDemo(RollingRestartSettings settings)
         return 0;
     }
 
-    private async Task<DemoReport> PlayAsync(DemoCluster cluster, GatewayApi api, SessionWatch watch, DemoBoard board, IReadOnlyList<string> sessionIds,
-        CancellationToken stop)
+    private async Task<DemoReport> PlayAsync(DemoCluster cluster, GatewayApi api, SessionWatch watch, EventHistory events, DemoBoard board,
+        IReadOnlyList<string> sessionIds, CancellationToken stop)
     {
         var posted = await PostMessagesAsync(cluster, api, board, sessionIds, stop);
         watch.Start();
@@ -65,7 +66,25 @@ public sealed class RollingRestartDemo(RollingRestartSettings settings)
         await WaitForCompletionAsync(watch, board, posted, stop);
         board.Say("reading every session for the final account");
         var final = await watch.ReadAllAsync(TimeSpan.FromSeconds(30), stop);
-        return DemoReport.Build(settings, posted, final, watch, clocks);
+        var starts = await CountExplainedStartsAsync(events, sessionIds, stop);
+        return DemoReport.Build(settings, posted, final, starts, watch, clocks);
+    }
+
+    /// <summary>
+    /// How many starts of its turn each session's history explains: the first, one per resume claim, one per lifted
+    /// suspension. A turn that ran more often than that was started by something that should not start it.
+    /// </summary>
+    private static async Task<IReadOnlyDictionary<string, int>> CountExplainedStartsAsync(EventHistory events, IReadOnlyList<string> sessionIds,
+        CancellationToken stop)
+    {
+        var starts = new Dictionary<string, int>();
+        foreach (var sessionId in sessionIds)
+        {
+            var history = await events.ReadForSessionAsync(sessionId, limit: 10_000, stop);
+            starts[sessionId] = 1 + history.Count(e => e.Kind is EventKinds.Resumed or EventKinds.SuspensionLifted);
+        }
+
+        return starts;
     }
 
     /// <summary>One message per session, spread over the silos (a session lives where its first message arrived).</summary>
