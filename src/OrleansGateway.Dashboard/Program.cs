@@ -25,6 +25,8 @@ try
     builder.Services.AddSingleton(TimeProvider.System);
     builder.Services.AddSingleton<SiloDirectory>();
     builder.Services.AddSingleton<OperatorAudit>();
+    builder.Services.AddSingleton<PhaseCountHistory>();
+    builder.Services.AddHostedService(services => services.GetRequiredService<PhaseCountHistory>());
     builder.Services.AddOperatorAuthentication(new OperatorTokenStore(dashboard));
     builder.AddGatewayClusterClient(connectionString, cluster);
 

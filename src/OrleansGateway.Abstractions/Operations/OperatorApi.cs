@@ -116,5 +116,11 @@ public sealed record EventResponse(long Id, DateTimeOffset At, string Kind, stri
 /// </summary>
 public sealed record EventsResponse(IReadOnlyList<EventResponse> Events, string Last);
 
+/// <summary>Session counts by phase name (and <c>stale</c>) at one moment.</summary>
+public sealed record CountSample(DateTimeOffset At, IReadOnlyDictionary<string, long> Counts);
+
+/// <summary><c>GET /api/operator/counts/history</c>: the dashboard's samples of the last hour, oldest first, one every <c>intervalSeconds</c>.</summary>
+public sealed record CountHistoryResponse(IReadOnlyList<CountSample> Samples, double IntervalSeconds);
+
 /// <summary><c>GET /api/operator/me</c>: who the caller is, the token's name (null when anonymous), and whether it may act.</summary>
 public sealed record CallerResponse(string? Name, bool CanAct);

@@ -24,6 +24,8 @@ public static class OperatorApi
         SiloEndpoints.MapSiloEndpoints(read, act);
         SessionEndpoints.MapSessionEndpoints(read, act);
         EventEndpoints.MapEventEndpoints(read);
+        read.MapGet("/counts/history", (PhaseCountHistory history) =>
+            new CountHistoryResponse(history.Samples, PhaseCountHistory.Interval.TotalSeconds));
         return endpoints;
     }
 }

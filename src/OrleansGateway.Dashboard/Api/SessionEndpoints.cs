@@ -61,8 +61,7 @@ public static class SessionEndpoints
 
         var overview = await ledger.OverviewAsync(new SessionListQuery(phase, silo, stale, cluster.FreshnessWindow, limit, after), cancellationToken);
         var now = time.GetUtcNow();
-        var countsByName = overview.Counts.ToDictionary(pair => pair.Key.ToName(), pair => pair.Value);
-        countsByName["stale"] = overview.Stale;
+        var countsByName = PhaseCountHistory.ByName(overview.Counts, overview.Stale);
         return TypedResults.Ok(new SessionListResponse(
             [.. overview.Page.Sessions.Select(row => SessionSummary.From(row, cluster.FreshnessWindow, now))],
             overview.Page.Next,

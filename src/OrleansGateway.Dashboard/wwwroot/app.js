@@ -5,8 +5,7 @@ import { drawTimeSeries } from "./charts.js";
 const tokenKey = "ogw.operatorToken";
 const phases = ["idle", "running", "resume_pending", "suspended", "quarantined"];
 const phaseColors = { idle: "#8b93a1", running: "#2f7de1", resume_pending: "#d98a00", suspended: "#8a4fd1", quarantined: "#d33a3a" };
-const chartWindowMs = 10 * 60 * 1000;
-const pageOpenedAt = Date.now();
+const chartWindowMs = 60 * 60 * 1000; // as long as the dashboard keeps its samples of the counts
 const feedLength = 300;
 
 const byTestId = (id) => document.querySelector(`[data-testid="${id}"]`);
@@ -129,6 +128,7 @@ function signOut(message) {
 
 function startPolling() {
   const generation = ++state.generation;
+  loadCountHistory(generation).catch(() => {});
   const every = (ms, refresh) => {
     const loop = async () => {
       if (generation !== state.generation) {
@@ -481,10 +481,25 @@ function formatSeconds(seconds) {
 
 // ---- Charts -----------------------------------------------------------------------------------------------------
 
+// The dashboard samples the counts itself: the chart shows the last hour from the moment the page opens, before the
+// page's own samples (every poll of the sessions) continue it.
+async function loadCountHistory(generation) {
+  const history = await api("/api/operator/counts/history");
+  if (generation !== state.generation) {
+    return;
+  }
+
+  const firstOwn = state.phaseSamples.length ? state.phaseSamples[0].t : Infinity;
+  const earlier = history.samples.map((s) => ({ t: Date.parse(s.at), counts: s.counts })).filter((s) => s.t < firstOwn);
+  state.phaseSamples.unshift(...earlier);
+  drawCharts();
+}
+
 function drawCharts() {
   const now = Date.now();
-  // The last ten minutes, or less while the page has been open for less: what it sampled fills the chart.
-  const windowMs = Math.min(chartWindowMs, Math.max(60_000, now - pageOpenedAt));
+  // The last hour, or less when less is known: the oldest sample or resume fills the chart.
+  const oldest = Math.min(now, state.phaseSamples[0]?.t ?? now, state.lagPoints[0]?.t ?? now);
+  const windowMs = Math.min(chartWindowMs, Math.max(60_000, now - oldest));
   drawTimeSeries(byTestId("chart-resume-lag"), {
     series: [{ name: "resume lag", color: phaseColors.resume_pending, style: "dots", points: state.lagPoints }],
     windowMs,

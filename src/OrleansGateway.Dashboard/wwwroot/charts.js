@@ -16,6 +16,9 @@ export function drawTimeSeries(canvas, { series, windowMs, yFormat = String, emp
   const from = now - windowMs;
   const visible = series.map((s) => ({ ...s, points: s.points.filter((p) => p.t >= from && p.t <= now) }));
   const values = visible.flatMap((s) => s.points.map((p) => p.v));
+  // What the chart shows, for people with a screen reader and for the browser test: how many points, from when.
+  canvas.dataset.points = String(values.length);
+  canvas.dataset.oldest = String(Math.min(...visible.flatMap((s) => s.points.map((p) => p.t)), now));
   const yMax = niceCeiling(Math.max(1, ...values));
   const plot = { x: margin.left, y: margin.top, w: width - margin.left - margin.right, h: height - margin.top - margin.bottom };
   const xOf = (t) => plot.x + ((t - from) / windowMs) * plot.w;

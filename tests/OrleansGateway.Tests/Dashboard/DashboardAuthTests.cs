@@ -19,6 +19,7 @@ public sealed class DashboardAuthTests(PostgresFixture postgres)
     private static readonly string[] GetRoutes =
     [
         "api/operator/me", "api/operator/silos", "api/operator/sessions", DashboardHarness.SessionPath(Session), "api/operator/events",
+        "api/operator/counts/history",
         "orleans/", "orleans/index.min.js", "orleans/DashboardCounters", "orleans/ClusterStats",
     ];
 

@@ -76,11 +76,13 @@ public sealed class DashboardBrowserTests(PostgresFixture postgres)
 
         try
         {
-            // Sign in with the token.
+            // Sign in with the token. The chart of counts over time starts with what the dashboard sampled before.
             await page.GotoAsync(dashboard.BaseAddress.ToString());
             await page.GetByTestId("token-input").FillAsync(DashboardHarness.OperatorToken);
+            var signedInAt = await page.EvaluateAsync<double>("() => Date.now()");
             await page.GetByTestId("sign-in").ClickAsync();
             await Expect(page.GetByTestId("signed-in-as")).ToHaveTextAsync("signed in as operator");
+            await page.WaitForFunctionAsync("(t) => +document.querySelector('[data-testid=chart-phases]').dataset.oldest < t", signedInAt);
             await Expect(page.Locator("[data-testid=silo-row][data-status=Active]")).ToHaveCountAsync(2);
             await Expect(page.GetByTestId("count-quarantined").Locator("strong")).ToHaveTextAsync("1");
 
@@ -119,6 +121,8 @@ public sealed class DashboardBrowserTests(PostgresFixture postgres)
             // The live feed shows what happened, the operator's actions with their name.
             await Expect(page.Locator("[data-testid=event-feed] [data-kind=premark]")).Not.ToHaveCountAsync(0);
             await Expect(page.Locator("[data-testid=event-feed] [data-kind=resumed]")).Not.ToHaveCountAsync(0);
+            await Expect(page.Locator("[data-testid=event-feed] [data-kind=resumed]").First).ToContainTextAsync("waited");
+            await Expect(page.GetByTestId("chart-resume-lag")).Not.ToHaveAttributeAsync("data-points", "0");
             await Expect(page.Locator("[data-testid=event-feed] [data-kind=operator_action]")).ToHaveCountAsync(2);
             await Expect(page.Locator("[data-testid=event-feed] [data-kind=operator_action]").First).ToContainTextAsync("by operator");
             Assert.Empty(scriptErrors);

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Npgsql;
 using OrleansGateway.Storage;
 using OrleansGateway.Tests.Infrastructure;
@@ -58,6 +59,12 @@ public sealed class DashboardListingTests(PostgresFixture postgres)
         Assert.Equal((120, 0, 15, 0, 7, 10), (counts.GetProperty("idle").GetInt32(), counts.GetProperty("running").GetInt32(),
             counts.GetProperty("resume_pending").GetInt32(), counts.GetProperty("suspended").GetInt32(), counts.GetProperty("quarantined").GetInt32(),
             counts.GetProperty("stale").GetInt32()));
+        // The dashboard samples the same counts for the chart of counts over time, from its start.
+        var history = await dashboard.GetJsonAsync("api/operator/counts/history");
+        Assert.Equal(5, history.GetProperty("intervalSeconds").GetDouble());
+        var sample = history.GetProperty("samples").EnumerateArray().Last();
+        Assert.True(JsonNode.DeepEquals(JsonNode.Parse(counts.GetRawText()), JsonNode.Parse(sample.GetProperty("counts").GetRawText())), sample.ToString());
+
         var ofSiloB = filtered.GetProperty("sessions").EnumerateArray().ToList();
         Assert.Equal(65, ofSiloB.Count);
         Assert.All(ofSiloB, s => Assert.Equal(SiloB, s.GetProperty("ownerSilo").GetString()));
