@@ -28,6 +28,10 @@ try
             options.ServiceId = endpoints.ServiceId;
         });
         silo.ConfigureEndpoints(advertised, endpoints.SiloPort, endpoints.GatewayPort, listenOnAnyAddress);
+        if (!string.IsNullOrWhiteSpace(endpoints.SiloName))
+        {
+            silo.Configure<SiloOptions>(options => options.SiloName = endpoints.SiloName);
+        }
 
         // Failure detection timings (ProbeTimeout, NumMissedProbesLimit, IAmAliveTablePublishTimeout, ...):
         // Orleans' defaults unless Orleans:Membership says otherwise.

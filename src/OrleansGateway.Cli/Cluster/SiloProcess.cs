@@ -44,6 +44,7 @@ public sealed class SiloProcess : IAsyncDisposable
         {
             ["ConnectionStrings__Postgres"] = settings.ConnectionString,
             ["Orleans__ClusterId"] = settings.ClusterId,
+            ["Orleans__SiloName"] = settings.Name,
             ["Orleans__SiloPort"] = settings.SiloPort.ToString(),
             ["Orleans__GatewayPort"] = settings.GatewayPort.ToString(),
             ["Urls"] = $"http://127.0.0.1:{settings.HttpPort}",

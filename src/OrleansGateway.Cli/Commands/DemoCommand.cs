@@ -23,8 +23,8 @@ public static class DemoCommand
         var sessions = new Option<int>("--sessions") { Description = "Sessions, each with one long turn", DefaultValueFactory = _ => 30 };
         var steps = new Option<int>("--steps")
         {
-            Description = $"Steps of each turn ({AttachedSteps} with --attach: a minute, so that turns outlast the 15 s drain of `ogw up`'s silos and the page shows them interrupted and resumed)",
-            DefaultValueFactory = _ => 20,
+            Description = $"Steps of each turn (30 s at the default pace, so that every silo in turn stops with turns running; {AttachedSteps} with --attach: a minute, so that turns outlast the 15 s drain of `ogw up`'s silos and the page shows them interrupted and resumed)",
+            DefaultValueFactory = _ => 60,
         };
         var stepMs = new Option<int>("--step-ms") { Description = "Milliseconds per step", DefaultValueFactory = _ => 500 };
         var drainTimeout = new Option<string>("--drain-timeout") { Description = "How long a stopping silo waits for running turns (Gateway:Resume:DrainTimeout)", DefaultValueFactory = _ => "5s" };

@@ -12,6 +12,9 @@ public sealed class SiloEndpointOptions
 
     public string ServiceId { get; set; } = "orleans-gateway";
 
+    /// <summary>The name the membership table and the dashboard show for this silo; unset: one Orleans makes up.</summary>
+    public string? SiloName { get; set; }
+
     public int SiloPort { get; set; } = 11111;
 
     public int GatewayPort { get; set; } = 30000;
