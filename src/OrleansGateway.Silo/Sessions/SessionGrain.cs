@@ -406,9 +406,17 @@ public sealed partial class SessionGrain(
                 // that had lost the session wrote one last checkpoint between its fence and its write. The state is
                 // theirs now; hand the session to the sweepers at once, for an activation that reads it afresh.
                 LogStateMoved(SessionId, turn.TurnId);
-                if (_epoch is { } epoch)
+                try
                 {
-                    await ledger.MarkSelfAsync(SessionId, epoch, ResumeReasons.Deactivated, stopId: null);
+                    if (_epoch is { } epoch)
+                    {
+                        await ledger.MarkSelfAsync(SessionId, epoch, ResumeReasons.Deactivated, stopId: null);
+                    }
+                }
+                catch (Exception exception)
+                {
+                    // Left running here: this silo's sweeper finds it stranded and has it resumed.
+                    LogTurnLoopFailed(exception, SessionId, turn.TurnId);
                 }
 
                 _epoch = null;
