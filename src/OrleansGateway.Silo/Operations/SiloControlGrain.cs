@@ -43,6 +43,9 @@ internal sealed partial class SiloControlGrain(
             return new SiloStopAnswer(Accepted: false, refusal, Report());
         }
 
+        // Draining from now, not from when the host's stop reaches the premark a moment later: no turn or resume claim
+        // starts here in between, /readyz says 503 at once, and the answer says draining. The premark takes this stop.
+        runState.BeginDraining();
         await events.AppendAsync(EventKinds.StopRequested, sessionId: null, localSilo.SiloAddress.ToParsableString(), actor: null,
             kind == SiloStopKind.Restart ? "restart: sessions are premarked restart_timeout" : "drain: sessions are premarked shutdown_timeout");
         LogStopRequested(kind);
