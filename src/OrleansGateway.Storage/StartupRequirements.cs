@@ -57,7 +57,7 @@ public static class StartupRequirements
         await using var dataSource = NpgsqlDataSource.Create(builder.ConnectionString);
         try
         {
-            await new SchemaMigrator(dataSource).EnsureCurrentAsync(cancellationToken);
+            await new SchemaMigrator(dataSource).EnsureCompatibleAsync(cancellationToken);
         }
         catch (SchemaVersionException exception)
         {

@@ -64,7 +64,7 @@ public sealed class SchemaTests(PostgresFixture postgres)
     }
 
     [Fact]
-    public async Task A_database_newer_than_this_build_is_a_clear_error_and_is_left_alone()
+    public async Task A_database_a_newer_build_contracted_is_a_clear_error_and_is_left_alone()
     {
         await using var dataSource = NpgsqlDataSource.Create(await postgres.CreateMigratedDatabaseAsync());
         var future = SchemaMigrator.LatestVersion + 1;
@@ -75,11 +75,67 @@ public sealed class SchemaTests(PostgresFixture postgres)
 
         var migrator = new SchemaMigrator(dataSource);
         var migrate = await Assert.ThrowsAsync<SchemaVersionException>(() => migrator.MigrateAsync());
-        var check = await Assert.ThrowsAsync<SchemaVersionException>(() => migrator.EnsureCurrentAsync());
+        var check = await Assert.ThrowsAsync<SchemaVersionException>(() => migrator.EnsureCompatibleAsync());
 
-        Assert.Contains($"version {future}, newer than this build's {SchemaMigrator.LatestVersion}", migrate.Message);
+        Assert.Contains($"version {future}, and script {future} (from_the_future) contracted it beyond this build's {SchemaMigrator.LatestVersion}", migrate.Message);
         Assert.Equal(migrate.Message, check.Message);
         Assert.Equal(future, await migrator.GetVersionAsync());
+    }
+
+    [Fact]
+    public async Task A_database_a_newer_build_only_expanded_is_still_this_builds_a_rollback()
+    {
+        await using var dataSource = NpgsqlDataSource.Create(await postgres.CreateMigratedDatabaseAsync());
+        var newer = new SchemaMigrator(dataSource, [.. SchemaMigrator.Scripts,
+            SchemaMigrator.Parse(SchemaMigrator.LatestVersion + 1, "next_release_expands", $"""
+                -- compatible-from: {SchemaMigrator.LatestVersion}
+                ALTER TABLE gateway_sessions ADD COLUMN next_release_field text;
+                """)]);
+        Assert.Single((await newer.MigrateAsync()).Applied);
+
+        var migrator = new SchemaMigrator(dataSource);
+        await migrator.EnsureCompatibleAsync();
+        Assert.Empty((await migrator.MigrateAsync()).Applied);
+        Assert.Equal(SchemaMigrator.LatestVersion + 1, await migrator.GetVersionAsync());
+    }
+
+    [Fact]
+    public async Task A_contracting_script_waits_until_no_Active_silo_knows_an_older_schema()
+    {
+        await using var dataSource = NpgsqlDataSource.Create(await postgres.CreateDatabaseAsync());
+        await new SchemaMigrator(dataSource).MigrateAsync(targetVersion: SchemaMigrator.UnregisteredSiloSchema);
+        Assert.Equal(SchemaMigrator.UnregisteredSiloSchema, await new SchemaMigrator(dataSource).GetVersionAsync());
+        await using (var silos = dataSource.CreateCommand("""
+            INSERT INTO orleansmembershipversiontable (deploymentid) VALUES ('blue');
+            INSERT INTO orleansmembershiptable (deploymentid, address, port, generation, siloname, hostname, status, starttime, iamalivetime)
+            VALUES ('blue', '10.0.0.1', 11111, 1, 'old-release', 'host', 3, now(), now()),
+                   ('blue', '10.0.0.2', 11111, 1, 'gone', 'host', 6, now(), now())
+            """))
+        {
+            await silos.ExecuteNonQueryAsync();
+        }
+
+        // The expand script of this release runs while release 0.1 serves.
+        await new SchemaMigrator(dataSource).MigrateAsync();
+        var contract = SchemaMigrator.Parse(SchemaMigrator.LatestVersion + 1, "drop_premark_stop_id", "ALTER TABLE gateway_sessions DROP COLUMN premark_stop_id;");
+        var contracting = new SchemaMigrator(dataSource, [.. SchemaMigrator.Scripts, contract]);
+
+        var refused = await Assert.ThrowsAsync<SchemaVersionException>(() => contracting.MigrateAsync());
+
+        Assert.Contains($"script {contract.Version} (drop_premark_stop_id) contracts the schema", refused.Message);
+        Assert.Contains("10.0.0.1:11111@1 (old-release, cluster blue, schema 14)", refused.Message);
+        Assert.DoesNotContain("gone", refused.Message);
+        Assert.DoesNotContain('\n', refused.Message);
+        Assert.Equal(SchemaMigrator.LatestVersion, await contracting.GetVersionAsync());
+
+        await using (var upgraded = dataSource.CreateCommand("UPDATE orleansmembershiptable SET status = 6"))
+        {
+            await upgraded.ExecuteNonQueryAsync();
+        }
+
+        Assert.Single((await contracting.MigrateAsync()).Applied);
+        var rollback = await Assert.ThrowsAsync<SchemaVersionException>(() => new SchemaMigrator(dataSource).EnsureCompatibleAsync());
+        Assert.Contains("contracted it beyond this build's", rollback.Message);
     }
 
     [Fact]
@@ -87,7 +143,7 @@ public sealed class SchemaTests(PostgresFixture postgres)
     {
         await using var dataSource = NpgsqlDataSource.Create(await postgres.CreateDatabaseAsync());
 
-        var error = await Assert.ThrowsAsync<SchemaVersionException>(() => new SchemaMigrator(dataSource).EnsureCurrentAsync());
+        var error = await Assert.ThrowsAsync<SchemaVersionException>(() => new SchemaMigrator(dataSource).EnsureCompatibleAsync());
 
         Assert.Contains("ogw db migrate", error.Message);
     }
