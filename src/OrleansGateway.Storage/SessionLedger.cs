@@ -37,7 +37,21 @@ public static class ResumeReasons
 
     /// <summary>Not a marker: what a turn continued after an operator lifted its suspension hears as its resume reason.</summary>
     public const string Suspended = "suspended";
+
+    /// <summary>
+    /// Interruptions by a planned stop (a drain's premark, re-mark or deferral): their resumes never count toward
+    /// quarantine. A crash, a deactivation or a stranded turn does count, until the resumed turn makes progress.
+    /// </summary>
+    public static readonly IReadOnlyList<string> Planned = [RestartTimeout, ShutdownTimeout];
 }
+
+/// <summary>
+/// The cluster a silo's ledger writes act for, when several clusters share the database (a blue/green switch): the
+/// sessions of a silo alive in another cluster are never claimed, and such a silo counts as dead once its membership
+/// row is older than <paramref name="ForeignSiloTimeout"/> (a cluster killed whole votes nobody dead) or once it
+/// vanished from the membership table for <paramref name="VanishedOwnerGrace"/>.
+/// </summary>
+public sealed record LedgerScope(string ClusterId, TimeSpan ForeignSiloTimeout, TimeSpan VanishedOwnerGrace);
 
 /// <summary>A session the sweeper may resume, leased to it for a short while.</summary>
 public sealed record ResumeCandidate(string SessionId, long Epoch, string? Reason, DateTimeOffset MarkedAt, string? OwnerSilo);
@@ -72,8 +86,18 @@ public enum MarkerChange
 /// turn that finishes during a drain can still record its end. <c>resume_marked_at</c> is written once per
 /// interruption (when a row leaves <c>running</c>) and cleared by a claim: bookkeeping never refreshes it.
 /// </summary>
-public sealed class SessionLedger(NpgsqlDataSource dataSource)
+public sealed class SessionLedger(NpgsqlDataSource dataSource, LedgerScope? scope = null)
 {
+    // A membership row's silo address in the form owner_silo records.
+    private const string MemberAddress = "m.address || ':' || m.port || '@' || m.generation";
+
+    // The session's owner is a silo of another cluster that is alive or draining: only that cluster may resume it.
+    private const string OwnerAliveElsewhere = $"""
+        EXISTS (SELECT 1 FROM orleansmembershiptable m
+                 WHERE {MemberAddress} = gateway_sessions.owner_silo AND m.deploymentid <> @cluster_id
+                   AND m.status <> 6 AND m.iamalivetime > now() - @foreign_timeout)
+        """;
+
     private const string Columns = """
         session_id, phase, owner_silo, epoch, active_turn_id, resume_reason, premark_stop_id,
         resume_marked_at, resume_attempts, last_error, created_at, updated_at, active_turn_starts
@@ -156,12 +180,16 @@ public sealed class SessionLedger(NpgsqlDataSource dataSource)
 
     /// <summary>
     /// The premark: every session <paramref name="ownerSilo"/> runs (a turn, or queued inbox work behind one)
-    /// becomes resume_pending, in one statement. Suspended and already resume_pending sessions are not
-    /// <c>running</c> and are left alone. Run again after a drain timeout it catches what runs now.
+    /// becomes resume_pending, in one statement, which also records the silo as draining (for placement and the
+    /// sweepers of other silos). Suspended and already resume_pending sessions are not <c>running</c> and are left
+    /// alone. Run again after a drain timeout it catches what runs now.
     /// </summary>
     public async Task<int> PremarkAsync(string ownerSilo, Guid stopId, string reason, CancellationToken cancellationToken = default)
     {
         await using var command = dataSource.CreateCommand("""
+            WITH draining AS (
+            UPDATE gateway_silos SET draining_since = coalesce(draining_since, now()) WHERE address = @owner_silo
+            )
             UPDATE gateway_sessions
                SET phase = 'resume_pending', resume_reason = @reason, premark_stop_id = @stop_id,
                    resume_marked_at = now(), updated_at = now()
@@ -192,21 +220,28 @@ public sealed class SessionLedger(NpgsqlDataSource dataSource)
         return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
     }
 
-    /// <summary>Crash detection: sessions still <c>running</c> on silos the cluster declared dead.</summary>
+    /// <summary>
+    /// Crash detection: sessions still <c>running</c> on dead silos: those this cluster declared dead
+    /// (<paramref name="deadSilos"/>), those any cluster's membership rows say are Dead, silos of other clusters that
+    /// stopped refreshing their row, and owners that vanished from the membership table (see <see cref="LedgerScope"/>).
+    /// </summary>
     public async Task<int> MarkOrphanedAsync(IReadOnlyCollection<string> deadSilos, CancellationToken cancellationToken = default)
     {
-        if (deadSilos.Count == 0)
-        {
-            return 0;
-        }
-
-        await using var command = dataSource.CreateCommand("""
+        await using var command = dataSource.CreateCommand($"""
             UPDATE gateway_sessions
                SET phase = 'resume_pending', resume_reason = 'restart_interrupted', premark_stop_id = NULL,
                    resume_marked_at = now(), updated_at = now()
-             WHERE phase = 'running' AND owner_silo = ANY(@dead_silos)
+             WHERE phase = 'running'
+               AND (owner_silo = ANY(@dead_silos)
+                    OR (@cluster_id IS NOT NULL AND EXISTS (
+                          SELECT 1 FROM orleansmembershiptable m
+                           WHERE {MemberAddress} = gateway_sessions.owner_silo
+                             AND (m.status = 6 OR (m.deploymentid <> @cluster_id AND m.iamalivetime < now() - @foreign_timeout))))
+                    OR (@cluster_id IS NOT NULL AND updated_at < now() - @vanished_grace AND NOT EXISTS (
+                          SELECT 1 FROM orleansmembershiptable m WHERE {MemberAddress} = gateway_sessions.owner_silo)))
             """);
         command.Parameters.AddWithValue("dead_silos", deadSilos.ToArray());
+        AddScope(command);
         return await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
@@ -253,12 +288,12 @@ public sealed class SessionLedger(NpgsqlDataSource dataSource)
     /// another sweeper holds. Markers older than <paramref name="freshnessWindow"/> are stale: never leased. Sessions
     /// resumed <paramref name="maxAttempts"/> times are left for quarantine, even when a crash detection marked them
     /// again after this sweep's quarantine step. Sessions owned by <paramref name="skipOwners"/> (silos that refused or
-    /// did not answer in this sweep) are left for a later one.
+    /// did not answer in this sweep) are left for a later one, and so are sessions of a silo alive in another cluster.
     /// </summary>
     public async Task<IReadOnlyList<ResumeCandidate>> LeaseResumableAsync(string sweeper, TimeSpan freshnessWindow, TimeSpan lease, int limit,
         int maxAttempts, IReadOnlyCollection<string>? skipOwners = null, CancellationToken cancellationToken = default)
     {
-        await using var command = dataSource.CreateCommand("""
+        await using var command = dataSource.CreateCommand($"""
             UPDATE gateway_sessions AS s
                SET resume_leased_by = @sweeper, resume_lease_until = now() + @lease
               FROM (SELECT session_id
@@ -268,6 +303,7 @@ public sealed class SessionLedger(NpgsqlDataSource dataSource)
                        AND (resume_lease_until IS NULL OR resume_lease_until < now())
                        AND resume_attempts < @max_attempts
                        AND (owner_silo IS NULL OR owner_silo <> ALL(@skip_owners))
+                       AND NOT (@cluster_id IS NOT NULL AND {OwnerAliveElsewhere})
                      ORDER BY resume_marked_at
                      LIMIT @limit
                        FOR UPDATE SKIP LOCKED) AS picked
@@ -280,6 +316,7 @@ public sealed class SessionLedger(NpgsqlDataSource dataSource)
         command.Parameters.AddWithValue("lease", lease);
         command.Parameters.AddWithValue("freshness_window", freshnessWindow);
         command.Parameters.AddWithValue("limit", limit);
+        AddScope(command);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         var candidates = new List<ResumeCandidate>();
         while (await reader.ReadAsync(cancellationToken))
@@ -294,7 +331,8 @@ public sealed class SessionLedger(NpgsqlDataSource dataSource)
     /// <summary>
     /// The claim of a resume: compare-and-set on the epoch the claimer saw and on <c>resume_pending</c>, so of
     /// any number of racing claims exactly one wins. The winner runs <paramref name="turnId"/> (or, with none
-    /// left to run, the session becomes idle). Null when the claim lost.
+    /// left to run, the session becomes idle). Null when the claim lost, or when the owner is a silo alive in another
+    /// cluster (it may still be finishing the turn). A resume after a planned stop is not an attempt toward quarantine.
     /// </summary>
     /// <remarks>
     /// A claim that resumes a turn appends its <see cref="EventKinds.Resumed"/> event (<paramref name="resumedDetail"/>,
@@ -305,20 +343,23 @@ public sealed class SessionLedger(NpgsqlDataSource dataSource)
     public async Task<ResumeClaim?> ClaimResumeAsync(string sessionId, long expectedEpoch, string ownerSilo, string? turnId, int knownStarts,
         string resumedDetail, CancellationToken cancellationToken = default)
     {
-        await using var command = dataSource.CreateCommand("""
+        await using var command = dataSource.CreateCommand($"""
             WITH marked AS (
             SELECT resume_marked_at FROM gateway_sessions WHERE session_id = @session_id
             ), claimed AS (
             UPDATE gateway_sessions
                SET phase = CASE WHEN @turn_id IS NULL THEN 'idle' ELSE 'running' END,
                    owner_silo = @owner_silo, epoch = epoch + 1, active_turn_id = @turn_id,
-                   resume_attempts = CASE WHEN @turn_id IS NULL THEN 0 ELSE resume_attempts + 1 END,
+                   resume_attempts = CASE WHEN @turn_id IS NULL THEN 0
+                                          WHEN resume_reason = ANY(@planned_reasons) THEN resume_attempts
+                                          ELSE resume_attempts + 1 END,
                    active_turn_starts = CASE WHEN @turn_id IS NULL THEN 0
                        ELSE GREATEST(CASE WHEN active_turn_id = @turn_id THEN active_turn_starts ELSE 0 END, @known_starts) + 1 END,
                    resume_reason = CASE WHEN @turn_id IS NULL THEN NULL ELSE resume_reason END,
                    premark_stop_id = NULL, resume_marked_at = NULL,
                    resume_leased_by = NULL, resume_lease_until = NULL, updated_at = now()
              WHERE session_id = @session_id AND epoch = @expected_epoch AND phase = 'resume_pending'
+               AND NOT (@cluster_id IS NOT NULL AND {OwnerAliveElsewhere})
             RETURNING epoch, resume_attempts, active_turn_starts
             ), resumed AS (
             INSERT INTO gateway_events (kind, session_id, silo, detail, waited)
@@ -334,6 +375,8 @@ public sealed class SessionLedger(NpgsqlDataSource dataSource)
         command.Parameters.AddWithValue("known_starts", knownStarts);
         command.Parameters.AddWithValue("kind", EventKinds.Resumed);
         command.Parameters.AddWithValue("detail", resumedDetail);
+        command.Parameters.AddWithValue("planned_reasons", ResumeReasons.Planned.ToArray());
+        AddScope(command);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         return await reader.ReadAsync(cancellationToken) ? new ResumeClaim(reader.GetInt64(0), reader.GetInt32(1), reader.GetInt32(2)) : null;
     }
@@ -580,6 +623,13 @@ public sealed class SessionLedger(NpgsqlDataSource dataSource)
         }
 
         return values;
+    }
+
+    private void AddScope(NpgsqlCommand command)
+    {
+        command.Parameters.Add(Nullable("cluster_id", NpgsqlDbType.Text, scope?.ClusterId));
+        command.Parameters.AddWithValue("foreign_timeout", scope?.ForeignSiloTimeout ?? TimeSpan.Zero);
+        command.Parameters.AddWithValue("vanished_grace", scope?.VanishedOwnerGrace ?? TimeSpan.Zero);
     }
 
     private static NpgsqlParameter Nullable(string name, NpgsqlDbType type, object? value) =>

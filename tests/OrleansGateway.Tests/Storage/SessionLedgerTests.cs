@@ -98,7 +98,7 @@ public sealed class SessionLedgerTests(PostgresFixture postgres) : IAsyncLifetim
     public async Task Two_claims_racing_at_one_epoch_have_exactly_one_winner()
     {
         var epoch = (await RunningAsync("raced", SiloA))!.Value;
-        await _ledger.PremarkAsync(SiloA, Guid.NewGuid(), ResumeReasons.RestartTimeout);
+        await _ledger.MarkOrphanedAsync([SiloA]);
 
         var claims = await Task.WhenAll(Enumerable.Range(0, 16).Select(i =>
             _ledger.ClaimResumeAsync("raced", epoch, i % 2 == 0 ? SiloA : SiloB, "t1", 1, $"claim {i}")));
@@ -296,11 +296,93 @@ public sealed class SessionLedgerTests(PostgresFixture postgres) : IAsyncLifetim
         Assert.Equal(0, (await _ledger.GetAsync("rolling"))!.ResumeAttempts);
 
         // A failed turn keeps its attempts on the idle row; the next turn does not inherit them.
-        var again = (await _ledger.ClaimResumeAsync("rolling", claim.Epoch, SiloA, "t1", knownStarts: 1, "test"))!;
+        var planned = (await _ledger.ClaimResumeAsync("rolling", claim.Epoch, SiloA, "t1", knownStarts: 1, "test"))!;
+        Assert.Equal(0, planned.Attempts);
+        await _ledger.MarkOrphanedAsync([SiloA]);
+        var again = (await _ledger.ClaimResumeAsync("rolling", planned.Epoch, SiloB, "t1", knownStarts: 1, "test"))!;
         var idle = (await _ledger.EndTurnAsync("rolling", again.Epoch, MarkerChange.Keep, "step 1 failed", nextTurnId: null))!.Value;
         Assert.Equal((SessionPhase.Idle, 1), ((await _ledger.GetAsync("rolling"))!.Phase, (await _ledger.GetAsync("rolling"))!.ResumeAttempts));
         await _ledger.BeginTurnAsync("rolling", idle, SiloA, "t2");
         Assert.Equal(0, (await _ledger.GetAsync("rolling"))!.ResumeAttempts);
+    }
+
+    [Fact]
+    public async Task Resumes_after_planned_stops_never_count_toward_quarantine_and_crashes_do()
+    {
+        var epoch = (await RunningAsync("upgraded", SiloA))!.Value;
+        async Task<ResumeClaim> ClaimAsync(string by) =>
+            (await _ledger.ClaimResumeAsync("upgraded", (await _ledger.GetAsync("upgraded"))!.Epoch, by, "t1", knownStarts: 1, "test"))!;
+
+        // Every planned stop of an upgrade: a premark, a re-mark, a session deferring itself on a draining silo.
+        await _ledger.PremarkAsync(SiloA, Guid.NewGuid(), ResumeReasons.RestartTimeout);
+        Assert.Equal(0, (await ClaimAsync(SiloB)).Attempts);
+        await _ledger.PremarkAsync(SiloB, Guid.NewGuid(), ResumeReasons.ShutdownTimeout);
+        Assert.Equal(0, (await ClaimAsync(SiloA)).Attempts);
+        Assert.True(await _ledger.MarkSelfAsync("upgraded", (await _ledger.GetAsync("upgraded"))!.Epoch, ResumeReasons.RestartTimeout, Guid.NewGuid()));
+        Assert.Equal(0, (await ClaimAsync(SiloB)).Attempts);
+
+        // What counts: the resumed turn dies with its silo, or goes away with its activation, without progress.
+        await _ledger.MarkOrphanedAsync([SiloB]);
+        Assert.Equal(1, (await ClaimAsync(SiloA)).Attempts);
+        Assert.True(await _ledger.MarkSelfAsync("upgraded", (await _ledger.GetAsync("upgraded"))!.Epoch, ResumeReasons.Deactivated, stopId: null));
+        Assert.Equal(2, (await ClaimAsync(SiloB)).Attempts);
+        await _ledger.PremarkAsync(SiloB, Guid.NewGuid(), ResumeReasons.RestartTimeout);
+        Assert.Empty(await _ledger.QuarantineExhaustedAsync(maxAttempts: 3));
+        Assert.Equal(2, (await ClaimAsync(SiloA)).Attempts);
+
+        await _ledger.MarkOrphanedAsync([SiloA]);
+        Assert.Equal(["upgraded"], await _ledger.QuarantineExhaustedAsync(maxAttempts: 2));
+    }
+
+    [Fact]
+    public async Task A_session_of_a_silo_alive_in_another_cluster_is_left_to_that_cluster_until_the_silo_is_dead()
+    {
+        const string Blue = "10.0.0.9:11111@5";
+        await MemberAsync("blue", Blue, status: 3, aliveSecondsAgo: 0);
+        var green = new SessionLedger(_dataSource, new LedgerScope("green", TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(1)));
+        var epoch = (await green.BeginTurnAsync("blue-session", null, Blue, "t1"))!.Value;
+        Assert.Equal("blue", await OwnerClusterAsync("blue-session"));
+
+        // Blue drains: its turn may still be finishing, and a claim in green would run the step twice at once.
+        await green.PremarkAsync(Blue, Guid.NewGuid(), ResumeReasons.ShutdownTimeout);
+        Assert.Empty(await green.LeaseResumableAsync(SiloB, TimeSpan.FromHours(1), TimeSpan.FromSeconds(30), 10, 3));
+        Assert.Null(await green.ClaimResumeAsync("blue-session", epoch, SiloB, "t1", 1, "test"));
+        Assert.Single(await LeaseAsync("an unscoped sweeper"));
+        await ExecuteAsync("UPDATE gateway_sessions SET resume_leased_by = NULL, resume_lease_until = NULL");
+
+        await ExecuteAsync("UPDATE orleansmembershiptable SET status = 6");
+        Assert.Equal(["blue-session"], (await green.LeaseResumableAsync(SiloB, TimeSpan.FromHours(1), TimeSpan.FromSeconds(30), 10, 3)).Select(c => c.SessionId));
+        Assert.NotNull(await green.ClaimResumeAsync("blue-session", epoch, SiloB, "t1", 1, "test"));
+    }
+
+    [Fact]
+    public async Task Crash_detection_sees_dead_owners_of_every_cluster_and_owners_that_vanished()
+    {
+        const string BlueDead = "10.0.1.1:11111@1", BlueSilent = "10.0.1.2:11111@1", BlueAlive = "10.0.1.3:11111@1";
+        const string GreenSilent = "10.0.2.1:11111@1", Vanished = "10.0.3.1:11111@1", JustVanished = "10.0.3.2:11111@1";
+        await MemberAsync("blue", BlueDead, status: 6, aliveSecondsAgo: 0);
+        await MemberAsync("blue", BlueSilent, status: 3, aliveSecondsAgo: 120);
+        await MemberAsync("blue", BlueAlive, status: 3, aliveSecondsAgo: 1);
+        await MemberAsync("green", GreenSilent, status: 3, aliveSecondsAgo: 120);
+        foreach (var owner in new[] { BlueDead, BlueSilent, BlueAlive, GreenSilent, Vanished, JustVanished })
+        {
+            await RunningAsync(owner, owner);
+        }
+
+        await ExecuteAsync($"UPDATE gateway_sessions SET updated_at = now() - interval '5 minutes' WHERE session_id <> '{JustVanished}'");
+        var green = new SessionLedger(_dataSource, new LedgerScope("green", TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(1)));
+
+        Assert.Equal(3, await green.MarkOrphanedAsync([]));
+
+        // Green's own silent silo is Orleans' to judge; a live blue one and a fresh row without a member are left alone.
+        var phases = new Dictionary<string, SessionPhase>();
+        foreach (var owner in new[] { BlueDead, BlueSilent, Vanished, BlueAlive, GreenSilent, JustVanished })
+        {
+            phases[owner] = (await _ledger.GetAsync(owner))!.Phase;
+        }
+
+        Assert.Equal([SessionPhase.ResumePending, SessionPhase.ResumePending, SessionPhase.ResumePending,
+            SessionPhase.Running, SessionPhase.Running, SessionPhase.Running], phases.Values);
     }
 
     [Fact]
@@ -328,6 +410,23 @@ public sealed class SessionLedgerTests(PostgresFixture postgres) : IAsyncLifetim
 
     /// <summary>A new session whose first turn runs on <paramref name="owner"/>; its epoch.</summary>
     private Task<long?> RunningAsync(string sessionId, string owner) => _ledger.BeginTurnAsync(sessionId, null, owner, "t1");
+
+    /// <summary>A silo as Orleans' membership table records it, in cluster <paramref name="cluster"/>.</summary>
+    private async Task MemberAsync(string cluster, string address, int status, int aliveSecondsAgo)
+    {
+        var (host, port, generation) = (address.Split(':')[0], int.Parse(address.Split(':', '@')[1]), int.Parse(address.Split('@')[1]));
+        await ExecuteAsync($"""
+            INSERT INTO orleansmembershipversiontable (deploymentid) VALUES ('{cluster}') ON CONFLICT DO NOTHING;
+            INSERT INTO orleansmembershiptable (deploymentid, address, port, generation, siloname, hostname, status, starttime, iamalivetime)
+            VALUES ('{cluster}', '{host}', {port}, {generation}, 'silo', 'host', {status}, now() - interval '1 hour', now() - interval '{aliveSecondsAgo} seconds')
+            """);
+    }
+
+    private async Task<string?> OwnerClusterAsync(string sessionId)
+    {
+        await using var command = _dataSource.CreateCommand($"SELECT owner_cluster FROM gateway_sessions WHERE session_id = '{sessionId}'");
+        return await command.ExecuteScalarAsync() as string;
+    }
 
     private async Task ExecuteAsync(string sql)
     {
