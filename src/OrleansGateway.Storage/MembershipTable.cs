@@ -5,19 +5,34 @@ namespace OrleansGateway.Storage;
 /// <summary>One silo as the Orleans membership table records it.</summary>
 /// <param name="Address">Endpoint with generation, the form sessions record as their owner.</param>
 /// <param name="Status">Orleans' SiloStatus name: Created, Joining, Active, ShuttingDown, Stopping, Dead.</param>
-public sealed record SiloRow(string Address, string SiloName, string HostName, string Status, DateTimeOffset StartedAt, DateTimeOffset IAmAliveAt);
+/// <param name="Version">The build version it registered (<c>gateway_silos</c>); <see cref="SiloRow.Unregistered"/> for a silo of release 0.1, which registers nowhere.</param>
+public sealed record SiloRow(string Address, string SiloName, string HostName, string Status, DateTimeOffset StartedAt, DateTimeOffset IAmAliveAt,
+    string Version)
+{
+    /// <summary>The version shown for a silo without a registration: only release 0.1 predates it.</summary>
+    public const string Unregistered = "0.1";
+}
 
 /// <summary>Reads of Orleans' membership table, for operators and crash detection. Orleans alone writes it.</summary>
 public sealed class MembershipTable(NpgsqlDataSource dataSource)
 {
     public async Task<IReadOnlyList<SiloRow>> ReadSilosAsync(string clusterId, CancellationToken cancellationToken = default)
     {
-        await using var command = dataSource.CreateCommand("""
-            SELECT address, port, generation, siloname, hostname, status, starttime, iamalivetime
-              FROM orleansmembershiptable
-             WHERE deploymentid = @cluster_id
-             ORDER BY starttime, port
-            """);
+        // A database not yet migrated to schema 15 (an upgrade under way) has no registrations to read.
+        await using var command = dataSource.CreateCommand(await HasRegistryAsync(cancellationToken)
+            ? """
+              SELECT m.address, m.port, m.generation, m.siloname, m.hostname, m.status, m.starttime, m.iamalivetime, s.version
+                FROM orleansmembershiptable m
+                LEFT JOIN gateway_silos s ON s.address = m.address || ':' || m.port || '@' || m.generation
+               WHERE m.deploymentid = @cluster_id
+               ORDER BY m.starttime, m.port
+              """
+            : """
+              SELECT address, port, generation, siloname, hostname, status, starttime, iamalivetime, NULL::text
+                FROM orleansmembershiptable
+               WHERE deploymentid = @cluster_id
+               ORDER BY starttime, port
+              """);
         command.Parameters.AddWithValue("cluster_id", clusterId);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         var silos = new List<SiloRow>();
@@ -29,10 +44,17 @@ public sealed class MembershipTable(NpgsqlDataSource dataSource)
                 HostName: reader.GetString(4),
                 Status: StatusName(reader.GetInt32(5)),
                 StartedAt: ToUtc(reader.GetDateTime(6)),
-                IAmAliveAt: ToUtc(reader.GetDateTime(7))));
+                IAmAliveAt: ToUtc(reader.GetDateTime(7)),
+                Version: reader.IsDBNull(8) ? SiloRow.Unregistered : reader.GetString(8)));
         }
 
         return silos;
+    }
+
+    private async Task<bool> HasRegistryAsync(CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("SELECT to_regclass('gateway_silos') IS NOT NULL");
+        return (bool)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 
     // Orleans.Runtime.SiloStatus, by value: the table stores the number.

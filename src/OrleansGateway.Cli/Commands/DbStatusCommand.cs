@@ -42,10 +42,10 @@ public static class DbStatusCommand
                 throw DbCommands.DatabaseError(connectionString, exception);
             }
 
-            var siloTable = new Table().AddColumns("Silo", "Name", "Status", "Started (UTC)", "Last alive (UTC)");
+            var siloTable = new Table().AddColumns("Silo", "Name", "Status", "Version", "Started (UTC)", "Last alive (UTC)");
             foreach (var silo in silos)
             {
-                siloTable.AddRow(silo.Address, Markup.Escape(silo.SiloName), silo.Status, $"{silo.StartedAt:yyyy-MM-dd HH:mm:ss}", $"{silo.IAmAliveAt:HH:mm:ss}");
+                siloTable.AddRow(silo.Address, Markup.Escape(silo.SiloName), silo.Status, Markup.Escape(silo.Version), $"{silo.StartedAt:yyyy-MM-dd HH:mm:ss}", $"{silo.IAmAliveAt:HH:mm:ss}");
             }
 
             AnsiConsole.Write(silos.Count == 0 ? new Text("No silos have joined this cluster.\n") : siloTable);

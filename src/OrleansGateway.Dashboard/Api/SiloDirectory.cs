@@ -47,7 +47,8 @@ public sealed partial class SiloDirectory(
             report?.Draining,
             report?.ActiveSessions,
             report?.RunningTurns,
-            report?.Version,
+            // What the silo registered, also for a dead one: release 0.1's own report gives the SDK's 1.0.0.
+            row.Version,
             report is not null,
             row.StartedAt))];
     }

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using Orleans.Configuration;
 using Orleans.Dashboard;
@@ -9,7 +10,9 @@ using OrleansGateway.Agents;
 using OrleansGateway.Hosting;
 using OrleansGateway.Operations;
 using OrleansGateway.Sessions;
+using OrleansGateway.Resume;
 using OrleansGateway.Storage;
+using OrleansGateway.Upgrade;
 
 namespace Orleans.Hosting;
 
@@ -28,7 +31,13 @@ public static class GatewaySiloBuilderExtensions
     {
         // Created by the container so that it is disposed (its pool closed) with the silo.
         builder.Services.AddSingleton(_ => GatewayDataSource.Create(connectionString, "ogw-silo"));
+        builder.Services.AddSingleton(services => ScopeOf(services));
         builder.Services.AddSingleton<SessionLedger>();
+        builder.Services.AddSingleton<SiloRegistry>();
+        builder.Services.AddOptions<BuildVersionOptions>().BindConfiguration(BuildVersionOptions.Section).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<BuildVersionOptions>, BuildVersionOptions.Validator>();
+        builder.Services.AddSingleton<SiloVersions>();
+        builder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, SiloVersions.Participant>();
         builder.Services.AddSingleton<EventHistory>();
         builder.Services.AddSingleton<ActiveSessions>();
         builder.Services.AddPlacementDirector<SiloKeyPlacement, SiloKeyPlacementDirector>();
@@ -73,5 +82,15 @@ public static class GatewaySiloBuilderExtensions
             o.DataSource = dataSource;
         }));
         return builder;
+    }
+
+    // The ledger acts for this cluster; the clock of a foreign silo's death follows Orleans' own table timings.
+    private static LedgerScope ScopeOf(IServiceProvider services)
+    {
+        var resume = services.GetRequiredService<IOptions<SessionResumeOptions>>().Value;
+        var membership = services.GetRequiredService<IOptions<ClusterMembershipOptions>>().Value;
+        var tableDeath = membership.IAmAliveTablePublishTimeout * membership.NumMissedTableIAmAliveLimit * 2;
+        var foreign = resume.ForeignSiloTimeout ?? (tableDeath > TimeSpan.FromSeconds(30) ? tableDeath : TimeSpan.FromSeconds(30));
+        return new LedgerScope(services.GetRequiredService<IOptions<ClusterOptions>>().Value.ClusterId, foreign, resume.VanishedOwnerGrace);
     }
 }

@@ -1,4 +1,3 @@
-using System.Reflection;
 using Orleans.Placement;
 using Orleans.Runtime;
 using Orleans.Runtime.Placement;
@@ -6,6 +5,7 @@ using OrleansGateway.Hosting;
 using OrleansGateway.Resume;
 using OrleansGateway.Sessions;
 using OrleansGateway.Storage;
+using OrleansGateway.Upgrade;
 
 namespace OrleansGateway.Operations;
 
@@ -17,12 +17,10 @@ internal sealed partial class SiloControlGrain(
     ActiveSessions activeSessions,
     EventHistory events,
     ILocalSiloDetails localSilo,
+    SiloVersions versions,
     IHostApplicationLifetime lifetime,
     ILogger<SiloControlGrain> logger) : Grain, ISiloControlGrain
 {
-    private static readonly string Version =
-        typeof(SiloControlGrain).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
-
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         // The placement director put this grain here only if the key named this silo; a stale reference to a
@@ -66,7 +64,7 @@ internal sealed partial class SiloControlGrain(
         // This grain is an activation too; it is not a session.
         activeSessions.Count,
         runningTurns.Count,
-        Version,
+        versions.Local.Text,
         runState.StopIntent == StopIntent.Restart ? SiloStopKind.Restart : SiloStopKind.Drain);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "An operator asked this silo to {Kind}; stopping gracefully")]

@@ -6,6 +6,7 @@ using Orleans.Runtime;
 using OrleansGateway.Hosting;
 using OrleansGateway.Sessions;
 using OrleansGateway.Storage;
+using OrleansGateway.Upgrade;
 
 namespace OrleansGateway.Resume;
 
@@ -15,6 +16,7 @@ namespace OrleansGateway.Resume;
 /// A sweep (1) marks sessions still <c>running</c> on silos the cluster declared dead (crash detection),
 /// (2) quarantines sessions resumed too often without progress, (3) leases fresh resume_pending sessions in
 /// batches and calls each grain, paced by a token bucket. The grain's claim, not the sweeper, makes it exactly once.
+/// Step 3 is left to the newest version's silos while several versions serve (<see cref="SiloVersions"/>).
 /// </summary>
 internal sealed partial class ResumeSweeper(
     SiloRunState runState,
@@ -24,6 +26,7 @@ internal sealed partial class ResumeSweeper(
     IClusterMembershipService membership,
     IGrainFactory grains,
     ILocalSiloDetails localSilo,
+    SiloVersions versions,
     IOptions<SessionResumeOptions> options,
     ILogger<ResumeSweeper> logger) : ILifecycleParticipant<ISiloLifecycle>
 {
@@ -152,6 +155,14 @@ internal sealed partial class ResumeSweeper(
                 $"resumed {resume.MaxAttempts} times without progress", cancellationToken);
         }
 
+        if (!versions.LocalIsNewest)
+        {
+            // A rolling upgrade: a newer silo takes the interrupted sessions, so that they are not interrupted again
+            // when this one stops. Should it go, the next membership change wakes this sweep.
+            LogLeftToNewerVersion(versions.Local.Text);
+            return;
+        }
+
         // One stream over the leased batches: the next batch is leased while the last sessions of this one are still
         // being resumed, so the parallel calls never wait at a batch boundary.
         var skipOwners = new ConcurrentDictionary<string, bool>();
@@ -230,6 +241,9 @@ internal sealed partial class ResumeSweeper(
     // before the answer was lost; the ledger tells, and the next sweep acts on it.
     [LoggerMessage(Level = LogLevel.Information, Message = "Resume call for session {SessionId} got no answer ({ErrorType}: {Error}); the next sweep looks again")]
     private partial void LogResumeCallFailed(string sessionId, string errorType, string error);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Resumes left to the silos of a newer version than this one's {Version}")]
+    private partial void LogLeftToNewerVersion(string version);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Resume sweep failed; retrying")]
     private partial void LogSweepFailed(Exception exception);

@@ -52,6 +52,22 @@ public sealed class SessionResumeOptions
     /// <summary>How long a leased session is left to its sweeper before another may try.</summary>
     public TimeSpan ResumeLease { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// While silos of several versions serve, only the newest resume interrupted sessions and take new ones, so that a
+    /// rolling upgrade interrupts each session at most once. Off: every silo alike (the benchmark's baseline).
+    /// </summary>
+    public bool PreferNewestVersion { get; set; } = true;
+
+    /// <summary>
+    /// A silo of another cluster on this database (blue/green) counts as dead once its membership row is this old; unset:
+    /// twice what Orleans allows before a silo that stopped writing it is declared dead
+    /// (<c>IAmAliveTablePublishTimeout</c> x <c>NumMissedTableIAmAliveLimit</c>), at least 30 s.
+    /// </summary>
+    public TimeSpan? ForeignSiloTimeout { get; set; }
+
+    /// <summary>A session owner missing from every cluster's membership rows counts as dead after this long.</summary>
+    public TimeSpan VanishedOwnerGrace { get; set; } = TimeSpan.FromMinutes(1);
+
     /// <summary>The drain budget: what a stop needs before Orleans' own stop can finish.</summary>
     public TimeSpan StopBudget => DrainTimeout + InterruptGrace + StopMargin;
 
@@ -74,6 +90,11 @@ public sealed class SessionResumeOptions
             Positive(options.FreshnessWindow, nameof(FreshnessWindow));
             Positive(options.SweepInterval, nameof(SweepInterval));
             Positive(options.ResumeLease, nameof(ResumeLease));
+            Positive(options.VanishedOwnerGrace, nameof(VanishedOwnerGrace));
+            if (options.ForeignSiloTimeout is { } foreign)
+            {
+                Positive(foreign, nameof(ForeignSiloTimeout));
+            }
             if (options.MaxAttempts < 1)
             {
                 problems.Add($"{Section}:{nameof(MaxAttempts)} must be at least 1, not {options.MaxAttempts}");

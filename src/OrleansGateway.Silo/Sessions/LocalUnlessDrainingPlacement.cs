@@ -2,6 +2,7 @@ using Orleans.Placement;
 using Orleans.Runtime;
 using Orleans.Runtime.Placement;
 using OrleansGateway.Hosting;
+using OrleansGateway.Upgrade;
 
 namespace OrleansGateway.Sessions;
 
@@ -9,6 +10,8 @@ namespace OrleansGateway.Sessions;
 /// Places a session on the silo whose call activates it (the silo that took its message, the silo whose sweeper
 /// claimed its resume), except while that silo drains: then on another one. A session activated on a draining silo
 /// could only mark itself resume_pending, and every sweeper's claim would be refused there until the drain ends.
+/// While silos of several versions serve (a rolling upgrade), only the newest are wanted: a session placed on an old
+/// silo would be interrupted again when that silo's turn to stop comes.
 /// </summary>
 [GenerateSerializer, Immutable, SuppressReferenceTracking]
 public sealed class LocalUnlessDrainingPlacement : PlacementStrategy
@@ -19,18 +22,22 @@ public sealed class LocalUnlessDrainingPlacement : PlacementStrategy
 [AttributeUsage(AttributeTargets.Class)]
 public sealed class LocalUnlessDrainingPlacementAttribute() : PlacementAttribute(LocalUnlessDrainingPlacement.Instance);
 
-internal sealed class LocalUnlessDrainingPlacementDirector(SiloRunState runState) : IPlacementDirector
+internal sealed class LocalUnlessDrainingPlacementDirector(SiloRunState runState, SiloVersions versions) : IPlacementDirector
 {
     public Task<SiloAddress> OnAddActivation(PlacementStrategy strategy, PlacementTarget target, IPlacementContext context)
     {
+        var local = context.LocalSilo;
         var compatible = context.GetCompatibleSilos(target);
-        var localWanted = context.LocalSiloStatus == SiloStatus.Active && !runState.IsDraining && compatible.Contains(context.LocalSilo);
-        if (localWanted)
+        var candidates = context.LocalSiloStatus == SiloStatus.Active && !runState.IsDraining
+            ? compatible
+            : compatible.Where(silo => !silo.Equals(local)).ToArray();
+        var wanted = versions.Preferred(candidates);
+        if (wanted.Contains(local))
         {
-            return Task.FromResult(context.LocalSilo);
+            return Task.FromResult(local);
         }
 
-        var others = compatible.Where(silo => !silo.Equals(context.LocalSilo)).ToArray();
-        return Task.FromResult(others.Length > 0 ? others[Random.Shared.Next(others.Length)] : context.LocalSilo);
+        var others = wanted.Count > 0 ? wanted : candidates;
+        return Task.FromResult(others.Count > 0 ? others[Random.Shared.Next(others.Count)] : local);
     }
 }
