@@ -155,6 +155,7 @@ internal sealed partial class ResumeSweeper(
                 $"resumed {resume.MaxAttempts} times without progress", cancellationToken);
         }
 
+        await versions.RefreshAsync(cancellationToken);
         if (!versions.LocalIsNewest)
         {
             // A rolling upgrade: a newer silo takes the interrupted sessions, so that they are not interrupted again

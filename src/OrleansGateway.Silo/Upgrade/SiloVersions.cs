@@ -55,7 +55,8 @@ public sealed partial class SiloVersions(
         return newest is null ? open : open.Where(silo => VersionOf(silo)?.CompareTo(newest) == 0).ToList();
     }
 
-    private async Task RefreshAsync(CancellationToken cancellationToken)
+    /// <summary>Reads the registry now: at start, every couple of seconds, and before each sweep decides whether to lease.</summary>
+    public async Task RefreshAsync(CancellationToken cancellationToken)
     {
         var silos = await registry.ReadActiveAsync(cluster.Value.ClusterId, cancellationToken);
         _active = silos.ToDictionary(silo => silo.Address);

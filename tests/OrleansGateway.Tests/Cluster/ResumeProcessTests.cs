@@ -5,6 +5,7 @@ using OrleansGateway.Cli.Cluster;
 using OrleansGateway.Sessions;
 using OrleansGateway.Storage;
 using OrleansGateway.Tests.Infrastructure;
+using static OrleansGateway.Tests.Infrastructure.ClusterSessions;
 
 namespace OrleansGateway.Tests.Cluster;
 
@@ -15,8 +16,6 @@ namespace OrleansGateway.Tests.Cluster;
 [Collection(PostgresCollection.Name)]
 public sealed class ResumeProcessTests(PostgresFixture postgres)
 {
-    private static readonly TimeSpan CompletionTimeout = TimeSpan.FromSeconds(120);
-
     [Fact]
     public async Task The_seed_scenario_SIGKILL_during_the_drain_loses_no_turn()
     {
@@ -237,75 +236,5 @@ public sealed class ResumeProcessTests(PostgresFixture postgres)
         using var reader = SiloProcessCluster.ClientFor(healthy);
         var poison = await reader.GetFromJsonAsync<JsonElement>("api/sessions/poison");
         Assert.Equal(4, poison.GetProperty("turns")[0].GetProperty("executions").GetInt32());
-    }
-
-    private static Dictionary<string, string> Settings(params (string Key, string Value)[] settings) =>
-        settings.ToDictionary(s => s.Key, s => s.Value);
-
-    private static async Task PostAllAsync(IReadOnlyList<string> ids, Func<int, SiloProcess> silo, string text, string messageId = "m1")
-    {
-        for (var i = 0; i < ids.Count; i++)
-        {
-            using var response = await SiloProcessCluster.PostMessageAsync(silo(i), ids[i], new { text, messageId });
-            Assert.Equal(System.Net.HttpStatusCode.Accepted, response.StatusCode);
-        }
-    }
-
-    private static async Task<IReadOnlyList<LedgerRow>> ReadLedgerAsync(SiloProcessCluster cluster, IReadOnlyList<string> ids)
-    {
-        await using var dataSource = NpgsqlDataSource.Create(cluster.ConnectionString);
-        var ledger = new SessionLedger(dataSource);
-        var rows = new List<LedgerRow>();
-        foreach (var id in ids)
-        {
-            rows.Add(await ledger.GetAsync(id) ?? throw new InvalidOperationException($"{id} has no ledger row"));
-        }
-
-        return rows;
-    }
-
-    private static async Task<IReadOnlyList<LedgerRow>> WaitForLedgerAsync(SiloProcessCluster cluster, IReadOnlyList<string> ids,
-        Func<IReadOnlyList<LedgerRow>, bool> condition, string what, TimeSpan? timeout = null)
-    {
-        IReadOnlyList<LedgerRow> rows = [];
-        await Eventually.UntilAsync(async () =>
-            {
-                rows = await ReadLedgerAsync(cluster, ids);
-                return condition(rows);
-            },
-            timeout ?? TimeSpan.FromSeconds(30),
-            () => $"{what}: {string.Join("; ", rows.GroupBy(r => (r.Phase, r.ResumeReason)).Select(g => $"{g.Count()} {g.Key}"))}\n{cluster.Logs()}",
-            pollMilliseconds: 50);
-        return rows;
-    }
-
-    private static async Task<Dictionary<string, JsonElement>> WaitUntilCompletedAsync(SiloProcessCluster cluster, IReadOnlyList<string> ids, SiloProcess via)
-    {
-        var sessions = new Dictionary<string, JsonElement>();
-        await Eventually.UntilAsync(async () =>
-            {
-                foreach (var id in ids.Where(id => !sessions.ContainsKey(id)))
-                {
-                    if (await SiloProcessCluster.GetSessionAsync(via, id) is { } session
-                        && session.GetProperty("phase").GetString() == "idle"
-                        && session.GetProperty("turns").EnumerateArray().All(t => t.GetProperty("status").GetString() == "completed"))
-                    {
-                        sessions[id] = session;
-                    }
-                }
-
-                return sessions.Count == ids.Count;
-            },
-            CompletionTimeout,
-            () => $"{sessions.Count} of {ids.Count} completed; first missing: {ids.First(id => !sessions.ContainsKey(id))}\n{cluster.Logs()}",
-            pollMilliseconds: 500);
-        return sessions;
-    }
-
-    private static async Task ExecuteAsync(SiloProcessCluster cluster, string sql)
-    {
-        await using var dataSource = NpgsqlDataSource.Create(cluster.ConnectionString);
-        await using var command = dataSource.CreateCommand(sql);
-        await command.ExecuteNonQueryAsync();
     }
 }
