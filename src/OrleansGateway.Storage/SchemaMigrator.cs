@@ -26,8 +26,19 @@ public sealed partial class SchemaMigrator(NpgsqlDataSource dataSource)
 
     public static int LatestVersion => Scripts[^1].Version;
 
-    public async Task<MigrationResult> MigrateAsync(CancellationToken cancellationToken = default)
+    public Task<MigrationResult> MigrateAsync(CancellationToken cancellationToken = default) => MigrateAsync(targetVersion: null, cancellationToken);
+
+    /// <summary>
+    /// Applies the scripts newer than the database, up to <paramref name="targetVersion"/> when given (a release's
+    /// schema, for a database that an older release's silos must accept), else all of them.
+    /// </summary>
+    public async Task<MigrationResult> MigrateAsync(int? targetVersion, CancellationToken cancellationToken = default)
     {
+        if (targetVersion is { } target && !Scripts.Any(script => script.Version == target))
+        {
+            throw new ArgumentOutOfRangeException(nameof(targetVersion), target, "no schema script has this version");
+        }
+
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using (var transaction = await connection.BeginTransactionAsync(cancellationToken))
         {
@@ -56,7 +67,7 @@ public sealed partial class SchemaMigrator(NpgsqlDataSource dataSource)
                 EnsureNotNewer(current);
             }
 
-            if (script.Version <= current)
+            if (script.Version <= current || script.Version > (targetVersion ?? LatestVersion))
             {
                 continue;
             }
