@@ -15,8 +15,6 @@ namespace OrleansGateway.Tests.Cluster;
 [Collection(PostgresCollection.Name)]
 public sealed class ResumeProcessTests(PostgresFixture postgres)
 {
-    private static readonly TimeSpan CompletionTimeout = TimeSpan.FromSeconds(120);
-
     [Fact]
     public async Task The_seed_scenario_SIGKILL_during_the_drain_loses_no_turn()
     {
@@ -24,13 +22,13 @@ public sealed class ResumeProcessTests(PostgresFixture postgres)
         var settings = Settings(("Gateway__Resume__DrainTimeout", "00:01:00"), ("HostOptions__ShutdownTimeout", "00:01:30"), ("Gateway__Resume__StopIntent", "Restart"));
         var silo = await cluster.StartSiloAsync("seed", settings);
         var ids = Enumerable.Range(0, 50).Select(i => $"seed-{i}").ToList();
-        await PostAllAsync(ids, _ => silo, "work 10x400");
-        await WaitForLedgerAsync(cluster, ids, rows => rows.All(r => r.Phase == SessionPhase.Running), "all running");
+        await ClusterSessions.PostAllAsync(ids, _ => silo, "work 10x400");
+        await ClusterSessions.WaitForLedgerAsync(cluster, ids, rows => rows.All(r => r.Phase == SessionPhase.Running), "all running");
 
         // SIGTERM with a drain longer than we wait, then SIGKILL in the middle of the drain: systemd and
         // Kubernetes do exactly this when the grace period runs out.
         silo.Terminate();
-        var premarked = await WaitForLedgerAsync(cluster, ids, rows => rows.All(r => r.Phase == SessionPhase.ResumePending), "all premarked", TimeSpan.FromSeconds(10));
+        var premarked = await ClusterSessions.WaitForLedgerAsync(cluster, ids, rows => rows.All(r => r.Phase == SessionPhase.ResumePending), "all premarked", TimeSpan.FromSeconds(10));
         silo.Kill();
         Assert.True(await silo.WaitForExitAsync(TimeSpan.FromSeconds(10)));
         Assert.Single(premarked.Select(r => r.PremarkStopId).Distinct());
@@ -39,7 +37,7 @@ public sealed class ResumeProcessTests(PostgresFixture postgres)
 
         var restarted = await cluster.StartSiloAsync("seed-restarted", settings);
 
-        var sessions = await WaitUntilCompletedAsync(cluster, ids, restarted);
+        var sessions = await ClusterSessions.WaitUntilCompletedAsync(cluster, ids, restarted);
         foreach (var (id, session) in sessions)
         {
             var turn = Assert.Single(session.GetProperty("turns").EnumerateArray());
@@ -55,16 +53,16 @@ public sealed class ResumeProcessTests(PostgresFixture postgres)
         var doomed = await cluster.StartSiloAsync("doomed");
         var survivor = await cluster.StartSiloAsync("survivor");
         var ids = Enumerable.Range(0, 30).Select(i => $"crash-{i}").ToList();
-        await PostAllAsync(ids, _ => doomed, "work 12x500");
-        var running = await WaitForLedgerAsync(cluster, ids, rows => rows.All(r => r.Phase == SessionPhase.Running), "all running");
+        await ClusterSessions.PostAllAsync(ids, _ => doomed, "work 12x500");
+        var running = await ClusterSessions.WaitForLedgerAsync(cluster, ids, rows => rows.All(r => r.Phase == SessionPhase.Running), "all running");
         var doomedAddress = Assert.Single(running.Select(r => r.OwnerSilo).Distinct());
 
         doomed.Kill();
 
-        var sessions = await WaitUntilCompletedAsync(cluster, ids, survivor);
+        var sessions = await ClusterSessions.WaitUntilCompletedAsync(cluster, ids, survivor);
         Assert.All(sessions.Values, s => Assert.Equal(2, s.GetProperty("turns")[0].GetProperty("executions").GetInt32()));
         Assert.Contains($"sessions of dead silos marked resume_pending", survivor.ReadLog());
-        var owners = (await ReadLedgerAsync(cluster, ids)).Select(r => r.OwnerSilo).Distinct();
+        var owners = (await ClusterSessions.ReadLedgerAsync(cluster, ids)).Select(r => r.OwnerSilo).Distinct();
         Assert.DoesNotContain(doomedAddress, owners);
     }
 
@@ -75,25 +73,25 @@ public sealed class ResumeProcessTests(PostgresFixture postgres)
         var settings = Settings(("Gateway__Resume__DrainTimeout", "00:00:30"), ("HostOptions__ShutdownTimeout", "00:01:00"), ("Gateway__Agent__FaultInjection", "true"));
         var silo = await cluster.StartSiloAsync("drain", settings);
         var completing = new[] { "done-1", "done-2", "done-3" };
-        await PostAllAsync(completing, _ => silo, "work 4x400");
-        await PostAllAsync(["failing"], _ => silo, "fail 3x400");
-        await PostAllAsync(["queued"], _ => silo, "work 3x400");
-        await PostAllAsync(["queued"], _ => silo, "work 1x600000", messageId: "m2");
+        await ClusterSessions.PostAllAsync(completing, _ => silo, "work 4x400");
+        await ClusterSessions.PostAllAsync(["failing"], _ => silo, "fail 3x400");
+        await ClusterSessions.PostAllAsync(["queued"], _ => silo, "work 3x400");
+        await ClusterSessions.PostAllAsync(["queued"], _ => silo, "work 1x600000", messageId: "m2");
 
         // A marker from an earlier interruption, owned by this silo and leased by another silo's sweeper.
-        var owner = (await ReadLedgerAsync(cluster, ["done-1"]))[0].OwnerSilo!;
+        var owner = (await ClusterSessions.ReadLedgerAsync(cluster, ["done-1"]))[0].OwnerSilo!;
         await ExecuteAsync(cluster, $"""
             INSERT INTO gateway_sessions (session_id, phase, owner_silo, epoch, resume_reason, premark_stop_id, resume_marked_at, resume_leased_by, resume_lease_until)
             VALUES ('earlier', 'resume_pending', '{owner}', 7, 'shutdown_timeout', '{Guid.NewGuid()}', now() - interval '1 minute', 'elsewhere', now() + interval '1 hour')
             """);
-        var earlier = (await ReadLedgerAsync(cluster, ["earlier"]))[0];
+        var earlier = (await ClusterSessions.ReadLedgerAsync(cluster, ["earlier"]))[0];
 
         silo.Terminate();
         Assert.True(await silo.WaitForExitAsync(TimeSpan.FromSeconds(40)), cluster.Logs());
         Assert.Equal(0, silo.ExitCode);
         Assert.Contains("drain finished", silo.ReadLog());
 
-        var rows = (await ReadLedgerAsync(cluster, [.. completing, "failing", "queued", "earlier"])).ToDictionary(r => r.SessionId);
+        var rows = (await ClusterSessions.ReadLedgerAsync(cluster, [.. completing, "failing", "queued", "earlier"])).ToDictionary(r => r.SessionId);
         var stop = rows["queued"].PremarkStopId;
         Assert.NotNull(stop);
         Assert.All(completing, id => Assert.Equal((SessionPhase.Idle, null, null), (rows[id].Phase, rows[id].PremarkStopId, rows[id].ResumeMarkedAt)));
@@ -113,7 +111,7 @@ public sealed class ResumeProcessTests(PostgresFixture postgres)
             TimeSpan.FromSeconds(30), () => $"{queued}\n{cluster.Logs()}");
         Assert.Equal(("completed", 1, 1), (queued!.Value.GetProperty("turns")[0].GetProperty("status").GetString(),
             queued.Value.GetProperty("turns")[0].GetProperty("executions").GetInt32(), queued.Value.GetProperty("turns")[1].GetProperty("executions").GetInt32()));
-        Assert.Equal(earlier, (await ReadLedgerAsync(cluster, ["earlier"]))[0]);
+        Assert.Equal(earlier, (await ClusterSessions.ReadLedgerAsync(cluster, ["earlier"]))[0]);
     }
 
     [Fact]
@@ -131,8 +129,8 @@ public sealed class ResumeProcessTests(PostgresFixture postgres)
         // each): every silo stops with turns running, and turns resumed on a silo are interrupted again when that
         // silo's turn comes.
         var ids = Enumerable.Range(0, 100).Select(i => $"rolling-{i}").ToList();
-        await PostAllAsync(ids, i => silos[i % 3], "work 60x800");
-        await WaitForLedgerAsync(cluster, ids, rows => rows.All(r => r.Phase == SessionPhase.Running), "all running");
+        await ClusterSessions.PostAllAsync(ids, i => silos[i % 3], "work 60x800");
+        await ClusterSessions.WaitForLedgerAsync(cluster, ids, rows => rows.All(r => r.Phase == SessionPhase.Running), "all running");
 
         for (var i = 0; i < 3; i++)
         {
@@ -143,7 +141,7 @@ public sealed class ResumeProcessTests(PostgresFixture postgres)
             silos[i] = await cluster.StartSiloAsync($"rolling-{i}-restarted", settings);
         }
 
-        var sessions = await WaitUntilCompletedAsync(cluster, ids, silos[0]);
+        var sessions = await ClusterSessions.WaitUntilCompletedAsync(cluster, ids, silos[0]);
         foreach (var session in sessions.Values)
         {
             var turn = Assert.Single(session.GetProperty("turns").EnumerateArray());
@@ -163,14 +161,14 @@ public sealed class ResumeProcessTests(PostgresFixture postgres)
         var leaving = await cluster.StartSiloAsync("leaving", settings);
         var third = await cluster.StartSiloAsync("third", settings);
         var ids = Enumerable.Range(0, 40).Select(i => $"neighbour-{i}").ToList();
-        await PostAllAsync(ids, _ => working, "work 12x500");
-        await WaitForLedgerAsync(cluster, ids, rows => rows.All(r => r.Phase == SessionPhase.Running), "all running");
+        await ClusterSessions.PostAllAsync(ids, _ => working, "work 12x500");
+        await ClusterSessions.WaitForLedgerAsync(cluster, ids, rows => rows.All(r => r.Phase == SessionPhase.Running), "all running");
 
         // The leaving silo holds part of the grain directory, entries of the working silo's sessions among them.
         leaving.Terminate();
         Assert.True(await leaving.WaitForExitAsync(TimeSpan.FromSeconds(60)), cluster.Logs());
 
-        var sessions = await WaitUntilCompletedAsync(cluster, ids, third);
+        var sessions = await ClusterSessions.WaitUntilCompletedAsync(cluster, ids, third);
         Assert.All(sessions, s => Assert.True(s.Value.GetProperty("turns")[0].GetProperty("executions").GetInt32() == 1,
             $"{s.Key} was interrupted by the stop of another silo: {s.Value}"));
     }
@@ -210,7 +208,7 @@ public sealed class ResumeProcessTests(PostgresFixture postgres)
             using var client = SiloProcessCluster.ClientFor(silos[0]);
             await client.PostAsJsonAsync("api/sessions/poison/messages", new { text = "crash" }).ContinueWith(_ => { });
 
-            await WaitForLedgerAsync(cluster, ["poison"], rows => rows[0].Phase == SessionPhase.Quarantined, "poison quarantined", CompletionTimeout);
+            await ClusterSessions.WaitForLedgerAsync(cluster, ["poison"], rows => rows[0].Phase == SessionPhase.Quarantined, "poison quarantined", ClusterSessions.CompletionTimeout);
 
             // The supervisor brings the last victim back.
             await Eventually.UntilAsync(() => Task.FromResult(silos.All(s => !s.HasExited) && restarts == 4), TimeSpan.FromSeconds(60), () => $"{restarts} restarts");
@@ -223,14 +221,14 @@ public sealed class ResumeProcessTests(PostgresFixture postgres)
 
         // The first run and each of the three resumes crashed one silo: every resume ran exactly once.
         Assert.Equal(4, cluster.CountLogLines("scripted crash in session poison"));
-        var row = (await ReadLedgerAsync(cluster, ["poison"]))[0];
+        var row = (await ClusterSessions.ReadLedgerAsync(cluster, ["poison"]))[0];
         Assert.StartsWith("quarantined after 3 resumes without progress", row.LastError);
 
         var healthy = await cluster.StartSiloAsync("healthy", settings);
-        await PostAllAsync(["after-poison"], _ => healthy, "work 2x100");
-        await WaitUntilCompletedAsync(cluster, ["after-poison"], healthy);
+        await ClusterSessions.PostAllAsync(["after-poison"], _ => healthy, "work 2x100");
+        await ClusterSessions.WaitUntilCompletedAsync(cluster, ["after-poison"], healthy);
         await Task.Delay(TimeSpan.FromSeconds(2));
-        Assert.Equal(SessionPhase.Quarantined, (await ReadLedgerAsync(cluster, ["poison"]))[0].Phase);
+        Assert.Equal(SessionPhase.Quarantined, (await ClusterSessions.ReadLedgerAsync(cluster, ["poison"]))[0].Phase);
         Assert.All(silos, s => Assert.False(s.HasExited));
 
         // Its turn says it was started 4 times, although no start after the first reached a checkpoint.
@@ -241,66 +239,6 @@ public sealed class ResumeProcessTests(PostgresFixture postgres)
 
     private static Dictionary<string, string> Settings(params (string Key, string Value)[] settings) =>
         settings.ToDictionary(s => s.Key, s => s.Value);
-
-    private static async Task PostAllAsync(IReadOnlyList<string> ids, Func<int, SiloProcess> silo, string text, string messageId = "m1")
-    {
-        for (var i = 0; i < ids.Count; i++)
-        {
-            using var response = await SiloProcessCluster.PostMessageAsync(silo(i), ids[i], new { text, messageId });
-            Assert.Equal(System.Net.HttpStatusCode.Accepted, response.StatusCode);
-        }
-    }
-
-    private static async Task<IReadOnlyList<LedgerRow>> ReadLedgerAsync(SiloProcessCluster cluster, IReadOnlyList<string> ids)
-    {
-        await using var dataSource = NpgsqlDataSource.Create(cluster.ConnectionString);
-        var ledger = new SessionLedger(dataSource);
-        var rows = new List<LedgerRow>();
-        foreach (var id in ids)
-        {
-            rows.Add(await ledger.GetAsync(id) ?? throw new InvalidOperationException($"{id} has no ledger row"));
-        }
-
-        return rows;
-    }
-
-    private static async Task<IReadOnlyList<LedgerRow>> WaitForLedgerAsync(SiloProcessCluster cluster, IReadOnlyList<string> ids,
-        Func<IReadOnlyList<LedgerRow>, bool> condition, string what, TimeSpan? timeout = null)
-    {
-        IReadOnlyList<LedgerRow> rows = [];
-        await Eventually.UntilAsync(async () =>
-            {
-                rows = await ReadLedgerAsync(cluster, ids);
-                return condition(rows);
-            },
-            timeout ?? TimeSpan.FromSeconds(30),
-            () => $"{what}: {string.Join("; ", rows.GroupBy(r => (r.Phase, r.ResumeReason)).Select(g => $"{g.Count()} {g.Key}"))}\n{cluster.Logs()}",
-            pollMilliseconds: 50);
-        return rows;
-    }
-
-    private static async Task<Dictionary<string, JsonElement>> WaitUntilCompletedAsync(SiloProcessCluster cluster, IReadOnlyList<string> ids, SiloProcess via)
-    {
-        var sessions = new Dictionary<string, JsonElement>();
-        await Eventually.UntilAsync(async () =>
-            {
-                foreach (var id in ids.Where(id => !sessions.ContainsKey(id)))
-                {
-                    if (await SiloProcessCluster.GetSessionAsync(via, id) is { } session
-                        && session.GetProperty("phase").GetString() == "idle"
-                        && session.GetProperty("turns").EnumerateArray().All(t => t.GetProperty("status").GetString() == "completed"))
-                    {
-                        sessions[id] = session;
-                    }
-                }
-
-                return sessions.Count == ids.Count;
-            },
-            CompletionTimeout,
-            () => $"{sessions.Count} of {ids.Count} completed; first missing: {ids.First(id => !sessions.ContainsKey(id))}\n{cluster.Logs()}",
-            pollMilliseconds: 500);
-        return sessions;
-    }
 
     private static async Task ExecuteAsync(SiloProcessCluster cluster, string sql)
     {
