@@ -25,17 +25,31 @@ public static class BuiltProgram
 
         var frameworkDirectory = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
         var configuration = frameworkDirectory.Parent?.Name ?? "Debug";
-        for (var directory = frameworkDirectory; directory is not null; directory = directory.Parent)
+        if (SourceTree is not { } root)
         {
-            if (File.Exists(Path.Combine(directory.FullName, "OrleansGateway.sln")))
-            {
-                var candidate = Path.Combine(directory.FullName, "src", project, "bin", configuration, frameworkDirectory.Name, assembly);
-                return File.Exists(candidate)
-                    ? candidate
-                    : throw new FileNotFoundException($"{project} is not built: {candidate} is missing (dotnet build)");
-            }
+            throw new FileNotFoundException($"cannot find {assembly}: run ogw from the source tree or set {overrideVariable}");
         }
 
-        throw new FileNotFoundException($"cannot find {assembly}: run ogw from the source tree or set {overrideVariable}");
+        var candidate = Path.Combine(root, "src", project, "bin", configuration, frameworkDirectory.Name, assembly);
+        return File.Exists(candidate)
+            ? candidate
+            : throw new FileNotFoundException($"{project} is not built: {candidate} is missing (dotnet build)");
+    }
+
+    /// <summary>The source tree this program was built in (the folder of <c>OrleansGateway.sln</c>), or null.</summary>
+    public static string? SourceTree
+    {
+        get
+        {
+            for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+            {
+                if (File.Exists(Path.Combine(directory.FullName, "OrleansGateway.sln")))
+                {
+                    return directory.FullName;
+                }
+            }
+
+            return null;
+        }
     }
 }

@@ -12,6 +12,9 @@ public sealed record SiloProcessSettings(
 {
     /// <summary>More configuration, as <c>Section__Key</c> environment variables.</summary>
     public IReadOnlyDictionary<string, string> Environment { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>The silo program to run: this build's, or another release's (<see cref="ReleaseBuild"/>).</summary>
+    public string SiloAssembly { get; init; } = BuiltProgram.Silo;
 }
 
 /// <summary>
@@ -54,7 +57,7 @@ public sealed class SiloProcess : IAsyncDisposable
             environment[key] = value;
         }
 
-        return new SiloProcess(settings, ProgramProcess.Start(settings.Name, BuiltProgram.Silo, environment, settings.LogFile));
+        return new SiloProcess(settings, ProgramProcess.Start(settings.Name, settings.SiloAssembly, environment, settings.LogFile));
     }
 
     /// <summary>Waits until <c>/readyz</c> answers 200; fails when the process exits first or time runs out.</summary>

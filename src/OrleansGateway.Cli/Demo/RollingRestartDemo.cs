@@ -74,7 +74,7 @@ public sealed class RollingRestartDemo(RollingRestartSettings settings)
     /// How many starts of its turn each session's history explains: the first, one per resume claim, one per lifted
     /// suspension. A turn that ran more often than that was started by something that should not start it.
     /// </summary>
-    private static async Task<IReadOnlyDictionary<string, int>> CountExplainedStartsAsync(EventHistory events, IReadOnlyList<string> sessionIds,
+    public static async Task<IReadOnlyDictionary<string, int>> CountExplainedStartsAsync(EventHistory events, IReadOnlyList<string> sessionIds,
         CancellationToken stop)
     {
         var starts = new Dictionary<string, int>();

@@ -43,16 +43,20 @@ public sealed class SiloProcessCluster : IAsyncDisposable
     /// <summary>Where the logs of this cluster's processes go.</summary>
     public string LogDirectory => _logDirectory;
 
-    /// <summary>Starts a silo process (fresh ports) and waits until it is ready.</summary>
-    public async Task<SiloProcess> StartSiloAsync(string name, IReadOnlyDictionary<string, string>? environment = null)
+    /// <summary>
+    /// Starts a silo process (fresh ports) and waits until it is ready; <paramref name="siloAssembly"/> runs another
+    /// release's silo instead of this build's.
+    /// </summary>
+    public async Task<SiloProcess> StartSiloAsync(string name, IReadOnlyDictionary<string, string>? environment = null, string? siloAssembly = null)
     {
-        var silo = Launch(name, environment);
+        var silo = Launch(name, environment, siloAssembly: siloAssembly);
         await silo.WaitUntilReadyAsync(ReadyTimeout);
         return silo;
     }
 
     /// <summary>Starts a silo process without waiting for it.</summary>
-    public SiloProcess Launch(string name, IReadOnlyDictionary<string, string>? environment = null, string? connectionStringOverride = null)
+    public SiloProcess Launch(string name, IReadOnlyDictionary<string, string>? environment = null, string? connectionStringOverride = null,
+        string? siloAssembly = null)
     {
         var silo = SiloProcess.Start(new SiloProcessSettings(
             name,
@@ -65,6 +69,7 @@ public sealed class SiloProcessCluster : IAsyncDisposable
         {
             Environment = LocalClusterHost.FastFailureDetection.Concat(WithoutOrleansDashboard).Concat(environment ?? new Dictionary<string, string>())
                 .GroupBy(pair => pair.Key).ToDictionary(group => group.Key, group => group.Last().Value),
+            SiloAssembly = siloAssembly ?? BuiltProgram.Silo,
         });
         _all.Add(silo);
         return silo;
