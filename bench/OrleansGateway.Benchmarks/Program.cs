@@ -73,5 +73,5 @@ catch (Exception exception)
 output.WriteLine();
 output.WriteLine($"OrleansGateway benchmark ({Environment.ProcessorCount} cores, {clock.Elapsed.TotalSeconds:0} s)");
 ResultTable.Print(results, output);
-output.WriteLine($"{results.Count(r => r.Met)} of {results.Count} goals met; silo logs in {logDirectory}");
+output.WriteLine($"{results.Count(r => r.Met)} of {results.Count(r => r.HasGoal)} goals met; silo logs in {logDirectory}");
 return 0;
