@@ -48,15 +48,32 @@ internal sealed class BenchCluster : IAsyncDisposable
     /// <summary>For the sessions API: enough connections for the benchmark's parallelism.</summary>
     public static HttpClient Http { get; } = new(new SocketsHttpHandler { MaxConnectionsPerServer = 64 }) { Timeout = TimeSpan.FromSeconds(60) };
 
-    public SiloProcess Launch(string name, SiloPorts ports)
+    /// <param name="settings">Settings of this silo only (its version, say), over the cluster's.</param>
+    public SiloProcess Launch(string name, SiloPorts ports, IReadOnlyDictionary<string, string>? settings = null)
     {
+        var environment = new Dictionary<string, string>(_environment);
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+        {
+            environment[key] = value;
+        }
+
         var silo = SiloProcess.Start(new SiloProcessSettings(name, ConnectionString, ClusterId, ports.Http, ports.Silo, ports.Gateway,
             Path.Combine(LogDirectory, $"{name}.log"))
         {
-            Environment = _environment,
+            Environment = environment,
         });
         _silos.Add(silo);
         return silo;
+    }
+
+    /// <summary>SIGTERM, as an orchestrator stops a silo, and the wait for its exit; fails after 90 s.</summary>
+    public static async Task TerminateAndWaitAsync(SiloProcess silo, CancellationToken cancellationToken)
+    {
+        silo.Terminate();
+        if (!await silo.WaitForExitAsync(TimeSpan.FromSeconds(90), cancellationToken))
+        {
+            throw new TimeoutException($"{silo.Settings.Name} did not stop within 90 s of SIGTERM; see {silo.Settings.LogFile}");
+        }
     }
 
     /// <summary>
@@ -141,13 +158,29 @@ internal sealed class BenchCluster : IAsyncDisposable
         return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 
+    /// <summary>Waits until <paramref name="expected"/> sessions with the prefix are in <paramref name="phase"/>; false when not within <paramref name="patience"/>.</summary>
+    public async Task<bool> WaitForPhaseAsync(string prefix, string phase, long expected, TimeSpan patience, CancellationToken cancellationToken)
+    {
+        var waited = Stopwatch.StartNew();
+        while (await CountAsync(prefix, phase, null, cancellationToken) != expected)
+        {
+            if (waited.Elapsed > patience)
+            {
+                return false;
+            }
+
+            await Task.Delay(50, cancellationToken);
+        }
+
+        return true;
+    }
+
     /// <summary>The membership row of the silo on <paramref name="siloPort"/> that is not Dead (the current generation), once it is there.</summary>
     public async Task<SiloRow> WaitForLiveSiloAsync(int siloPort, CancellationToken cancellationToken)
     {
-        var membership = new MembershipTable(DataSource);
         for (var attempt = 0; ; attempt++)
         {
-            var row = (await membership.ReadSilosAsync(ClusterId, cancellationToken))
+            var row = (await ReadSilosAsync(cancellationToken))
                 .LastOrDefault(s => s.Address.Contains($":{siloPort}@", StringComparison.Ordinal) && s.Status != "Dead");
             if (row is not null)
             {
@@ -163,9 +196,13 @@ internal sealed class BenchCluster : IAsyncDisposable
         }
     }
 
+    /// <summary>Every silo the membership table knows in this cluster, Dead ones included, oldest first.</summary>
+    public Task<IReadOnlyList<SiloRow>> ReadSilosAsync(CancellationToken cancellationToken) =>
+        new MembershipTable(DataSource).ReadSilosAsync(ClusterId, cancellationToken);
+
     /// <summary>The status the membership table records for <paramref name="address"/> (address:port@generation).</summary>
     public async Task<string?> SiloStatusAsync(string address, CancellationToken cancellationToken) =>
-        (await new MembershipTable(DataSource).ReadSilosAsync(ClusterId, cancellationToken)).FirstOrDefault(s => s.Address == address)?.Status;
+        (await ReadSilosAsync(cancellationToken)).FirstOrDefault(s => s.Address == address)?.Status;
 
     public async ValueTask DisposeAsync()
     {

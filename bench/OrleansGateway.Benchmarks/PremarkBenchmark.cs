@@ -80,8 +80,8 @@ internal sealed class PremarkBenchmark(string connectionString, TextWriter outpu
             $"raw UPDATE ... SET phase='resume_pending' WHERE session_id = ANY(@ids) of the same {sessions} rows (median of {repetitions})",
             GoalKind.Ratio,
             1.5);
-        output.WriteLine($"  {sessions} of {sessions * 4} rows: PremarkAsync median {ResultTable.Format(result.Value)} " +
-            $"[{string.Join(", ", premark.Order().Select(t => t.TotalMilliseconds.ToString("0.0")))}] ms; raw median {ResultTable.Format(result.Baseline)} " +
+        output.WriteLine($"  {sessions} of {sessions * 4} rows: PremarkAsync median {result.ValueText} " +
+            $"[{string.Join(", ", premark.Order().Select(t => t.TotalMilliseconds.ToString("0.0")))}] ms; raw median {result.BaselineText} " +
             $"[{string.Join(", ", raw.Order().Select(t => t.TotalMilliseconds.ToString("0.0")))}] ms");
         return result;
     }

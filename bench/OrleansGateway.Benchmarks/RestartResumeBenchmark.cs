@@ -42,7 +42,10 @@ internal sealed class RestartResumeBenchmark(BenchPostgres postgres, string logD
         await BenchCluster.PostAsync(first, resumeIds, "work 1x600000", parallelism: 32, cancellationToken);
         await BenchCluster.PostAsync(first, probeIds, "hello", parallelism: 32, cancellationToken);
         output.WriteLine($"  silo A: posted {Sessions} x 'work 1x600000' and {Sessions} x 'hello' in {clock.Elapsed.TotalSeconds:0.0} s");
-        await WaitForAsync(() => cluster.CountAsync(Probed, "idle", null, cancellationToken), Sessions, "idle probe sessions", cluster, Probed, cancellationToken);
+        if (!await cluster.WaitForPhaseAsync(Probed, "idle", Sessions, TimeSpan.FromSeconds(60), cancellationToken))
+        {
+            throw new TimeoutException($"not {Sessions} idle probe sessions within 60 s: {await cluster.DescribeAsync(Probed, cancellationToken)}");
+        }
         var firstOwner = (await cluster.WaitForLiveSiloAsync(ports.Silo, cancellationToken)).Address;
         var running = await cluster.CountAsync(Resumed, "running", firstOwner, cancellationToken);
         if (running != Sessions)
@@ -52,11 +55,7 @@ internal sealed class RestartResumeBenchmark(BenchPostgres postgres, string logD
 
         // SIGTERM: premark, 1 s drain, interrupt.
         clock.Restart();
-        first.Terminate();
-        if (!await first.WaitForExitAsync(TimeSpan.FromSeconds(90), cancellationToken))
-        {
-            throw new TimeoutException($"silo A did not stop within 90 s of SIGTERM; see {first.Settings.LogFile}");
-        }
+        await BenchCluster.TerminateAndWaitAsync(first, cancellationToken);
 
         var pending = await cluster.CountAsync(Resumed, "resume_pending", null, cancellationToken);
         output.WriteLine($"  silo A: SIGTERM -> exit {first.ExitCode} in {clock.Elapsed.TotalSeconds:0.0} s; ledger: {await cluster.DescribeAsync(Resumed, cancellationToken)}");
@@ -165,19 +164,5 @@ internal sealed class RestartResumeBenchmark(BenchPostgres postgres, string logD
         }
 
         return (Relative(times[0]), Relative(times[^1]), string.Join(" ", slices));
-    }
-
-    private static async Task WaitForAsync(Func<Task<long>> count, long expected, string what, BenchCluster cluster, string prefix, CancellationToken cancellationToken)
-    {
-        var deadline = Stopwatch.StartNew();
-        while (await count() != expected)
-        {
-            if (deadline.Elapsed > TimeSpan.FromSeconds(60))
-            {
-                throw new TimeoutException($"not {expected} {what} within 60 s: {await cluster.DescribeAsync(prefix, cancellationToken)}");
-            }
-
-            await Task.Delay(50, cancellationToken);
-        }
     }
 }

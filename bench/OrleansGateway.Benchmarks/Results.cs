@@ -2,11 +2,19 @@ using System.Globalization;
 
 namespace OrleansGateway.Benchmarks;
 
-/// <summary>What a goal limits: the ratio against the baseline, or the value itself.</summary>
+/// <summary>What a goal limits: the ratio against the baseline, or the value itself; or nothing (a row that explains others).</summary>
 internal enum GoalKind
 {
     Ratio,
     Absolute,
+    None,
+}
+
+/// <summary>What a measurement counts: elapsed time (in seconds), or things such as interruptions and lost turns.</summary>
+internal enum MeasuredIn
+{
+    Seconds,
+    Count,
 }
 
 /// <summary>
@@ -15,28 +23,52 @@ internal enum GoalKind
 /// </summary>
 internal sealed record Measurement(
     string Name,
-    TimeSpan? Value,
-    TimeSpan Baseline,
+    double? Value,
+    double Baseline,
     string BaselineName,
     GoalKind GoalKind,
     double Goal,
-    string? Note = null)
+    string? Note,
+    MeasuredIn Unit)
 {
-    public double? Ratio => Value is { } value && Baseline > TimeSpan.Zero ? value / Baseline : null;
+    public Measurement(string name, TimeSpan? value, TimeSpan baseline, string baselineName, GoalKind goalKind, double goal, string? note = null)
+        : this(name, value?.TotalSeconds, baseline.TotalSeconds, baselineName, goalKind, goal, note, MeasuredIn.Seconds)
+    {
+    }
+
+    public string ValueText => ResultTable.Format(Value, Unit);
+
+    public string BaselineText => ResultTable.Format(Baseline, Unit);
+
+    public double? Ratio => Value is { } value && Baseline > 0 ? value / Baseline : null;
+
+    public bool HasGoal => GoalKind != GoalKind.None;
 
     public bool Met => GoalKind switch
     {
         GoalKind.Ratio => Ratio is { } ratio && ratio <= Goal,
-        _ => Value is { } value && value.TotalSeconds <= Goal,
+        GoalKind.Absolute => Value is { } value && value <= Goal,
+        _ => false,
     };
 
-    public string GoalText => GoalKind == GoalKind.Ratio
-        ? $"ratio <= {Goal.ToString("0.0#", CultureInfo.InvariantCulture)}x"
-        : $"<= {Goal.ToString("0.#", CultureInfo.InvariantCulture)} s";
+    public string GoalText => GoalKind switch
+    {
+        GoalKind.Ratio => $"ratio <= {Goal.ToString("0.0#", CultureInfo.InvariantCulture)}x",
+        GoalKind.Absolute when Unit == MeasuredIn.Count => $"<= {Goal.ToString("0.#", CultureInfo.InvariantCulture)}",
+        GoalKind.Absolute => $"<= {Goal.ToString("0.#", CultureInfo.InvariantCulture)} s",
+        _ => "-",
+    };
 }
 
 internal static class Samples
 {
+    /// <summary>The nearest-rank percentile (<paramref name="percent"/> of 100); null for no values.</summary>
+    public static TimeSpan? Percentile(IEnumerable<TimeSpan> values, double percent)
+    {
+        var sorted = values.Order().ToList();
+        return sorted.Count == 0 ? null : sorted[Math.Clamp((int)Math.Ceiling(percent / 100 * sorted.Count) - 1, 0, sorted.Count - 1)];
+    }
+
     /// <summary>The median: one slow run (a checkpoint, a busy neighbour) moves it less than the mean.</summary>
     public static TimeSpan Median(IEnumerable<TimeSpan> values)
     {
@@ -54,17 +86,23 @@ internal static class ResultTable
         { } v => $"{v.TotalSeconds.ToString("0.00", CultureInfo.InvariantCulture)} s",
     };
 
+    public static string Format(double? value, MeasuredIn unit) => unit switch
+    {
+        MeasuredIn.Count => value is { } count ? count.ToString("0.##", CultureInfo.InvariantCulture) : "n/a",
+        _ => Format(value is { } seconds ? TimeSpan.FromSeconds(seconds) : null),
+    };
+
     public static void Print(IReadOnlyList<Measurement> measurements, TextWriter output)
     {
         string[] header = ["measurement", "value", "baseline", "ratio", "goal", "met"];
         var rows = measurements.Select(m => new[]
         {
             m.Name,
-            Format(m.Value),
-            Format(m.Baseline),
+            m.ValueText,
+            m.BaselineText,
             m.Ratio is { } ratio ? $"{ratio.ToString("0.00", CultureInfo.InvariantCulture)}x" : "-",
             m.GoalText,
-            m.Met ? "yes" : "NO",
+            !m.HasGoal ? "-" : m.Met ? "yes" : "NO",
         }).ToList();
         var widths = header.Select((h, i) => Math.Max(h.Length, rows.Count == 0 ? 0 : rows.Max(r => r[i].Length))).ToArray();
         string Line(string[] cells) => string.Join("  ", cells.Select((c, i) => i is 0 or 4 or 5 ? c.PadRight(widths[i]) : c.PadLeft(widths[i]))).TrimEnd();
