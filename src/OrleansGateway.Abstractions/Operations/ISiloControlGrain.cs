@@ -1,10 +1,14 @@
+using Orleans.CodeGeneration;
+
 namespace OrleansGateway.Operations;
 
 /// <summary>
 /// One silo, as operators see and steer it. The key is the silo's address with generation
 /// (<c>SiloAddress.ToParsableString()</c>, e.g. <c>10.0.0.5:11111@154855883</c>); the grain always lives on that silo.
 /// </summary>
-[Alias("OrleansGateway.Operations.ISiloControlGrain")]
+// Version 0 since release 0.1. A changed method is a new method under a new alias and raises the version; the old one
+// stays while a release that calls it may run (BackwardCompatible: a silo of version n serves callers of n and below).
+[Alias("OrleansGateway.Operations.ISiloControlGrain"), Version(0)]
 public interface ISiloControlGrain : IGrainWithStringKey
 {
     [Alias("GetReport")]

@@ -1,7 +1,11 @@
+using Orleans.CodeGeneration;
+
 namespace OrleansGateway.Sessions;
 
 /// <summary>One conversation. Its key is the session id (1–128 characters of <c>[A-Za-z0-9._:-]</c>).</summary>
-[Alias("OrleansGateway.Sessions.ISessionGrain")]
+// Version 0 since release 0.1. A changed method is a new method under a new alias and raises the version; the old one
+// stays while a release that calls it may run (BackwardCompatible: a silo of version n serves callers of n and below).
+[Alias("OrleansGateway.Sessions.ISessionGrain"), Version(0)]
 public interface ISessionGrain : IGrainWithStringKey
 {
     /// <summary>

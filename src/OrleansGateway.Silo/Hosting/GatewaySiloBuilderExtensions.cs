@@ -49,6 +49,15 @@ public static class GatewaySiloBuilderExtensions
         builder.Services.AddOptions<ScriptedAgentOptions>().BindConfiguration(ScriptedAgentOptions.Section);
         builder.AddSessionResume();
 
+        // Orleans' defaults, said out loud because rolling upgrades stand on them: a silo of a newer grain interface
+        // version serves the calls of older silos, and the placement director (not Orleans' version selector) prefers
+        // the silos of the newest build among the compatible ones.
+        builder.Services.Configure<GrainVersioningOptions>(options =>
+        {
+            options.DefaultCompatibilityStrategy = nameof(Orleans.Versions.Compatibility.BackwardCompatible);
+            options.DefaultVersionSelectorStrategy = nameof(Orleans.Versions.Selector.AllCompatibleVersions);
+        });
+
         // Orleans' default directory deactivates the activations whose entries lived on a silo that stops
         // (DirectoryFailure), so a rolling restart would interrupt turns on the silos that keep running. The
         // distributed directory hands its partitions over instead. Experimental in Orleans 10: a switch to go back.

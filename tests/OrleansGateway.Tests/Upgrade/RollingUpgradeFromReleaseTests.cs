@@ -58,6 +58,12 @@ public sealed class RollingUpgradeFromReleaseTests(PostgresFixture postgres, ITe
         // The schema moves first, while only the release serves: its silos must keep working on it.
         Assert.Equal(SchemaMigrator.LatestVersion, (await new SchemaMigrator(dataSource).MigrateAsync()).ToVersion);
 
+        // What the README says 0.1 cannot do: a silo of it that starts now (a crash and restart mid-upgrade) refuses.
+        var late = cluster.Launch("old-restarting", Settings, siloAssembly: programs.Silo);
+        Assert.True(await late.WaitForExitAsync(TimeSpan.FromSeconds(60)), late.ReadLog());
+        Assert.Equal(1, late.ExitCode);
+        Assert.Contains($"ogw-silo: cannot start: the database schema is at version {SchemaMigrator.LatestVersion}, newer than this build's {release.Schema}", late.ReadLog());
+
         for (var i = 0; i < Silos; i++)
         {
             silos[i].Terminate();
