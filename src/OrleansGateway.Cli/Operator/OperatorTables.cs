@@ -43,7 +43,7 @@ public static class OperatorTables
             var table = new Table().AddColumns("Silo", "Name", "Status", "Draining", "Sessions", "Running turns", "Version");
             foreach (var silo in silos)
             {
-                // A dead silo is not asked: nothing to report, and nothing an operator should wonder about.
+                // A dead silo is not asked: nothing to report, and nothing an operator should wonder about (its version is registered).
                 var missing = silo.Status == DeadStatus ? "-" : Unknown;
                 table.AddRow(
                     Plain(silo.Address), Plain(silo.Name), Plain(silo.Status),

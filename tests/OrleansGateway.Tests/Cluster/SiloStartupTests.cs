@@ -122,6 +122,15 @@ public sealed class SiloStartupTests(PostgresFixture postgres)
         await AssertFailsFastAsync(silo, "Gateway:Resume:MaxAttempts must be at least 1, not 0");
     }
 
+    [Fact]
+    public async Task A_version_that_does_not_parse_ends_the_process_with_a_reason()
+    {
+        await using var cluster = new SiloProcessCluster(await postgres.CreateMigratedDatabaseAsync("version"));
+        var silo = cluster.Launch("unversioned", new Dictionary<string, string> { ["Gateway__Version"] = "next" });
+
+        await AssertFailsFastAsync(silo, "Gateway:Version must be a version such as 0.2.1 or 0.3.0-rc.1, not 'next'");
+    }
+
     private static async Task<IReadOnlyList<SiloRow>> MembershipAsync(SiloProcessCluster cluster)
     {
         await using var dataSource = NpgsqlDataSource.Create(cluster.ConnectionString);
