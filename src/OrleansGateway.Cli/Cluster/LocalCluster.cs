@@ -77,5 +77,31 @@ public static class LocalCluster
         return connectionString;
     }
 
+    /// <summary>
+    /// Drops <paramref name="database"/> on the server of <paramref name="connectionString"/> (with any session still
+    /// on it) and creates it empty; returns the connection string of the new database.
+    /// </summary>
+    public static async Task<string> RecreateDatabaseAsync(string connectionString, string database, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var dataSource = Npgsql.NpgsqlDataSource.Create(connectionString);
+            var quoted = $"\"{database.Replace("\"", "\"\"", StringComparison.Ordinal)}\"";
+            await using (var drop = dataSource.CreateCommand($"DROP DATABASE IF EXISTS {quoted} WITH (FORCE)"))
+            {
+                await drop.ExecuteNonQueryAsync(cancellationToken);
+            }
+
+            await using var create = dataSource.CreateCommand($"CREATE DATABASE {quoted}");
+            await create.ExecuteNonQueryAsync(cancellationToken);
+        }
+        catch (Npgsql.NpgsqlException exception)
+        {
+            throw DbCommands.DatabaseError(connectionString, exception);
+        }
+
+        return new Npgsql.NpgsqlConnectionStringBuilder(connectionString) { Database = database }.ConnectionString;
+    }
+
     public static string ClusterId => Environment.GetEnvironmentVariable("Orleans__ClusterId") is { Length: > 0 } configured ? configured : DefaultClusterId;
 }

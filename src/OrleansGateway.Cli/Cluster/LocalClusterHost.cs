@@ -24,6 +24,21 @@ public sealed record LocalClusterSpec(int Silos, ClusterPorts FirstPorts)
     /// <summary>The operator dashboard to start once the silos are ready, or null for none.</summary>
     public DashboardSpec? Dashboard { get; init; }
 
+    /// <summary>The silo program of the first silos: another release's (a rolling upgrade starts from it), or null for this build's.</summary>
+    public string? SiloAssembly { get; init; }
+
+    /// <summary>The schema to migrate to before the silos start: their release's; null for this build's latest.</summary>
+    public int? SchemaVersion { get; init; }
+
+    /// <summary>Silos of this build that replace the first ones, one at a time, on the ports after theirs (a rolling upgrade).</summary>
+    public int Successors { get; init; }
+
+    /// <summary>
+    /// A database of the cluster's own on the embedded server, created anew at each start (a rolling upgrade needs one
+    /// at an old schema); null for the server's <c>postgres</c> database. A configured server's database is used as it is.
+    /// </summary>
+    public string? EmbeddedDatabase { get; init; }
+
     /// <summary>Throws <see cref="CliError"/> when the silos do not fit the port ranges.</summary>
     public void Validate()
     {
@@ -32,11 +47,12 @@ public sealed record LocalClusterSpec(int Silos, ClusterPorts FirstPorts)
             throw new CliError($"--silos must be between 1 and {MaxSilos}");
         }
 
+        var ports = Silos + Successors;
         foreach (var (name, port) in new[] { ("--http-port", FirstPorts.Http), ("--silo-port", FirstPorts.Silo), ("--gateway-port", FirstPorts.Gateway) })
         {
-            if (port < 1 || port + Silos - 1 > 65535)
+            if (port < 1 || port + ports - 1 > 65535)
             {
-                throw new CliError($"{name} {port} leaves no room for {Silos} silos below port 65536");
+                throw new CliError($"{name} {port} leaves no room for {ports} silos below port 65536");
             }
         }
 
@@ -47,9 +63,9 @@ public sealed record LocalClusterSpec(int Silos, ClusterPorts FirstPorts)
                 throw new CliError($"--dashboard-port must be a port number (1-65535), not {dashboardPort}");
             }
 
-            if (dashboardPort >= FirstPorts.Http && dashboardPort < FirstPorts.Http + Silos)
+            if (dashboardPort >= FirstPorts.Http && dashboardPort < FirstPorts.Http + ports)
             {
-                throw new CliError($"--dashboard-port {dashboardPort} is the HTTP port of a silo ({FirstPorts.Http}-{FirstPorts.Http + Silos - 1})");
+                throw new CliError($"--dashboard-port {dashboardPort} is the HTTP port of a silo ({FirstPorts.Http}-{FirstPorts.Http + ports - 1})");
             }
         }
     }
@@ -95,6 +111,7 @@ public sealed class LocalClusterHost : IAsyncDisposable
 
     private readonly EmbeddedPostgres? _embedded;
     private readonly List<SiloProcess> _silos = [];
+    private readonly List<SiloProcess> _successors = [];
     private DashboardProcess? _dashboard;
     private bool _stopped;
 
@@ -107,7 +124,7 @@ public sealed class LocalClusterHost : IAsyncDisposable
 
     public LocalClusterSpec Spec { get; }
 
-    public string ConnectionString { get; }
+    public string ConnectionString { get; private set; }
 
     /// <summary>The silo processes, by index; a restarted silo replaces its predecessor at the same index.</summary>
     public IReadOnlyList<SiloProcess> Silos => _silos;
@@ -124,6 +141,11 @@ public sealed class LocalClusterHost : IAsyncDisposable
         var host = new LocalClusterHost(spec, embedded, connectionString);
         try
         {
+            if (embedded is not null && spec.EmbeddedDatabase is { } database)
+            {
+                host.ConnectionString = await LocalCluster.RecreateDatabaseAsync(connectionString, database, cancellationToken);
+            }
+
             await host.StartAsync(cancellationToken);
             return host;
         }
@@ -146,6 +168,32 @@ public sealed class LocalClusterHost : IAsyncDisposable
         _silos[index] = restarted;
         await WaitUntilReadyAsync([restarted], cancellationToken);
         return restarted;
+    }
+
+    /// <summary>
+    /// The surge of a rolling upgrade: starts the successor of silo <paramref name="index"/>, a silo of this build on
+    /// the ports after the first silos', and returns once it is ready. Silo <paramref name="index"/> runs on until
+    /// <see cref="ReplaceWithSuccessorAsync"/>.
+    /// </summary>
+    public async Task<SiloProcess> StartSuccessorAsync(int index, CancellationToken cancellationToken)
+    {
+        if (index < 0 || index >= Spec.Successors)
+        {
+            throw new ArgumentOutOfRangeException(nameof(index), index, $"the cluster has room for {Spec.Successors} successors");
+        }
+
+        var successor = SiloProcess.Start(SiloSettings(Spec.Silos + index, BuiltProgram.Silo));
+        _successors.Add(successor);
+        await WaitUntilReadyAsync([successor], cancellationToken);
+        return successor;
+    }
+
+    /// <summary>Once silo <paramref name="index"/> has exited, its successor takes its place.</summary>
+    public async Task ReplaceWithSuccessorAsync(int index, SiloProcess successor)
+    {
+        await _silos[index].DisposeAsync();
+        _silos[index] = successor;
+        _successors.Remove(successor);
     }
 
     /// <summary>
@@ -197,11 +245,12 @@ public sealed class LocalClusterHost : IAsyncDisposable
             await _dashboard.DisposeAsync();
         }
 
-        if (_silos.Count > 0)
+        List<SiloProcess> silos = [.. _silos, .. _successors];
+        if (silos.Count > 0)
         {
             AnsiConsole.MarkupLine("Stopping silos...");
-            await Task.WhenAll(_silos.Select(silo => silo.StopAsync(Spec.StopGrace)));
-            foreach (var silo in _silos)
+            await Task.WhenAll(silos.Select(silo => silo.StopAsync(Spec.StopGrace)));
+            foreach (var silo in silos)
             {
                 await silo.DisposeAsync();
             }
@@ -229,22 +278,17 @@ public sealed class LocalClusterHost : IAsyncDisposable
                 "e.g. by a killed ogw: stopped on exit)",
             var e => $" (embedded, data in {Markup.Escape(e.Server.DataDirectory)})",
         });
-        var migration = await DbCommands.MigrateAsync(ConnectionString, cancellationToken);
+        var migration = await DbCommands.MigrateAsync(ConnectionString, Spec.SchemaVersion, cancellationToken);
         AnsiConsole.MarkupLine($"Schema: version {migration.ToVersion}{(migration.Applied.Count > 0 ? $" ({migration.Applied.Count} scripts applied)" : "")}");
+        if (Spec.SchemaVersion is { } wanted && migration.ToVersion != wanted)
+        {
+            throw new CliError($"{DbCommands.Describe(ConnectionString)} is at schema {migration.ToVersion}, past the {wanted} its silos need: " +
+                "point ConnectionStrings__Postgres at an empty database");
+        }
 
         for (var i = 0; i < Spec.Silos; i++)
         {
-            _silos.Add(SiloProcess.Start(new SiloProcessSettings(
-                Name: $"silo{i + 1}",
-                ConnectionString: ConnectionString,
-                ClusterId: LocalCluster.ClusterId,
-                HttpPort: Spec.FirstPorts.Http + i,
-                SiloPort: Spec.FirstPorts.Silo + i,
-                GatewayPort: Spec.FirstPorts.Gateway + i,
-                LogFile: Path.Combine(LocalCluster.LogDirectory, $"silo{i + 1}.log"))
-            {
-                Environment = Spec.SiloEnvironment,
-            }));
+            _silos.Add(SiloProcess.Start(SiloSettings(i, Spec.SiloAssembly ?? BuiltProgram.Silo)));
         }
 
         AnsiConsole.MarkupLine($"Starting {Spec.Silos} silos (logs in {Markup.Escape(LocalCluster.LogDirectory)})...");
@@ -268,6 +312,20 @@ public sealed class LocalClusterHost : IAsyncDisposable
             }
         }
     }
+
+    /// <summary>Silo <c>slot + 1</c>: its name, log and ports count up from the first silo's.</summary>
+    private SiloProcessSettings SiloSettings(int slot, string siloAssembly) => new(
+        Name: $"silo{slot + 1}",
+        ConnectionString: ConnectionString,
+        ClusterId: LocalCluster.ClusterId,
+        HttpPort: Spec.FirstPorts.Http + slot,
+        SiloPort: Spec.FirstPorts.Silo + slot,
+        GatewayPort: Spec.FirstPorts.Gateway + slot,
+        LogFile: Path.Combine(LocalCluster.LogDirectory, $"silo{slot + 1}.log"))
+    {
+        Environment = Spec.SiloEnvironment,
+        SiloAssembly = siloAssembly,
+    };
 
     private static async Task WaitUntilReadyAsync(IEnumerable<SiloProcess> silos, CancellationToken cancellationToken)
     {

@@ -57,7 +57,7 @@ public static class ReleaseBuild
     /// </summary>
     public static async Task<ReleasePrograms> BuildAsync(string commitOrRef, CancellationToken cancellationToken = default)
     {
-        var commit = await ResolveAsync(commitOrRef, cancellationToken);
+        var commit = await ResolveCommitAsync(commitOrRef, cancellationToken);
         var directory = Path.Combine(CacheDirectory, commit);
         var programs = new ReleasePrograms(commit, directory,
             Path.Combine(directory, "src", "OrleansGateway.Silo", "bin", "Debug", "net10.0", "OrleansGateway.Silo.dll"),
@@ -105,7 +105,8 @@ public static class ReleaseBuild
     private static bool IsBuilt(ReleasePrograms programs) =>
         File.Exists(Path.Combine(programs.SourceDirectory, CompleteMarker)) && File.Exists(programs.Silo) && File.Exists(programs.Cli);
 
-    private static async Task<string> ResolveAsync(string commitOrRef, CancellationToken cancellationToken)
+    /// <summary>The full commit id of <paramref name="commitOrRef"/>; an <see cref="InvalidOperationException"/> saying how to fetch it when the clone lacks it.</summary>
+    public static async Task<string> ResolveCommitAsync(string commitOrRef, CancellationToken cancellationToken = default)
     {
         var resolved = await RunAsync("git", ["-C", SourceTree, "rev-parse", "--verify", "--quiet", $"{commitOrRef}^{{commit}}"], cancellationToken);
         if (resolved.ExitCode == 0)

@@ -33,12 +33,16 @@ public static class DbCommands
         return new Command("db", "The database: schema, and the cluster's state read straight from it") { migrate, DbStatusCommand.Create() };
     }
 
-    public static async Task<MigrationResult> MigrateAsync(string connectionString, CancellationToken cancellationToken)
+    public static Task<MigrationResult> MigrateAsync(string connectionString, CancellationToken cancellationToken) =>
+        MigrateAsync(connectionString, targetVersion: null, cancellationToken);
+
+    /// <summary>Migrates up to <paramref name="targetVersion"/> (an old release's schema), or to this build's latest.</summary>
+    public static async Task<MigrationResult> MigrateAsync(string connectionString, int? targetVersion, CancellationToken cancellationToken)
     {
         await using var dataSource = GatewayDataSource.Create(connectionString, "ogw-migrate");
         try
         {
-            return await new SchemaMigrator(dataSource).MigrateAsync(cancellationToken);
+            return await new SchemaMigrator(dataSource).MigrateAsync(targetVersion, cancellationToken);
         }
         catch (SchemaVersionException exception)
         {

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using OrleansGateway.Cli.Cluster;
 using OrleansGateway.Cli.Demo;
 
 namespace OrleansGateway.Cli.Commands;
@@ -15,19 +16,15 @@ public static class DemoCommand
     // 20 x 500 ms would complete within that drain, and a rolling restart of them would show no resume at all.
     private const int AttachedSteps = 120;
 
-    public static Command Create() => new("demo", "Demonstrations, on a local cluster of their own or (--attach) on the one `ogw up` runs") { RollingRestart() };
+    public static Command Create() => new("demo", "Demonstrations, on a local cluster of their own or (--attach) on the one `ogw up` runs")
+    {
+        RollingRestart(), RollingUpgrade(),
+    };
 
     private static Command RollingRestart()
     {
-        var cluster = new ClusterCommandOptions(defaultSilos: 3);
-        var sessions = new Option<int>("--sessions") { Description = "Sessions, each with one long turn", DefaultValueFactory = _ => 30 };
-        var steps = new Option<int>("--steps")
-        {
-            Description = $"Steps of each turn (30 s at the default pace, so that every silo in turn stops with turns running; {AttachedSteps} with --attach: a minute, so that turns outlast the 15 s drain of `ogw up`'s silos and the page shows them interrupted and resumed)",
-            DefaultValueFactory = _ => 60,
-        };
-        var stepMs = new Option<int>("--step-ms") { Description = "Milliseconds per step", DefaultValueFactory = _ => 500 };
-        var drainTimeout = new Option<string>("--drain-timeout") { Description = "How long a stopping silo waits for running turns (Gateway:Resume:DrainTimeout)", DefaultValueFactory = _ => "5s" };
+        var turns = new LongTurnOptions(defaultSteps: 60,
+            $"Steps of each turn (30 s at the default pace, so that every silo in turn stops with turns running; {AttachedSteps} with --attach: a minute, so that turns outlast the 15 s drain of `ogw up`'s silos and the page shows them interrupted and resumed)");
         var killDuringDrain = new Option<bool>("--kill-during-drain") { Description = "SIGKILL each silo shortly after its SIGTERM, in the middle of its drain" };
         var killAfter = new Option<string>("--kill-after") { Description = "With --kill-during-drain: time from SIGTERM to SIGKILL", DefaultValueFactory = _ => "1s" };
         var attach = new Option<bool>("--attach")
@@ -38,9 +35,9 @@ public static class DemoCommand
         var command = new Command("rolling-restart",
             "Start a local cluster, give every session a long turn, restart the silos one by one, and show that no turn is lost or run twice")
         {
-            sessions, steps, stepMs, drainTimeout, killDuringDrain, killAfter, attach, dashboard.Url, dashboard.Token,
+            killDuringDrain, killAfter, attach, dashboard.Url, dashboard.Token,
         };
-        cluster.AddTo(command);
+        turns.AddTo(command);
         command.SetAction((parse, cancellationToken) =>
         {
             if (!parse.GetValue(killDuringDrain) && parse.GetResult(killAfter) is { Implicit: false })
@@ -49,38 +46,66 @@ public static class DemoCommand
             }
 
             var attached = parse.GetValue(attach);
-            if (attached && (parse.GetValue(killDuringDrain) || parse.GetResult(drainTimeout) is { Implicit: false }))
+            if (attached && (parse.GetValue(killDuringDrain) || parse.GetResult(turns.DrainTimeout) is { Implicit: false }))
             {
                 throw new CliError("--attach restarts the silos of `ogw up` the way an operator does: --kill-during-drain and --drain-timeout need the demo's own cluster");
             }
 
             var settings = new RollingRestartSettings(
-                cluster.Read(parse),
-                parse.GetValue(sessions),
-                attached && parse.GetResult(steps) is null or { Implicit: true } ? AttachedSteps : parse.GetValue(steps),
-                parse.GetValue(stepMs),
-                Durations.Parse(parse.GetValue(drainTimeout)!, "--drain-timeout"),
+                turns.Cluster.Read(parse),
+                parse.GetValue(turns.Sessions),
+                attached && parse.GetResult(turns.Steps) is null or { Implicit: true } ? AttachedSteps : parse.GetValue(turns.Steps),
+                parse.GetValue(turns.StepMs),
+                turns.ReadDrainTimeout(parse),
                 parse.GetValue(killDuringDrain) ? Durations.Parse(parse.GetValue(killAfter)!, "--kill-after") : null);
-            Validate(settings);
+            if (settings.Cluster.Silos < 2)
+            {
+                throw new CliError("a rolling restart needs --silos 2 or more: the other silos carry the sessions while one restarts");
+            }
+
+            Validate(settings.Cluster, settings.Sessions, settings.Steps, settings.StepMilliseconds, settings.DrainTimeout);
+            Require(settings.KillAfter is null || settings.KillAfter <= TimeSpan.FromMinutes(10), "--kill-after must be at most 10m");
             settings = settings with { Dashboard = attached ? dashboard.Connect(parse) : null };
             return new RollingRestartDemo(settings).RunAsync(cancellationToken);
         });
         return command;
     }
 
-    private static void Validate(RollingRestartSettings settings)
+    private static Command RollingUpgrade()
     {
-        if (settings.Cluster.Silos < 2)
+        // 100 s: the upgrade of three silos (each a successor's start, a 5 s drain and an exit) takes about a minute on a
+        // laptop, and it begins a quarter into the turns; so every old silo stops with turns running.
+        var turns = new LongTurnOptions(defaultSteps: 200, "Steps of each turn (100 s at the default pace, so that every old silo stops with turns running)");
+        var from = new Option<string>("--from") { Description = "The release (a version of upgrade/releases) or git ref to upgrade from; by default the last release" };
+        var command = new Command("rolling-upgrade",
+            "Start a local cluster of an old release, give every session a long turn, migrate the schema, replace the silos one by one with this build's, and show that no turn is lost or run twice")
         {
-            throw new CliError("a rolling restart needs --silos 2 or more: the other silos carry the sessions while one restarts");
-        }
+            from,
+        };
+        turns.AddTo(command);
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            // Each silo's successor starts on the ports after the first silos'.
+            var first = turns.Cluster.Read(parse);
+            var cluster = first with { Successors = first.Silos };
+            var (sessions, steps, stepMs, drainTimeout) =
+                (parse.GetValue(turns.Sessions), parse.GetValue(turns.Steps), parse.GetValue(turns.StepMs), turns.ReadDrainTimeout(parse));
+            Validate(cluster, sessions, steps, stepMs, drainTimeout);
 
-        settings.Cluster.Validate();
-        Require(settings.Sessions is >= 1 and <= MaxSessions, $"--sessions must be between 1 and {MaxSessions}");
-        Require(settings.Steps is >= 1 and <= MaxSteps, $"--steps must be between 1 and {MaxSteps}");
-        Require(settings.StepMilliseconds is >= 0 and <= MaxStepMilliseconds, $"--step-ms must be between 0 and {MaxStepMilliseconds}");
-        Require(settings.DrainTimeout <= TimeSpan.FromMinutes(10), "--drain-timeout must be at most 10m");
-        Require(settings.KillAfter is null || settings.KillAfter <= TimeSpan.FromMinutes(10), "--kill-after must be at most 10m");
+            var origin = await UpgradeOrigin.BuildAsync(parse.GetValue(from), cancellationToken);
+            var settings = new RollingUpgradeSettings(cluster, sessions, steps, stepMs, drainTimeout, origin);
+            return await new RollingUpgradeDemo(settings).RunAsync(cancellationToken);
+        });
+        return command;
+    }
+
+    private static void Validate(LocalClusterSpec cluster, int sessions, int steps, int stepMilliseconds, TimeSpan drainTimeout)
+    {
+        cluster.Validate();
+        Require(sessions is >= 1 and <= MaxSessions, $"--sessions must be between 1 and {MaxSessions}");
+        Require(steps is >= 1 and <= MaxSteps, $"--steps must be between 1 and {MaxSteps}");
+        Require(stepMilliseconds is >= 0 and <= MaxStepMilliseconds, $"--step-ms must be between 0 and {MaxStepMilliseconds}");
+        Require(drainTimeout <= TimeSpan.FromMinutes(10), "--drain-timeout must be at most 10m");
     }
 
     private static void Require(bool condition, string problem)
@@ -89,5 +114,35 @@ public static class DemoCommand
         {
             throw new CliError(problem);
         }
+    }
+
+    /// <summary>The options of the demos whose sessions each run one long turn while the silos are stopped one by one.</summary>
+    private sealed class LongTurnOptions(int defaultSteps, string stepsDescription)
+    {
+        public ClusterCommandOptions Cluster { get; } = new(defaultSilos: 3);
+
+        public Option<int> Sessions { get; } = new("--sessions") { Description = "Sessions, each with one long turn", DefaultValueFactory = _ => 30 };
+
+        public Option<int> Steps { get; } = new("--steps") { Description = stepsDescription, DefaultValueFactory = _ => defaultSteps };
+
+        public Option<int> StepMs { get; } = new("--step-ms") { Description = "Milliseconds per step", DefaultValueFactory = _ => 500 };
+
+        public Option<string> DrainTimeout { get; } = new("--drain-timeout")
+        {
+            Description = "How long a stopping silo waits for running turns (Gateway:Resume:DrainTimeout)",
+            DefaultValueFactory = _ => "5s",
+        };
+
+        public void AddTo(Command command)
+        {
+            foreach (var option in new Option[] { Sessions, Steps, StepMs, DrainTimeout })
+            {
+                command.Options.Add(option);
+            }
+
+            Cluster.AddTo(command);
+        }
+
+        public TimeSpan ReadDrainTimeout(ParseResult parse) => Durations.Parse(parse.GetValue(DrainTimeout)!, "--drain-timeout");
     }
 }

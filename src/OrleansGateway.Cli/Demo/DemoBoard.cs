@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using OrleansGateway.Cli.Commands;
 using OrleansGateway.Sessions;
 using OrleansGateway.Storage;
 using Spectre.Console;
@@ -13,13 +12,14 @@ public enum SiloState
     Draining,
     Killed,
     Starting,
+    Stopped,
 }
 
 /// <summary>
 /// What the demo is doing and what it sees, for a person to follow: the state of each silo, what happens now,
 /// the log of what happened, and the sessions' phases and progress (from <see cref="SessionWatch"/>).
 /// </summary>
-public sealed class DemoBoard(RollingRestartSettings settings, Stopwatch clock)
+public sealed class DemoBoard(DemoSettings settings, Stopwatch clock)
 {
     private const int LogLinesShown = 8;
     private readonly Lock _gate = new();
@@ -28,6 +28,9 @@ public sealed class DemoBoard(RollingRestartSettings settings, Stopwatch clock)
     private readonly Dictionary<string, (SiloState State, Uri Address)> _silos = [];
 
     public SessionWatch? Watch { get; set; }
+
+    /// <summary>The Active silos by version, when the demo follows them (an upgrade); null otherwise.</summary>
+    public string? Versions { get; set; }
 
     /// <summary>Silos to send requests to now: ready, not stopping or starting.</summary>
     public IReadOnlyList<Uri> ServingSilos()
@@ -75,6 +78,11 @@ public sealed class DemoBoard(RollingRestartSettings settings, Stopwatch clock)
         var grid = new Grid().AddColumn(new GridColumn().NoWrap()).AddColumn();
         grid.AddRow(new Markup("[grey]time[/]"), new Text($"{clock.Elapsed.TotalSeconds:0.0} s"));
         grid.AddRow(new Markup("[grey]silos[/]"), new Markup(string.Join("   ", Silos().Select(silo => $"{silo.Name} {Colored(silo.State)}"))));
+        if (Versions is { } versions)
+        {
+            grid.AddRow(new Markup("[grey]versions[/]"), new Text(versions));
+        }
+
         grid.AddRow(new Markup("[grey]phases[/]"), new Text(Phases()));
         var (done, total, completed) = Progress();
         grid.AddRow(new Markup("[grey]steps[/]"), new Markup($"{Bar(done, total)} {done}/{total}   turns completed {completed}/{settings.Sessions}"));
@@ -91,16 +99,15 @@ public sealed class DemoBoard(RollingRestartSettings settings, Stopwatch clock)
             grid.AddRow(new Markup($"[grey]{at.TotalSeconds,6:0.0} s[/]"), new Text(text));
         }
 
-        var title = $"Rolling restart: {settings.Cluster.Silos} silos, {settings.Sessions} sessions of '{settings.WorkText}'" +
-            (settings.KillAfter is { } kill ? $", SIGKILL {Durations.Format(kill)} into each drain" : "");
-        return new Panel(grid).Header(Markup.Escape(title)).Expand();
+        return new Panel(grid).Header(Markup.Escape(settings.Title)).Expand();
     }
 
     /// <summary>The same in one line, for output that is not a terminal.</summary>
     public string StatusLine()
     {
         var (done, total, completed) = Progress();
-        return $"{clock.Elapsed.TotalSeconds,6:0.0} s  | {Phases()} | steps {done}/{total}, turns completed {completed}/{settings.Sessions} | {Marks()}";
+        var versions = Versions is { } active ? $"{active} | " : "";
+        return $"{clock.Elapsed.TotalSeconds,6:0.0} s  | {versions}{Phases()} | steps {done}/{total}, turns completed {completed}/{settings.Sessions} | {Marks()}";
     }
 
     private List<(string Name, SiloState State)> Silos()
@@ -151,6 +158,7 @@ public sealed class DemoBoard(RollingRestartSettings settings, Stopwatch clock)
         SiloState.Ready => "[green]ready[/]",
         SiloState.Draining => "[yellow]draining[/]",
         SiloState.Killed => "[red]killed[/]",
+        SiloState.Stopped => "[grey]stopped[/]",
         _ => "[blue]starting[/]",
     };
 }

@@ -51,13 +51,29 @@ public abstract class DemoCluster : IAsyncDisposable
     public abstract ValueTask DisposeAsync();
 }
 
-/// <summary>A cluster the demo starts, signals (SIGTERM, SIGKILL) and starts again itself.</summary>
+/// <summary>A cluster the demo starts, signals (SIGTERM, SIGKILL) and starts again itself, or replaces silo by silo.</summary>
 public sealed class OwnDemoCluster(LocalClusterHost host) : DemoCluster
 {
+    private readonly Dictionary<int, SiloProcess> _successors = [];
+
     public override string ConnectionString => host.ConnectionString;
 
-    public override IReadOnlyList<DemoSilo> Silos =>
-        [.. host.Silos.Select(silo => new DemoSilo(silo.Settings.Name, silo.BaseAddress, silo.Settings.SiloPort))];
+    public override IReadOnlyList<DemoSilo> Silos => [.. host.Silos.Select(ToDemoSilo)];
+
+    /// <summary>Starts a silo of this build beside silo <paramref name="index"/> (a rolling upgrade's surge); returns once it is ready.</summary>
+    public async Task<DemoSilo> StartSuccessorAsync(int index, CancellationToken stop)
+    {
+        var successor = await host.StartSuccessorAsync(index, stop);
+        _successors[index] = successor;
+        return ToDemoSilo(successor);
+    }
+
+    /// <summary>Once silo <paramref name="index"/> has exited, the successor started beside it takes its index.</summary>
+    public async Task ReplaceWithSuccessorAsync(int index)
+    {
+        await host.ReplaceWithSuccessorAsync(index, _successors[index]);
+        _successors.Remove(index);
+    }
 
     public override string StopName => "SIGTERM";
 
@@ -80,6 +96,8 @@ public sealed class OwnDemoCluster(LocalClusterHost host) : DemoCluster
     public override Task StartAgainAsync(int index, CancellationToken stop) => host.RestartSiloAsync(index, stop);
 
     public override ValueTask DisposeAsync() => host.DisposeAsync();
+
+    private static DemoSilo ToDemoSilo(SiloProcess silo) => new(silo.Settings.Name, silo.BaseAddress, silo.Settings.SiloPort);
 }
 
 /// <summary>

@@ -23,6 +23,9 @@ public sealed class DemoReport
     /// <summary>Turns started more often than their resumes explain, that ran more steps than planned, replied wrongly, or exist twice for one message.</summary>
     public IReadOnlyList<string> Duplicates { get; private init; } = [];
 
+    /// <summary>Sessions seen quarantined: resumed too often without progress, and never resumed again automatically.</summary>
+    public IReadOnlyList<string> Quarantined { get; private init; } = [];
+
     /// <summary>One line saying why the run failed; null when every turn completed exactly once.</summary>
     public string? Failure
     {
@@ -39,12 +42,17 @@ public sealed class DemoReport
                 problems.Add($"{Duplicates.Count} turns executed more than once: {Name(Duplicates)}");
             }
 
+            if (Quarantined.Count > 0)
+            {
+                problems.Add($"{Quarantined.Count} sessions were quarantined: {Name(Quarantined)}");
+            }
+
             return problems.Count == 0 ? null : string.Join("; ", problems);
         }
     }
 
-    /// <param name="explainedStarts">For each session, the starts of its turn that its history explains (see RollingRestartDemo).</param>
-    public static DemoReport Build(RollingRestartSettings settings, IReadOnlyList<PostedTurn> posted, IReadOnlyDictionary<string, SessionRead?> final,
+    /// <param name="explainedStarts">For each session, the starts of its turn that its history explains (see LongTurnsDemo).</param>
+    public static DemoReport Build(DemoSettings settings, IReadOnlyList<PostedTurn> posted, IReadOnlyDictionary<string, SessionRead?> final,
         IReadOnlyDictionary<string, int> explainedStarts, SessionWatch watch, IReadOnlyList<ResumeClock> clocks)
     {
         var sessions = final.Values.Select(read => read?.Session).OfType<SessionDocument>().ToList();
@@ -54,6 +62,7 @@ public sealed class DemoReport
         {
             Lost = [.. posted.Select(turn => LostBecause(turn, final.GetValueOrDefault(turn.SessionId))).OfType<string>()],
             Duplicates = [.. sessions.SelectMany(session => DuplicatedBecause(session, settings, posted, explainedStarts.GetValueOrDefault(session.SessionId, 1)))],
+            Quarantined = quarantined,
         };
 
         report.Add("sessions", posted.Count, "sessions that got one message each");
@@ -84,13 +93,16 @@ public sealed class DemoReport
         return table;
     }
 
-    private void Add(string name, int count, string meaning) => _rows.Add((name, count.ToString(), meaning));
+    /// <summary>A row of the table: a name, its value (more lines than one if need be), and what it means.</summary>
+    public void Add(string name, string value, string meaning) => _rows.Add((name, value, meaning));
 
-    private void AddResumeTimes(IReadOnlyList<ResumeClock> clocks, RollingRestartSettings settings)
+    private void Add(string name, int count, string meaning) => Add(name, count.ToString(), meaning);
+
+    private void AddResumeTimes(IReadOnlyList<ResumeClock> clocks, DemoSettings settings)
     {
         var measured = clocks.Where(clock => clock.Took is not null).Select(clock => clock.Took!.Value).ToList();
         var value = measured.Count == 0 ? "-" : $"max {Durations.Format(measured.Max())}, avg {Durations.Format(measured.Aggregate(TimeSpan.Zero, (sum, took) => sum + took) / measured.Count)}";
-        var from = settings.KillAfter is null ? "SIGTERM" : "SIGKILL";
+        var from = settings.StopSignal;
         var perSilo = clocks.Select(clock => clock switch
         {
             { Turns: 0 } => $"{clock.Silo} ran none",
@@ -120,7 +132,7 @@ public sealed class DemoReport
         };
     }
 
-    private static IEnumerable<string> DuplicatedBecause(SessionDocument session, RollingRestartSettings settings, IReadOnlyList<PostedTurn> posted,
+    private static IEnumerable<string> DuplicatedBecause(SessionDocument session, DemoSettings settings, IReadOnlyList<PostedTurn> posted,
         int explainedStarts)
     {
         // Each demo session holds one turn: every start of it after the first must be a resume claim's.

@@ -80,7 +80,7 @@ public sealed class RollingUpgradeFromReleaseTests(PostgresFixture postgres, ITe
 
         var sessions = await ClusterSessions.WaitUntilCompletedAsync(cluster, ids, silos[0], TimeSpan.FromSeconds(150));
         output.WriteLine($"{watch.Elapsed.TotalSeconds,5:0}s every turn completed");
-        var explained = await RollingRestartDemo.CountExplainedStartsAsync(new EventHistory(dataSource), ids, CancellationToken.None);
+        var explained = await LongTurnsDemo.CountExplainedStartsAsync(new EventHistory(dataSource), ids, CancellationToken.None);
         foreach (var (id, session) in sessions)
         {
             var turn = Assert.Single(session.GetProperty("turns").EnumerateArray());
