@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using Npgsql;
 using OrleansGateway.Storage;
 
@@ -55,11 +53,43 @@ public sealed class PostgresFixture : IAsyncLifetime
         return connectionString;
     }
 
+    /// <summary>
+    /// A free loopback port below the kernel's ephemeral range: a port the kernel hands out for port 0 may be taken by an
+    /// outgoing connection (the tests open many) before the silo that was given it binds it. Never the same twice.
+    /// </summary>
     public static int FreeTcpPort()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        lock (HandedOut)
+        {
+            while (true)
+            {
+                var port = Random.Shared.Next(FirstPort, EphemeralStart);
+                if (HandedOut.Add(port) && FreePorts.CanBind(port))
+                {
+                    return port;
+                }
+            }
+        }
+    }
+
+    private const int FirstPort = 10_000;
+
+    private static readonly HashSet<int> HandedOut = [];
+
+    private static readonly int EphemeralStart = ReadEphemeralStart();
+
+    // /proc/sys/net/ipv4/ip_local_port_range: "32768	60999" on Linux by default.
+    private static int ReadEphemeralStart()
+    {
+        try
+        {
+            var first = int.Parse(File.ReadAllText("/proc/sys/net/ipv4/ip_local_port_range").Split((char[])['\t', ' '], StringSplitOptions.RemoveEmptyEntries)[0]);
+            return first > FirstPort + 1000 ? first : 32768;
+        }
+        catch (Exception exception) when (exception is IOException or FormatException or UnauthorizedAccessException)
+        {
+            return 32768;
+        }
     }
 }
 
