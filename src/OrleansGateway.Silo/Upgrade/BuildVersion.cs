@@ -8,9 +8,9 @@ namespace OrleansGateway.Upgrade;
 /// </summary>
 public sealed record BuildVersion(Version Core, string? Prerelease, string Text) : IComparable<BuildVersion>
 {
-    /// <summary>This assembly's informational version, as the SDK stamps it (<c>Version</c> + the commit).</summary>
-    public static string Informational { get; } =
-        typeof(BuildVersion).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0.0.0";
+    /// <summary>This build's version and commit, <c>0.2.0+9b4bb3a</c>: the SDK stamps the whole commit, too long for a table.</summary>
+    public static string Informational { get; } = ShortenCommit(
+        typeof(BuildVersion).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0.0.0");
 
     public static bool TryParse(string? text, out BuildVersion version)
     {
@@ -55,6 +55,9 @@ public sealed record BuildVersion(Version Core, string? Prerelease, string Text)
     }
 
     public override string ToString() => Text;
+
+    private static string ShortenCommit(string version) =>
+        version.Split('+', 2) is [var release, { Length: 40 } commit] && commit.All(char.IsAsciiHexDigit) ? $"{release}+{commit[..7]}" : version;
 
     // 1.2 and 1.2.0 are the same version.
     private static Version Normalize(Version version) =>

@@ -381,8 +381,7 @@ public sealed class OperatorCluster(PostgresFixture postgres) : IAsyncLifetime
     private NpgsqlDataSource? _dataSource;
 
     /// <summary>What every silo of this build reports as its version.</summary>
-    public static string Version { get; } =
-        typeof(SiloRunState).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()!.InformationalVersion;
+    public static string Version { get; } = OrleansGateway.Upgrade.BuildVersion.Informational;
 
     public SiloProcess Main { get; private set; } = null!;
 

@@ -107,9 +107,23 @@ public sealed class SiloProcessCluster : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        // Every process goes, also when disposing one fails: a silo left behind would outlive the test run.
+        var failures = new List<Exception>();
         foreach (var silo in _all)
         {
-            await silo.DisposeAsync();
+            try
+            {
+                await silo.DisposeAsync();
+            }
+            catch (Exception exception)
+            {
+                failures.Add(exception);
+            }
+        }
+
+        if (failures.Count > 0)
+        {
+            throw new AggregateException(failures);
         }
     }
 
