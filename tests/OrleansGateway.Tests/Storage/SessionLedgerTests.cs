@@ -74,6 +74,32 @@ public sealed class SessionLedgerTests(PostgresFixture postgres) : IAsyncLifetim
     }
 
     [Fact]
+    public async Task A_premark_committed_while_a_turn_ends_with_work_queued_is_kept_for_a_claim()
+    {
+        // The grain read "not draining" and chose its markers; the premark commits before its EndTurn runs.
+        var stop = Guid.NewGuid();
+        var completing = (await RunningAsync("completes-queued", SiloA))!.Value;
+        var failing = (await RunningAsync("fails-queued", SiloA))!.Value;
+        await _ledger.PremarkAsync(SiloA, stop, ResumeReasons.RestartTimeout);
+
+        var completed = await _ledger.EndTurnAsync("completes-queued", completing, MarkerChange.Clear, null, "t2");
+        var failed = await _ledger.EndTurnAsync("fails-queued", failing, MarkerChange.Keep, "step 1 failed: boom", "t2");
+
+        Assert.Equal((completing + 1, true), completed);
+        Assert.Equal((failing + 1, true), failed);
+        foreach (var id in new[] { "completes-queued", "fails-queued" })
+        {
+            var row = (await _ledger.GetAsync(id))!;
+            Assert.Equal((SessionPhase.ResumePending, ResumeReasons.RestartTimeout, stop, "t2"), (row.Phase, row.ResumeReason, row.PremarkStopId, row.ActiveTurnId));
+            Assert.NotNull(row.ResumeMarkedAt);
+        }
+
+        // Kept, the marker is what a sweeper leases; the queued turn runs after a claim, elsewhere.
+        var leased = await _ledger.LeaseResumableAsync("sweeper", TimeSpan.FromMinutes(5), TimeSpan.FromSeconds(30), 10, maxAttempts: 3);
+        Assert.Equivalent(new[] { "completes-queued", "fails-queued" }, leased.Select(candidate => candidate.SessionId).ToArray());
+    }
+
+    [Fact]
     public async Task The_counts_by_phase_count_every_phase_idle_included()
     {
         var before = await _ledger.CountByPhaseAsync();
@@ -201,7 +227,7 @@ public sealed class SessionLedgerTests(PostgresFixture postgres) : IAsyncLifetim
         Assert.Equal(5, fifth.TurnStarts);
 
         // The next turn counts from its own start, not from t1's.
-        var next = (await _ledger.EndTurnAsync("starts", fifth.Epoch, MarkerChange.Clear, null, "t2"))!.Value;
+        var next = (await _ledger.EndTurnAsync("starts", fifth.Epoch, MarkerChange.Clear, null, "t2"))!.Value.Epoch;
         await _ledger.MarkOrphanedAsync([SiloB]);
         Assert.Equal(2, (await _ledger.ClaimResumeAsync("starts", next, SiloA, "t2", knownStarts: 1, "test"))!.TurnStarts);
     }
@@ -300,7 +326,7 @@ public sealed class SessionLedgerTests(PostgresFixture postgres) : IAsyncLifetim
         Assert.Equal(0, planned.Attempts);
         await _ledger.MarkOrphanedAsync([SiloA]);
         var again = (await _ledger.ClaimResumeAsync("rolling", planned.Epoch, SiloB, "t1", knownStarts: 1, "test"))!;
-        var idle = (await _ledger.EndTurnAsync("rolling", again.Epoch, MarkerChange.Keep, "step 1 failed", nextTurnId: null))!.Value;
+        var idle = (await _ledger.EndTurnAsync("rolling", again.Epoch, MarkerChange.Keep, "step 1 failed", nextTurnId: null))!.Value.Epoch;
         Assert.Equal((SessionPhase.Idle, 1), ((await _ledger.GetAsync("rolling"))!.Phase, (await _ledger.GetAsync("rolling"))!.ResumeAttempts));
         await _ledger.BeginTurnAsync("rolling", idle, SiloA, "t2");
         Assert.Equal(0, (await _ledger.GetAsync("rolling"))!.ResumeAttempts);
