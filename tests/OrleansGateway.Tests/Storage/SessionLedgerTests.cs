@@ -100,6 +100,31 @@ public sealed class SessionLedgerTests(PostgresFixture postgres) : IAsyncLifetim
     }
 
     [Fact]
+    public async Task A_turn_that_ends_while_the_premark_holds_the_row_ends_on_the_premarked_row()
+    {
+        // A transaction holds the row; the premark queues on it first, then the EndTurn queues behind the premark.
+        var stop = Guid.NewGuid();
+        var epoch = (await RunningAsync("racing", SiloA))!.Value;
+        await using var holder = await _dataSource.OpenConnectionAsync();
+        await using var hold = await holder.BeginTransactionAsync();
+        await using (var lockRow = new NpgsqlCommand("SELECT 1 FROM gateway_sessions WHERE session_id = 'racing' FOR UPDATE", holder, hold))
+        {
+            await lockRow.ExecuteNonQueryAsync();
+        }
+
+        var premark = _ledger.PremarkAsync(SiloA, stop, ResumeReasons.ShutdownTimeout);
+        await WaitersOnLocksAsync(1);
+        var endTurn = _ledger.EndTurnAsync("racing", epoch, MarkerChange.Clear, null, "t2");
+        await WaitersOnLocksAsync(2);
+        await hold.CommitAsync();
+
+        Assert.Equal(1, await premark);
+        Assert.Equal((epoch + 1, true), await endTurn);
+        var row = (await _ledger.GetAsync("racing"))!;
+        Assert.Equal((SessionPhase.ResumePending, ResumeReasons.ShutdownTimeout, stop, "t2"), (row.Phase, row.ResumeReason, row.PremarkStopId, row.ActiveTurnId));
+    }
+
+    [Fact]
     public async Task The_counts_by_phase_count_every_phase_idle_included()
     {
         var before = await _ledger.CountByPhaseAsync();
@@ -452,6 +477,19 @@ public sealed class SessionLedgerTests(PostgresFixture postgres) : IAsyncLifetim
     {
         await using var command = _dataSource.CreateCommand($"SELECT owner_cluster FROM gateway_sessions WHERE session_id = '{sessionId}'");
         return await command.ExecuteScalarAsync() as string;
+    }
+
+    /// <summary>Until <paramref name="count"/> statements on this test's database wait for a lock.</summary>
+    private async Task WaitersOnLocksAsync(int count)
+    {
+        var waiting = 0L;
+        await Eventually.UntilAsync(async () =>
+        {
+            await using var command = _dataSource.CreateCommand(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'");
+            waiting = (long)(await command.ExecuteScalarAsync())!;
+            return waiting == count;
+        }, TimeSpan.FromSeconds(10), () => $"{waiting} statements waiting for a lock, not {count}", pollMilliseconds: 10);
     }
 
     private async Task ExecuteAsync(string sql)
