@@ -77,6 +77,7 @@ public enum MarkerChange
 /// <code>
 ///   idle ──BeginTurn──▶ running ──EndTurn──▶ idle | running (next turn) | resume_pending (work left, silo drains)
 ///   running ──Premark / MarkSelf / MarkOrphaned──▶ resume_pending        (stop, deactivation, dead owner)
+///   resume_pending ──EndTurn──▶ idle (completed, nothing queued) | resume_pending (marked while the turn ran)
 ///   resume_pending ──ClaimResume (CAS epoch+phase)──▶ running | idle      (nothing left to do)
 ///   resume_pending ──QuarantineExhausted──▶ quarantined                    (too many resumes without progress)
 ///   any ──Suspend──▶ suspended ──LiftSuspension──▶ running | idle | resume_pending
@@ -138,35 +139,41 @@ public sealed class SessionLedger(NpgsqlDataSource dataSource, LedgerScope? scop
     /// <summary>
     /// A turn ended. With <paramref name="nextTurnId"/> the session goes straight on to the next queued turn
     /// (no idle window in which a stop could miss queued work), unless <paramref name="markers"/> is
-    /// <see cref="MarkerChange.Defer"/>. Fenced: null when the epoch moved on.
+    /// <see cref="MarkerChange.Defer"/> or the session was marked resume_pending while the turn ran (a premark
+    /// committed after the grain last looked at the drain, crash detection): then it stays resume_pending with its
+    /// markers, and only a claim runs the queued work. Fenced: null when the epoch moved on; else the new epoch and
+    /// whether the session now waits for a claim.
     /// </summary>
-    public async Task<long?> EndTurnAsync(string sessionId, long epoch, MarkerChange markers, string? error, string? nextTurnId,
-        DeferMark? defer = null, CancellationToken cancellationToken = default)
+    public async Task<(long Epoch, bool AwaitsClaim)?> EndTurnAsync(string sessionId, long epoch, MarkerChange markers, string? error,
+        string? nextTurnId, DeferMark? defer = null, CancellationToken cancellationToken = default)
     {
-        await using var command = dataSource.CreateCommand("""
+        // Keep, not clear, for a marked session with work queued: clearing would let the drain (or the sweepers) see a
+        // running session with no interruption to resume. SET reads the row a concurrent premark left (it waits on its lock).
+        const string markersAfterTurn = "CASE WHEN phase = 'resume_pending' AND @next_turn_id IS NOT NULL AND @markers = 'clear' THEN 'keep' ELSE @markers END";
+        await using var command = dataSource.CreateCommand($"""
             UPDATE gateway_sessions
                SET phase            = CASE
                                         WHEN @markers = 'defer' THEN 'resume_pending'
+                                        WHEN phase = 'resume_pending' AND {markersAfterTurn} = 'keep' THEN 'resume_pending'
                                         WHEN @next_turn_id IS NOT NULL THEN 'running'
-                                        WHEN @markers = 'keep' AND phase = 'resume_pending' THEN 'resume_pending'
                                         ELSE 'idle' END,
                    active_turn_id   = @next_turn_id,
                    active_turn_starts = CASE WHEN active_turn_id IS NOT DISTINCT FROM @next_turn_id THEN active_turn_starts ELSE 0 END,
                    epoch            = epoch + 1,
-                   resume_reason    = CASE @markers WHEN 'clear' THEN NULL
+                   resume_reason    = CASE {markersAfterTurn} WHEN 'clear' THEN NULL
                                                     WHEN 'defer' THEN coalesce(resume_reason, @defer_reason)
                                                     ELSE resume_reason END,
-                   premark_stop_id  = CASE @markers WHEN 'clear' THEN NULL
+                   premark_stop_id  = CASE {markersAfterTurn} WHEN 'clear' THEN NULL
                                                     WHEN 'defer' THEN coalesce(premark_stop_id, @defer_stop_id)
                                                     ELSE premark_stop_id END,
-                   resume_marked_at = CASE @markers WHEN 'clear' THEN NULL
+                   resume_marked_at = CASE {markersAfterTurn} WHEN 'clear' THEN NULL
                                                     WHEN 'defer' THEN coalesce(resume_marked_at, now())
                                                     ELSE resume_marked_at END,
-                   resume_attempts  = CASE @markers WHEN 'clear' THEN 0 ELSE resume_attempts END,
-                   last_error       = coalesce(@error, CASE @markers WHEN 'clear' THEN NULL ELSE last_error END),
+                   resume_attempts  = CASE {markersAfterTurn} WHEN 'clear' THEN 0 ELSE resume_attempts END,
+                   last_error       = coalesce(@error, CASE {markersAfterTurn} WHEN 'clear' THEN NULL ELSE last_error END),
                    updated_at       = now()
              WHERE session_id = @session_id AND epoch = @epoch
-            RETURNING epoch
+            RETURNING epoch, phase = 'resume_pending'
             """);
         command.Parameters.AddWithValue("session_id", sessionId);
         command.Parameters.AddWithValue("epoch", epoch);
@@ -175,7 +182,8 @@ public sealed class SessionLedger(NpgsqlDataSource dataSource, LedgerScope? scop
         command.Parameters.Add(Nullable("next_turn_id", NpgsqlDbType.Text, nextTurnId));
         command.Parameters.Add(Nullable("defer_reason", NpgsqlDbType.Text, defer?.Reason));
         command.Parameters.Add(Nullable("defer_stop_id", NpgsqlDbType.Uuid, defer?.StopId));
-        return (long?)await command.ExecuteScalarAsync(cancellationToken);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? (reader.GetInt64(0), reader.GetBoolean(1)) : null;
     }
 
     /// <summary>

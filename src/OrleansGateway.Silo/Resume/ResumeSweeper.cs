@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using System.Threading.RateLimiting;
 using Microsoft.Extensions.Options;
@@ -166,42 +165,25 @@ internal sealed partial class ResumeSweeper(
 
         // One stream over the leased batches: the next batch is leased while the last sessions of this one are still
         // being resumed, so the parallel calls never wait at a batch boundary.
-        var skipOwners = new ConcurrentDictionary<string, bool>();
-        await Parallel.ForEachAsync(LeaseBatchesAsync(sweeper, skipOwners, cancellationToken),
+        var resumer = new OwnerSkippingResumer(pace, ResumeOneAsync,
+            (candidate, token) => ledger.ReleaseLeaseAsync(candidate.SessionId, sweeper, token));
+        await Parallel.ForEachAsync(LeaseBatchesAsync(sweeper, resumer, cancellationToken),
             new ParallelOptions { MaxDegreeOfParallelism = 32, CancellationToken = cancellationToken },
-            async (candidate, token) =>
-            {
-                using var lease = await pace.AcquireAsync(1, token);
-                var outcome = await ResumeOneAsync(candidate);
-                if (outcome is null or ResumeOutcome.Refused && candidate.OwnerSilo is { } owner)
-                {
-                    // Its activation sits on a draining silo (refused), or on one that does not answer and is not yet
-                    // declared dead: so do that silo's other sessions. Leave them all to the sweep its departure triggers,
-                    // and go on with the sessions of other silos (a crashed one's must not wait for a long drain).
-                    skipOwners.TryAdd(owner, true);
-                }
-
-                if (outcome is null or ResumeOutcome.Refused or ResumeOutcome.Lost)
-                {
-                    // Give the lease back at once: the claim is a compare-and-set, so a retry is always safe, and holding
-                    // the lease would stall the session for its whole duration.
-                    await ledger.ReleaseLeaseAsync(candidate.SessionId, sweeper, token);
-                }
-            });
+            resumer.ResumeAsync);
     }
 
     /// <summary>
-    /// Fresh resume_pending sessions, leased a batch at a time, until none is left (but those of
-    /// <paramref name="skipOwners"/>), or the silo stops being ready.
+    /// Fresh resume_pending sessions, leased a batch at a time, until none is left (but those of the owners
+    /// <paramref name="resumer"/> skips), or the silo stops being ready.
     /// </summary>
-    private async IAsyncEnumerable<ResumeCandidate> LeaseBatchesAsync(string sweeper, ConcurrentDictionary<string, bool> skipOwners,
+    private async IAsyncEnumerable<ResumeCandidate> LeaseBatchesAsync(string sweeper, OwnerSkippingResumer resumer,
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var resume = options.Value;
         while (runState.IsReady)
         {
             var batch = await ledger.LeaseResumableAsync(sweeper, resume.FreshnessWindow, resume.ResumeLease, resume.SweepBatchSize,
-                resume.MaxAttempts, [.. skipOwners.Keys], cancellationToken);
+                resume.MaxAttempts, resumer.SkippedOwners, cancellationToken);
             foreach (var candidate in batch)
             {
                 yield return candidate;

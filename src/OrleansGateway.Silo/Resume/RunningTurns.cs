@@ -38,14 +38,24 @@ public sealed class RunningTurns
         return true;
     }
 
-    /// <summary>Asks every running turn to stop after checkpointing; returns how many were asked.</summary>
+    /// <summary>
+    /// Asks every running turn to stop after checkpointing; returns how many were asked. A turn that ends meanwhile
+    /// (its source disposed after this took its list) is not counted and does not keep the others from being asked.
+    /// </summary>
     public int InterruptAll()
     {
         var interrupted = 0;
         foreach (var interrupt in _turns.Values)
         {
-            interrupt.Cancel();
-            interrupted++;
+            try
+            {
+                interrupt.Cancel();
+                interrupted++;
+            }
+            catch (ObjectDisposedException)
+            {
+                // That turn is over: nothing to interrupt.
+            }
         }
 
         return interrupted;

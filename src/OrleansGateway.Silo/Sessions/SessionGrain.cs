@@ -560,6 +560,7 @@ public sealed partial class SessionGrain(
             });
         }
 
+        var awaitsClaim = false;
         await WriteAsync(async () =>
         {
             var next = state.State.NextUnfinished();
@@ -567,12 +568,13 @@ public sealed partial class SessionGrain(
             var markers = next is not null && stop is not null ? MarkerChange.Defer
                 : turn.Status == TurnStatus.Completed ? MarkerChange.Clear
                 : MarkerChange.Keep;
-            _epoch = await ledger.EndTurnAsync(SessionId, _epoch!.Value, markers, turn.Error, next?.TurnId, stop?.Mark)
+            (_epoch, awaitsClaim) = await ledger.EndTurnAsync(SessionId, _epoch!.Value, markers, turn.Error, next?.TurnId, stop?.Mark)
                 ?? throw new LedgerFenceException(SessionId);
-            _ledgerTurnId = markers == MarkerChange.Defer ? null : next?.TurnId;
+            // A premark (or crash detection) that came while the turn ran left the queued work to a claim: not run here.
+            _ledgerTurnId = awaitsClaim ? null : next?.TurnId;
         });
         LogTurnFinished(SessionId, turn.TurnId, turn.Status);
-        return runState.Stop is null;
+        return runState.Stop is null && !awaitsClaim;
     }
 
     private async Task RecordInterruptionAsync(TurnRecord turn)

@@ -74,6 +74,57 @@ public sealed class SessionLedgerTests(PostgresFixture postgres) : IAsyncLifetim
     }
 
     [Fact]
+    public async Task A_premark_committed_while_a_turn_ends_with_work_queued_is_kept_for_a_claim()
+    {
+        // The grain read "not draining" and chose its markers; the premark commits before its EndTurn runs.
+        var stop = Guid.NewGuid();
+        var completing = (await RunningAsync("completes-queued", SiloA))!.Value;
+        var failing = (await RunningAsync("fails-queued", SiloA))!.Value;
+        await _ledger.PremarkAsync(SiloA, stop, ResumeReasons.RestartTimeout);
+
+        var completed = await _ledger.EndTurnAsync("completes-queued", completing, MarkerChange.Clear, null, "t2");
+        var failed = await _ledger.EndTurnAsync("fails-queued", failing, MarkerChange.Keep, "step 1 failed: boom", "t2");
+
+        Assert.Equal((completing + 1, true), completed);
+        Assert.Equal((failing + 1, true), failed);
+        foreach (var id in new[] { "completes-queued", "fails-queued" })
+        {
+            var row = (await _ledger.GetAsync(id))!;
+            Assert.Equal((SessionPhase.ResumePending, ResumeReasons.RestartTimeout, stop, "t2"), (row.Phase, row.ResumeReason, row.PremarkStopId, row.ActiveTurnId));
+            Assert.NotNull(row.ResumeMarkedAt);
+        }
+
+        // Kept, the marker is what a sweeper leases; the queued turn runs after a claim, elsewhere.
+        var leased = await _ledger.LeaseResumableAsync("sweeper", TimeSpan.FromMinutes(5), TimeSpan.FromSeconds(30), 10, maxAttempts: 3);
+        Assert.Equivalent(new[] { "completes-queued", "fails-queued" }, leased.Select(candidate => candidate.SessionId).ToArray());
+    }
+
+    [Fact]
+    public async Task A_turn_that_ends_while_the_premark_holds_the_row_ends_on_the_premarked_row()
+    {
+        // A transaction holds the row; the premark queues on it first, then the EndTurn queues behind the premark.
+        var stop = Guid.NewGuid();
+        var epoch = (await RunningAsync("racing", SiloA))!.Value;
+        await using var holder = await _dataSource.OpenConnectionAsync();
+        await using var hold = await holder.BeginTransactionAsync();
+        await using (var lockRow = new NpgsqlCommand("SELECT 1 FROM gateway_sessions WHERE session_id = 'racing' FOR UPDATE", holder, hold))
+        {
+            await lockRow.ExecuteNonQueryAsync();
+        }
+
+        var premark = _ledger.PremarkAsync(SiloA, stop, ResumeReasons.ShutdownTimeout);
+        await WaitersOnLocksAsync(1);
+        var endTurn = _ledger.EndTurnAsync("racing", epoch, MarkerChange.Clear, null, "t2");
+        await WaitersOnLocksAsync(2);
+        await hold.CommitAsync();
+
+        Assert.Equal(1, await premark);
+        Assert.Equal((epoch + 1, true), await endTurn);
+        var row = (await _ledger.GetAsync("racing"))!;
+        Assert.Equal((SessionPhase.ResumePending, ResumeReasons.ShutdownTimeout, stop, "t2"), (row.Phase, row.ResumeReason, row.PremarkStopId, row.ActiveTurnId));
+    }
+
+    [Fact]
     public async Task The_counts_by_phase_count_every_phase_idle_included()
     {
         var before = await _ledger.CountByPhaseAsync();
@@ -201,7 +252,7 @@ public sealed class SessionLedgerTests(PostgresFixture postgres) : IAsyncLifetim
         Assert.Equal(5, fifth.TurnStarts);
 
         // The next turn counts from its own start, not from t1's.
-        var next = (await _ledger.EndTurnAsync("starts", fifth.Epoch, MarkerChange.Clear, null, "t2"))!.Value;
+        var next = (await _ledger.EndTurnAsync("starts", fifth.Epoch, MarkerChange.Clear, null, "t2"))!.Value.Epoch;
         await _ledger.MarkOrphanedAsync([SiloB]);
         Assert.Equal(2, (await _ledger.ClaimResumeAsync("starts", next, SiloA, "t2", knownStarts: 1, "test"))!.TurnStarts);
     }
@@ -300,7 +351,7 @@ public sealed class SessionLedgerTests(PostgresFixture postgres) : IAsyncLifetim
         Assert.Equal(0, planned.Attempts);
         await _ledger.MarkOrphanedAsync([SiloA]);
         var again = (await _ledger.ClaimResumeAsync("rolling", planned.Epoch, SiloB, "t1", knownStarts: 1, "test"))!;
-        var idle = (await _ledger.EndTurnAsync("rolling", again.Epoch, MarkerChange.Keep, "step 1 failed", nextTurnId: null))!.Value;
+        var idle = (await _ledger.EndTurnAsync("rolling", again.Epoch, MarkerChange.Keep, "step 1 failed", nextTurnId: null))!.Value.Epoch;
         Assert.Equal((SessionPhase.Idle, 1), ((await _ledger.GetAsync("rolling"))!.Phase, (await _ledger.GetAsync("rolling"))!.ResumeAttempts));
         await _ledger.BeginTurnAsync("rolling", idle, SiloA, "t2");
         Assert.Equal(0, (await _ledger.GetAsync("rolling"))!.ResumeAttempts);
@@ -426,6 +477,19 @@ public sealed class SessionLedgerTests(PostgresFixture postgres) : IAsyncLifetim
     {
         await using var command = _dataSource.CreateCommand($"SELECT owner_cluster FROM gateway_sessions WHERE session_id = '{sessionId}'");
         return await command.ExecuteScalarAsync() as string;
+    }
+
+    /// <summary>Until <paramref name="count"/> statements on this test's database wait for a lock.</summary>
+    private async Task WaitersOnLocksAsync(int count)
+    {
+        var waiting = 0L;
+        await Eventually.UntilAsync(async () =>
+        {
+            await using var command = _dataSource.CreateCommand(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'");
+            waiting = (long)(await command.ExecuteScalarAsync())!;
+            return waiting == count;
+        }, TimeSpan.FromSeconds(10), () => $"{waiting} statements waiting for a lock, not {count}", pollMilliseconds: 10);
     }
 
     private async Task ExecuteAsync(string sql)
