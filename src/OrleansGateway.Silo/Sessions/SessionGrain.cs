@@ -187,6 +187,11 @@ public sealed partial class SessionGrain(
                 return new Admission(turn, SessionPhase.Quarantined,
                     $"session {SessionId} is quarantined ({row.LastError ?? "no error recorded"}); it takes no messages until an operator releases it (ogw release {SessionId})",
                     Refused: true);
+            case { Phase: SessionPhase.ResumePending } when row.ResumeAttempts >= resumeOptions.Value.MaxAttempts:
+                // Out of attempts: never leased again, quarantined by the next sweep.
+                return new Admission(turn, SessionPhase.Quarantined,
+                    $"session {SessionId} was resumed {row.ResumeAttempts} times without progress and is being quarantined; it takes no messages until an operator releases it (ogw release {SessionId})",
+                    Refused: true);
             case { Phase: SessionPhase.ResumePending, ResumeMarkedAt: { } markedAt } when IsStale(markedAt):
                 return await TakeOverStaleAsync(message, row, markedAt);
         }

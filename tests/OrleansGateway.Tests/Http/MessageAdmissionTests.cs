@@ -21,7 +21,9 @@ public sealed class MessageAdmissionTests(PostgresFixture postgres) : IAsyncLife
     public async Task InitializeAsync()
     {
         _cluster = new SiloProcessCluster(await postgres.CreateMigratedDatabaseAsync("admission"));
-        _client = SiloProcessCluster.ClientFor(await _cluster.StartSiloAsync("admission"));
+        // Sweeps only at start and on membership changes: no sweep quarantines or resumes what a test sets up.
+        _client = SiloProcessCluster.ClientFor(await _cluster.StartSiloAsync("admission",
+            new Dictionary<string, string> { ["Gateway__Resume__SweepInterval"] = "00:10:00" }));
         _dataSource = NpgsqlDataSource.Create(_cluster.ConnectionString);
         _ledger = new SessionLedger(_dataSource);
     }
@@ -78,6 +80,24 @@ public sealed class MessageAdmissionTests(PostgresFixture postgres) : IAsyncLife
         var session = await _client.GetFromJsonAsync<JsonElement>("api/sessions/quarantined");
         Assert.Equal("quarantined", session.GetProperty("phase").GetString());
         Assert.Single(session.GetProperty("turns").EnumerateArray());
+    }
+
+    [Fact]
+    public async Task A_session_out_of_resume_attempts_refuses_messages_as_the_quarantine_it_is_bound_for()
+    {
+        await InterruptAsync("exhausted");
+        // Resumed MaxAttempts (3) times without progress: never leased again, quarantined by the next sweep.
+        await ExecuteAsync("""
+            UPDATE gateway_sessions SET phase = 'resume_pending', epoch = epoch + 1, resume_reason = 'restart_interrupted',
+                   resume_attempts = 3, resume_marked_at = now() WHERE session_id = 'exhausted'
+            """);
+        var version = await GrainStateVersionAsync("exhausted");
+
+        var message = await PostAsync("exhausted", "hello", HttpStatusCode.Conflict);
+
+        Assert.Equal("session exhausted was resumed 3 times without progress and is being quarantined; it takes no messages until an operator releases it (ogw release exhausted)",
+            message.GetProperty("error").GetString());
+        Assert.Equal(version, await GrainStateVersionAsync("exhausted"));
     }
 
     [Fact]
