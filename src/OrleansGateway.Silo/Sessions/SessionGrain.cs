@@ -211,6 +211,8 @@ public sealed partial class SessionGrain(
     /// </summary>
     private async Task<Admission> TakeOverStaleAsync(SessionMessage message, LedgerRow row, DateTimeOffset markedAt)
     {
+        Admission admission;
+        string ended;
         try
         {
             // The newest checkpoint, as a resume claim reads it: the interrupted turn may have been written by another activation.
@@ -234,10 +236,8 @@ public sealed partial class SessionGrain(
             _suspending = false;
             _ledgerTurnId = stop is null ? next.TurnId : null;
             await state.WriteStateAsync();
-            var ended = abandoned.Count == 0 ? "" : $"turn {string.Join(", ", abandoned.Select(t => t.TurnId))} {reason}; ";
-            LogAbandoned(SessionId, ended);
-            await events.AppendAsync(EventKinds.Abandoned, SessionId, Owner, actor: null, $"{ended}new message {message.MessageId} runs");
-            return stop is null
+            ended = abandoned.Count == 0 ? "" : $"turn {string.Join(", ", abandoned.Select(t => t.TurnId))} {reason}; ";
+            admission = stop is null
                 ? new Admission(turn, SessionPhase.Running, $"{ended}the session runs again", Start: true)
                 : new Admission(turn, SessionPhase.ResumePending, $"{ended}this silo is stopping; another silo runs it");
         }
@@ -248,6 +248,19 @@ public sealed partial class SessionGrain(
             this.DeactivateOnIdle();
             throw;
         }
+
+        LogAbandoned(SessionId, ended);
+        try
+        {
+            await events.AppendAsync(EventKinds.Abandoned, SessionId, Owner, actor: null, $"{ended}new message {message.MessageId} runs");
+        }
+        catch (Exception exception)
+        {
+            // The message is stored and the session taken: the history misses one line, the user is not told a lie.
+            LogHistoryFailed(exception, SessionId);
+        }
+
+        return admission;
     }
 
     private bool IsStale(DateTimeOffset markedAt) => time.GetUtcNow() - markedAt > resumeOptions.Value.FreshnessWindow;
@@ -756,6 +769,9 @@ public sealed partial class SessionGrain(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Session {SessionId} refused message {MessageId}: it is {Phase}")]
     private partial void LogRefused(string sessionId, string messageId, SessionPhase phase);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Session {SessionId}: the abandoned event could not be written")]
+    private partial void LogHistoryFailed(Exception exception, string sessionId);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Session {SessionId} took over its stale interruption for a new message: {Abandoned}")]
     private partial void LogAbandoned(string sessionId, string abandoned);
