@@ -51,6 +51,9 @@ public static class EventKinds
     public const string Released = "released";
     public const string StopRequested = "stop_requested";
 
+    /// <summary>A new message ended a session's stale interruption (too old to be resumed) and runs instead.</summary>
+    public const string Abandoned = "abandoned";
+
     /// <summary>An operator acted through the dashboard (also when refused); <c>actor</c> is the operator token's name.</summary>
     public const string OperatorAction = "operator_action";
 }

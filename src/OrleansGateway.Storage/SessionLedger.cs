@@ -109,10 +109,12 @@ public sealed class SessionLedger(NpgsqlDataSource dataSource, LedgerScope? scop
     /// <c>running</c> on <paramref name="ownerSilo"/> with a fresh epoch. With <paramref name="defer"/> (the silo
     /// drains) the session becomes resume_pending instead, to run elsewhere. Null when the session is not
     /// idle (running elsewhere, waiting to be resumed, suspended, quarantined): the work stays queued for whoever
-    /// takes the session next.
+    /// takes the session next. With <paramref name="staleTakeover"/> a resume_pending session whose marker is older than
+    /// the freshness window (never resumed automatically) is taken too, at the epoch the caller saw, and its reason is
+    /// recorded as the last error.
     /// </summary>
     public async Task<long?> BeginTurnAsync(string sessionId, long? expectedEpoch, string ownerSilo, string turnId, DeferMark? defer = null,
-        CancellationToken cancellationToken = default)
+        StaleTakeover? staleTakeover = null, CancellationToken cancellationToken = default)
     {
         await using var command = dataSource.CreateCommand("""
             INSERT INTO gateway_sessions AS s (session_id, phase, owner_silo, epoch, active_turn_id, resume_reason, premark_stop_id, resume_marked_at)
@@ -123,8 +125,9 @@ public sealed class SessionLedger(NpgsqlDataSource dataSource, LedgerScope? scop
                    active_turn_starts = CASE WHEN s.active_turn_id IS NOT DISTINCT FROM @turn_id THEN s.active_turn_starts ELSE 0 END,
                    resume_attempts = CASE WHEN s.active_turn_id IS NOT DISTINCT FROM @turn_id THEN s.resume_attempts ELSE 0 END,
                    resume_reason = excluded.resume_reason, premark_stop_id = excluded.premark_stop_id,
-                   resume_marked_at = excluded.resume_marked_at, updated_at = now()
+                   resume_marked_at = excluded.resume_marked_at, last_error = coalesce(@stale_error, s.last_error), updated_at = now()
              WHERE s.phase = 'idle' OR (s.phase = 'running' AND s.epoch = @expected_epoch)
+                OR (s.phase = 'resume_pending' AND s.epoch = @stale_epoch AND s.resume_marked_at < now() - @freshness_window)
             RETURNING epoch
             """);
         command.Parameters.AddWithValue("session_id", sessionId);
@@ -133,6 +136,9 @@ public sealed class SessionLedger(NpgsqlDataSource dataSource, LedgerScope? scop
         command.Parameters.Add(Nullable("expected_epoch", NpgsqlDbType.Bigint, expectedEpoch));
         command.Parameters.Add(Nullable("defer_reason", NpgsqlDbType.Text, defer?.Reason));
         command.Parameters.Add(Nullable("defer_stop_id", NpgsqlDbType.Uuid, defer?.StopId));
+        command.Parameters.Add(Nullable("stale_epoch", NpgsqlDbType.Bigint, staleTakeover?.Epoch));
+        command.Parameters.AddWithValue("freshness_window", staleTakeover?.FreshnessWindow ?? TimeSpan.Zero);
+        command.Parameters.Add(Nullable("stale_error", NpgsqlDbType.Text, staleTakeover?.Reason));
         return (long?)await command.ExecuteScalarAsync(cancellationToken);
     }
 
@@ -442,18 +448,26 @@ public sealed class SessionLedger(NpgsqlDataSource dataSource, LedgerScope? scop
 
     /// <summary>
     /// Suspends the session whatever it was doing: the epoch moves on, so a turn still running anywhere can
-    /// write nothing more. Returns the phase it had, or null for an unknown session.
+    /// write nothing more. Returns the phase it had, or null for an unknown session. A user's suspension
+    /// (<paramref name="byUser"/>) leaves a suspended or quarantined session as it is (the phase returned says why) and
+    /// records its epoch, so that the user can lift it and nothing else; any other suspension takes that away.
     /// </summary>
-    public async Task<SessionPhase?> SuspendAsync(string sessionId, CancellationToken cancellationToken = default)
+    public async Task<SessionPhase?> SuspendAsync(string sessionId, bool byUser = false, CancellationToken cancellationToken = default)
     {
         await using var command = dataSource.CreateCommand("""
+            WITH before AS (
+            SELECT session_id, phase FROM gateway_sessions WHERE session_id = @session_id FOR UPDATE
+            ), suspended AS (
             UPDATE gateway_sessions AS s
-               SET phase = 'suspended', epoch = s.epoch + 1, resume_leased_by = NULL, resume_lease_until = NULL, updated_at = now()
-              FROM (SELECT session_id, phase FROM gateway_sessions WHERE session_id = @session_id FOR UPDATE) AS before
-             WHERE s.session_id = before.session_id
-            RETURNING before.phase
+               SET phase = 'suspended', epoch = s.epoch + 1, user_suspension_epoch = CASE WHEN @by_user THEN s.epoch + 1 END,
+                   resume_leased_by = NULL, resume_lease_until = NULL, updated_at = now()
+              FROM before
+             WHERE s.session_id = before.session_id AND NOT (@by_user AND before.phase IN ('suspended', 'quarantined'))
+            )
+            SELECT phase FROM before
             """);
         command.Parameters.AddWithValue("session_id", sessionId);
+        command.Parameters.AddWithValue("by_user", byUser);
         return await command.ExecuteScalarAsync(cancellationToken) is string phase ? SessionPhaseNames.Parse(phase) : null;
     }
 
@@ -461,9 +475,10 @@ public sealed class SessionLedger(NpgsqlDataSource dataSource, LedgerScope? scop
     /// Lifts a suspension: to <c>running</c> here for <paramref name="turnId"/>, to <c>idle</c> with nothing to
     /// run, or to resume_pending when <paramref name="defer"/> says this silo drains. Null when not suspended;
     /// else the new epoch and the starts of <paramref name="turnId"/> that resume claims counted (see <see cref="ClaimResumeAsync"/>).
+    /// With <paramref name="userSuspensionOnly"/> only a suspension the user put in place is lifted (see <see cref="SuspendAsync"/>).
     /// </summary>
     public async Task<(long Epoch, int TurnStarts)?> LiftSuspensionAsync(string sessionId, string ownerSilo, string? turnId, DeferMark? defer,
-        CancellationToken cancellationToken = default)
+        bool userSuspensionOnly = false, CancellationToken cancellationToken = default)
     {
         await using var command = dataSource.CreateCommand("""
             UPDATE gateway_sessions
@@ -474,10 +489,12 @@ public sealed class SessionLedger(NpgsqlDataSource dataSource, LedgerScope? scop
                    resume_reason = CASE WHEN @turn_id IS NOT NULL AND @defer_reason IS NOT NULL THEN @defer_reason END,
                    premark_stop_id = CASE WHEN @turn_id IS NOT NULL THEN @defer_stop_id END,
                    resume_marked_at = CASE WHEN @turn_id IS NOT NULL AND @defer_reason IS NOT NULL THEN now() END,
-                   updated_at = now()
+                   user_suspension_epoch = NULL, updated_at = now()
              WHERE session_id = @session_id AND phase = 'suspended'
+               AND (NOT @user_only OR user_suspension_epoch = epoch)
             RETURNING epoch, active_turn_starts
             """);
+        command.Parameters.AddWithValue("user_only", userSuspensionOnly);
         command.Parameters.AddWithValue("session_id", sessionId);
         command.Parameters.AddWithValue("owner_silo", ownerSilo);
         command.Parameters.Add(Nullable("turn_id", NpgsqlDbType.Text, turnId));
@@ -667,6 +684,12 @@ public sealed record SessionPage(IReadOnlyList<LedgerRow> Sessions, string? Next
 
 /// <summary>A page of the operators' listing with the counts that head it: sessions by phase, and stale markers.</summary>
 public sealed record SessionOverview(SessionPage Page, IReadOnlyDictionary<SessionPhase, long> Counts, long Stale);
+
+/// <summary>
+/// A stale interruption a new message ends: the epoch the session was seen at, the freshness window its marker is
+/// older than, and the reason recorded as the session's last error.
+/// </summary>
+public sealed record StaleTakeover(long Epoch, TimeSpan FreshnessWindow, string Reason);
 
 /// <summary>The stop a deferred session is marked for: its reason and the stop's id.</summary>
 public sealed record DeferMark(string Reason, Guid StopId);

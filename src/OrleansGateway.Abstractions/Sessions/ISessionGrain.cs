@@ -5,6 +5,8 @@ namespace OrleansGateway.Sessions;
 /// <summary>One conversation. Its key is the session id (1–128 characters of <c>[A-Za-z0-9._:-]</c>).</summary>
 // Version 0 since release 0.1. A changed method is a new method under a new alias and raises the version; the old one
 // stays while a release that calls it may run (BackwardCompatible: a silo of version n serves callers of n and below).
+// New methods (SuspendByUser, LiftUserSuspension) keep version 0: raising it would move every session that a newer
+// silo calls off the older silos mid-turn during a rolling upgrade; a 0.1 activation answers them with an error.
 [Alias("OrleansGateway.Sessions.ISessionGrain"), Version(0)]
 public interface ISessionGrain : IGrainWithStringKey
 {
@@ -35,6 +37,17 @@ public interface ISessionGrain : IGrainWithStringKey
     Task<SessionCommandResult> LiftSuspensionAsync();
 
     /// <summary>
+    /// The user's suspension: refused (Conflict) for a quarantined session, and recorded as the user's, so that only
+    /// <see cref="LiftUserSuspensionAsync"/> of the user or an operator lifts it.
+    /// </summary>
+    [Alias("SuspendByUser")]
+    Task<SessionCommandResult> SuspendByUserAsync();
+
+    /// <summary>Lifts the user's own suspension; Conflict for any other (an operator's) or none.</summary>
+    [Alias("LiftUserSuspension")]
+    Task<SessionCommandResult> LiftUserSuspensionAsync();
+
+    /// <summary>
     /// An operator's "resume now": lifts a suspension, or resumes a resume_pending session at once (stale or not,
     /// ahead of the sweepers). Conflict for a quarantined session (release it) or one that runs or is idle.
     /// </summary>
@@ -49,12 +62,20 @@ public interface ISessionGrain : IGrainWithStringKey
 [GenerateSerializer, Immutable, Alias("OrleansGateway.Sessions.SessionMessage")]
 public sealed record SessionMessage([property: Id(0)] string MessageId, [property: Id(1)] string Text);
 
+/// <summary>
+/// The answer to a posted message. <see cref="Phase"/> is the session's phase once the message is stored (null from a
+/// silo of release 0.1); <see cref="Note"/> says why it waits or what it ended; a <see cref="Refused"/> message
+/// was not stored (its <see cref="TurnId"/> is empty) and <see cref="Note"/> says why.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("OrleansGateway.Sessions.MessageAccepted")]
 public sealed record MessageAccepted(
     [property: Id(0)] string SessionId,
     [property: Id(1)] string MessageId,
     [property: Id(2)] string TurnId,
-    [property: Id(3)] bool Duplicate);
+    [property: Id(3)] bool Duplicate,
+    [property: Id(4)] SessionPhase? Phase = null,
+    [property: Id(5)] string? Note = null,
+    [property: Id(6)] bool Refused = false);
 
 /// <summary>What the sweeper saw in the ledger: the epoch to claim at, and the interruption it resumes.</summary>
 [GenerateSerializer, Immutable, Alias("OrleansGateway.Sessions.ResumeTicket")]
@@ -110,7 +131,8 @@ public sealed record TurnView(
     [property: Id(3)] int StepsDone,
     [property: Id(4)] int? StepsTotal,
     [property: Id(5)] int Executions,
-    [property: Id(6)] string? Reply);
+    [property: Id(6)] string? Reply,
+    [property: Id(7)] string? Error = null);
 
 [GenerateSerializer]
 public enum TurnStatus

@@ -6,7 +6,8 @@ namespace OrleansGateway.Http;
 
 public sealed record PostMessageRequest(string? Text, string? MessageId);
 
-public sealed record PostMessageResponse(string SessionId, string MessageId, string TurnId);
+/// <summary>A stored message: <c>phase</c> is the session's (null when a silo of release 0.1 stored it), <c>note</c> why it waits or what it ended.</summary>
+public sealed record PostMessageResponse(string SessionId, string MessageId, string TurnId, string? Phase, string? Note);
 
 public sealed record SessionResponse(
     string SessionId,
@@ -40,7 +41,8 @@ public sealed record TurnResponse(
     int StepsDone,
     int? StepsTotal,
     int Executions,
-    string? Reply)
+    string? Reply,
+    string? Error)
 {
     public static TurnResponse From(TurnView turn) => new(
         turn.TurnId,
@@ -49,7 +51,8 @@ public sealed record TurnResponse(
         turn.StepsDone,
         turn.StepsTotal,
         turn.Executions,
-        turn.Reply);
+        turn.Reply,
+        turn.Error);
 }
 
 /// <summary>Every error of the HTTP API: a status code and a sentence saying what was wrong.</summary>

@@ -20,9 +20,9 @@ public static class SessionEndpoints
         sessions.MapPost("/{sessionId}/messages", PostMessageAsync);
         sessions.MapGet("/{sessionId}", GetSessionAsync);
         sessions.MapPost("/{sessionId}/suspend", (string sessionId, IGrainFactory grains) =>
-            RunCommandAsync(sessionId, grains, session => session.SuspendAsync()));
+            RunCommandAsync(sessionId, grains, session => session.SuspendByUserAsync()));
         sessions.MapPost("/{sessionId}/resume", (string sessionId, IGrainFactory grains) =>
-            RunCommandAsync(sessionId, grains, session => session.LiftSuspensionAsync()));
+            RunCommandAsync(sessionId, grains, session => session.LiftUserSuspensionAsync()));
         return endpoints;
     }
 
@@ -91,7 +91,10 @@ public static class SessionEndpoints
 
         var messageId = message.MessageId ?? $"m-{Guid.NewGuid():N}";
         var accepted = await grains.GetGrain<ISessionGrain>(sessionId).PostMessageAsync(new SessionMessage(messageId, message.Text));
-        return TypedResults.Accepted($"/api/sessions/{sessionId}", new PostMessageResponse(accepted.SessionId, accepted.MessageId, accepted.TurnId));
+        return accepted.Refused
+            ? Problem.Conflict(accepted.Note ?? $"session {sessionId} takes no messages now")
+            : TypedResults.Accepted($"/api/sessions/{sessionId}",
+                new PostMessageResponse(accepted.SessionId, accepted.MessageId, accepted.TurnId, accepted.Phase?.ToName(), accepted.Note));
     }
 
     private static async Task<IResult> GetSessionAsync(string sessionId, IGrainFactory grains)

@@ -33,6 +33,9 @@ public sealed partial class SessionGrain(
     TimeProvider time,
     ILogger<SessionGrain> logger) : Grain, ISessionGrain
 {
+    // The actor of the user API's suspensions and their lifting, in the ledger and the event history.
+    private const string UserActor = "user";
+
     // Every durable write (grain state and ledger row) goes through this gate. The background turn loop and
     // grain requests interleave at their awaits; one writer at a time keeps the ETag and the epoch fence honest.
     private readonly SemaphoreSlim _writeGate = new(1, 1);
@@ -90,58 +93,181 @@ public sealed partial class SessionGrain(
                 return new MessageAccepted(SessionId, known.MessageId, known.TurnId, Duplicate: true);
             }
 
-            var turn = new TurnRecord
-            {
-                TurnId = $"t{state.State.LastTurnNumber + 1}",
-                MessageId = message.MessageId,
-                Text = message.Text,
-                Status = TurnStatus.Queued,
-                StepsTotal = agent.PlannedSteps(message.Text),
-                AcceptedAt = time.GetUtcNow(),
-            };
-            state.State.Turns.Add(turn);
-            state.State.LastTurnNumber++;
-            var start = false;
+            var turn = Enqueue(message);
+            Admission admission;
             try
             {
-                // Write-ahead: when nothing runs, the ledger says "running here" (or, on a draining silo,
-                // "resume elsewhere") before the message is acknowledged, so a stop or crash from now on finds
-                // the session among those with work. A session that is not idle keeps the message queued for
-                // whoever takes it next (a resume, a lifted suspension).
-                if (!TurnLoopRunning)
-                {
-                    var stop = runState.Stop;
-                    var epoch = await ledger.BeginTurnAsync(SessionId, _epoch, Owner, turn.TurnId, stop?.Mark);
-                    if (epoch is not null)
-                    {
-                        _epoch = epoch;
-                        _ledgerTurnId = stop is null ? turn.TurnId : null;
-                        start = stop is null;
-                    }
-                }
-
-                await state.WriteStateAsync();
+                admission = await AdmitAsync(turn, message);
             }
             catch
             {
-                state.State.Turns.Remove(turn);
-                state.State.LastTurnNumber--;
+                Dequeue(message.MessageId);
                 throw;
             }
 
-            LogAccepted(SessionId, turn.TurnId, turn.MessageId);
-            if (start)
+            if (admission.Refused)
+            {
+                Dequeue(message.MessageId);
+                LogRefused(SessionId, message.MessageId, admission.Phase);
+                return new MessageAccepted(SessionId, message.MessageId, TurnId: "", Duplicate: false, admission.Phase, admission.Note, Refused: true);
+            }
+
+            LogAccepted(SessionId, admission.Turn.TurnId, message.MessageId);
+            if (admission.Start)
             {
                 StartTurnLoop();
             }
 
-            return new MessageAccepted(SessionId, turn.MessageId, turn.TurnId, Duplicate: false);
+            return new MessageAccepted(SessionId, message.MessageId, admission.Turn.TurnId, Duplicate: false, admission.Phase, admission.Note);
         }
         finally
         {
             _writeGate.Release();
         }
     }
+
+    private TurnRecord Enqueue(SessionMessage message)
+    {
+        var turn = new TurnRecord
+        {
+            TurnId = $"t{state.State.LastTurnNumber + 1}",
+            MessageId = message.MessageId,
+            Text = message.Text,
+            Status = TurnStatus.Queued,
+            StepsTotal = agent.PlannedSteps(message.Text),
+            AcceptedAt = time.GetUtcNow(),
+        };
+        state.State.Turns.Add(turn);
+        state.State.LastTurnNumber++;
+        return turn;
+    }
+
+    private void Dequeue(string messageId)
+    {
+        if (state.State.Turns.RemoveAll(turn => turn.MessageId == messageId) > 0)
+        {
+            state.State.LastTurnNumber--;
+        }
+    }
+
+    /// <summary>What a new message finds: it runs here, waits for whoever takes the session next, or is refused.</summary>
+    private sealed record Admission(TurnRecord Turn, SessionPhase Phase, string? Note = null, bool Start = false, bool Refused = false);
+
+    /// <summary>Takes the session for <paramref name="turn"/> where it may, and stores the message unless it is refused.</summary>
+    private async Task<Admission> AdmitAsync(TurnRecord turn, SessionMessage message)
+    {
+        if (TurnLoopRunning)
+        {
+            // The loop takes the next queued turn when this one ends, in the same ledger write.
+            await state.WriteStateAsync();
+            return new Admission(turn, SessionPhase.Running, "queued behind the running turn");
+        }
+
+        // Write-ahead: when nothing runs, the ledger says "running here" (or, on a draining silo, "resume elsewhere")
+        // before the message is acknowledged, so a stop or crash from now on finds the session among those with work.
+        var stop = runState.Stop;
+        var epoch = await ledger.BeginTurnAsync(SessionId, _epoch, Owner, turn.TurnId, stop?.Mark);
+        if (epoch is not null)
+        {
+            _epoch = epoch;
+            _suspending = false;
+            _ledgerTurnId = stop is null ? turn.TurnId : null;
+            await state.WriteStateAsync();
+            return stop is null
+                ? new Admission(turn, SessionPhase.Running, Start: true)
+                : new Admission(turn, SessionPhase.ResumePending, "queued: this silo is stopping; another silo runs it");
+        }
+
+        // Not idle: whoever takes the session next (a resume, a lifted suspension) runs the queued message, except
+        // where nobody would: a stale interruption is never resumed, a quarantine waits for an operator.
+        var row = await ledger.GetAsync(SessionId);
+        switch (row)
+        {
+            case { Phase: SessionPhase.Quarantined }:
+                return new Admission(turn, SessionPhase.Quarantined,
+                    $"session {SessionId} is quarantined ({row.LastError ?? "no error recorded"}); it takes no messages until an operator releases it (ogw release {SessionId})",
+                    Refused: true);
+            case { Phase: SessionPhase.ResumePending } when row.ResumeAttempts >= resumeOptions.Value.MaxAttempts:
+                // Out of attempts: never leased again, quarantined by the next sweep.
+                return new Admission(turn, SessionPhase.Quarantined,
+                    $"session {SessionId} was resumed {row.ResumeAttempts} times without progress and is being quarantined; it takes no messages until an operator releases it (ogw release {SessionId})",
+                    Refused: true);
+            case { Phase: SessionPhase.ResumePending, ResumeMarkedAt: { } markedAt } when IsStale(markedAt):
+                return await TakeOverStaleAsync(message, row, markedAt);
+        }
+
+        await state.WriteStateAsync();
+        return row?.Phase switch
+        {
+            SessionPhase.Suspended => new Admission(turn, SessionPhase.Suspended, "queued: the session is suspended; it runs once the suspension is lifted"),
+            SessionPhase.ResumePending => new Admission(turn, SessionPhase.ResumePending, "queued: the interrupted turn resumes first"),
+            var phase => new Admission(turn, phase ?? SessionPhase.Running, "queued behind the running turn"),
+        };
+    }
+
+    /// <summary>
+    /// A message to a session whose interruption is too old to be resumed: the interrupted turn ends failed, saying so,
+    /// and the session runs its queued turns and this message here.
+    /// </summary>
+    private async Task<Admission> TakeOverStaleAsync(SessionMessage message, LedgerRow row, DateTimeOffset markedAt)
+    {
+        Admission admission;
+        string ended;
+        try
+        {
+            // The newest checkpoint, as a resume claim reads it: the interrupted turn may have been written by another activation.
+            Dequeue(message.MessageId);
+            await state.ReadStateAsync();
+            var turn = Enqueue(message);
+            var window = resumeOptions.Value.FreshnessWindow;
+            var reason = $"abandoned: interrupted {Describe(time.GetUtcNow() - markedAt)} ago, older than the freshness window ({Describe(window)})";
+            var abandoned = state.State.Turns.FindAll(t => !t.IsFinished && t.Status != TurnStatus.Queued);
+            foreach (var stale in abandoned)
+            {
+                stale.Status = TurnStatus.Failed;
+                stale.Error = reason;
+                stale.FinishedAt = time.GetUtcNow();
+            }
+
+            var next = state.State.NextUnfinished()!;
+            var stop = runState.Stop;
+            _epoch = await ledger.BeginTurnAsync(SessionId, expectedEpoch: null, Owner, next.TurnId, stop?.Mark, new StaleTakeover(row.Epoch, window, reason))
+                ?? throw new LedgerFenceException(SessionId);
+            _suspending = false;
+            _ledgerTurnId = stop is null ? next.TurnId : null;
+            await state.WriteStateAsync();
+            ended = abandoned.Count == 0 ? "" : $"turn {string.Join(", ", abandoned.Select(t => t.TurnId))} {reason}; ";
+            admission = stop is null
+                ? new Admission(turn, SessionPhase.Running, $"{ended}the session runs again", Start: true)
+                : new Admission(turn, SessionPhase.ResumePending, $"{ended}this silo is stopping; another silo runs it");
+        }
+        catch
+        {
+            // The abandoned turns are marked in memory only: a new activation reads what was really stored.
+            _epoch = null;
+            this.DeactivateOnIdle();
+            throw;
+        }
+
+        LogAbandoned(SessionId, ended);
+        try
+        {
+            await events.AppendAsync(EventKinds.Abandoned, SessionId, Owner, actor: null, $"{ended}new message {message.MessageId} runs");
+        }
+        catch (Exception exception)
+        {
+            // The message is stored and the session taken: the history misses one line, the user is not told a lie.
+            LogHistoryFailed(exception, SessionId);
+        }
+
+        return admission;
+    }
+
+    private bool IsStale(DateTimeOffset markedAt) => time.GetUtcNow() - markedAt > resumeOptions.Value.FreshnessWindow;
+
+    private static string Describe(TimeSpan span) => span.TotalHours >= 1
+        ? $"{(int)span.TotalHours}h{span.Minutes:00}m"
+        : $"{(int)span.TotalMinutes}m{span.Seconds:00}s";
 
     public async Task<SessionView?> GetAsync()
     {
@@ -152,8 +278,7 @@ public sealed partial class SessionGrain(
             return null;
         }
 
-        var stale = row is { Phase: SessionPhase.ResumePending, ResumeMarkedAt: { } markedAt }
-            && time.GetUtcNow() - markedAt > resumeOptions.Value.FreshnessWindow;
+        var stale = row is { Phase: SessionPhase.ResumePending, ResumeMarkedAt: { } markedAt } && IsStale(markedAt);
         return new SessionView(
             SessionId,
             row?.Phase ?? SessionPhase.Idle,
@@ -216,16 +341,32 @@ public sealed partial class SessionGrain(
         }
     }
 
-    public async Task<SessionCommandResult> SuspendAsync()
+    public Task<SessionCommandResult> SuspendAsync() => SuspendAsync(actor: null);
+
+    public Task<SessionCommandResult> SuspendByUserAsync() => SuspendAsync(UserActor);
+
+    public Task<SessionCommandResult> LiftSuspensionAsync() => LiftSuspensionAsync(actor: null);
+
+    public Task<SessionCommandResult> LiftUserSuspensionAsync() => LiftSuspensionAsync(UserActor);
+
+    /// <summary>A suspension by <paramref name="actor"/>; the user's (<see cref="UserActor"/>) never touches a quarantine.</summary>
+    private async Task<SessionCommandResult> SuspendAsync(string? actor)
     {
         _stateJustLoaded = false;
         await _writeGate.WaitAsync();
         try
         {
-            var before = await ledger.SuspendAsync(SessionId);
-            if (before is null)
+            var byUser = actor == UserActor;
+            var before = await ledger.SuspendAsync(SessionId, byUser);
+            switch (before)
             {
-                return new SessionCommandResult(SessionCommandStatus.NotFound, null, $"session {SessionId} does not exist");
+                case null:
+                    return new SessionCommandResult(SessionCommandStatus.NotFound, null, $"session {SessionId} does not exist");
+                case SessionPhase.Quarantined when byUser:
+                    return new SessionCommandResult(SessionCommandStatus.Conflict, before,
+                        $"session {SessionId} is quarantined; an operator must release it (ogw release {SessionId})");
+                case SessionPhase.Suspended when byUser:
+                    return new SessionCommandResult(SessionCommandStatus.Done, before, "already suspended");
             }
 
             // The suspension moved the epoch: this activation owns nothing now, and its running turn (if any)
@@ -234,7 +375,7 @@ public sealed partial class SessionGrain(
             _ledgerTurnId = null;
             _suspending = true;
             _interrupt?.Cancel();
-            await events.AppendAsync(EventKinds.Suspended, SessionId, Owner, actor: null, $"was {before.Value.ToName()}");
+            await events.AppendAsync(EventKinds.Suspended, SessionId, Owner, actor, $"was {before.Value.ToName()}");
             return new SessionCommandResult(SessionCommandStatus.Done, SessionPhase.Suspended,
                 before == SessionPhase.Suspended ? "already suspended" : $"suspended (was {before.Value.ToName()})");
         }
@@ -244,7 +385,8 @@ public sealed partial class SessionGrain(
         }
     }
 
-    public async Task<SessionCommandResult> LiftSuspensionAsync()
+    /// <summary>Lifts a suspension; the user's (<see cref="UserActor"/>) lifts only a suspension the user put in place.</summary>
+    private async Task<SessionCommandResult> LiftSuspensionAsync(string? actor)
     {
         _stateJustLoaded = false;
         var row = await ledger.GetAsync(SessionId);
@@ -271,10 +413,13 @@ public sealed partial class SessionGrain(
             await state.ReadStateAsync();
             var next = state.State.NextUnfinished();
             var stop = runState.Stop;
-            var lifted = await ledger.LiftSuspensionAsync(SessionId, Owner, next?.TurnId, stop?.Mark);
+            var byUser = actor == UserActor;
+            var lifted = await ledger.LiftSuspensionAsync(SessionId, Owner, next?.TurnId, stop?.Mark, userSuspensionOnly: byUser);
             if (lifted is not { } ledgerRow)
             {
-                return new SessionCommandResult(SessionCommandStatus.Conflict, null, $"session {SessionId} changed while it was being resumed; try again");
+                return new SessionCommandResult(SessionCommandStatus.Conflict, null, byUser
+                    ? $"session {SessionId} was suspended by an operator; only an operator can resume it"
+                    : $"session {SessionId} changed while it was being resumed; try again");
             }
 
             _epoch = ledgerRow.Epoch;
@@ -285,7 +430,7 @@ public sealed partial class SessionGrain(
             }
 
             _suspending = false;
-            await events.AppendAsync(EventKinds.SuspensionLifted, SessionId, Owner, actor: null, next is null ? "nothing left to run" : $"turn {next.TurnId} continues");
+            await events.AppendAsync(EventKinds.SuspensionLifted, SessionId, Owner, actor, next is null ? "nothing left to run" : $"turn {next.TurnId} continues");
             if (next is null)
             {
                 return new SessionCommandResult(SessionCommandStatus.Done, SessionPhase.Idle, "resumed; nothing was left to run");
@@ -623,6 +768,15 @@ public sealed partial class SessionGrain(
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Session {SessionId} accepted message {MessageId} as turn {TurnId}")]
     private partial void LogAccepted(string sessionId, string turnId, string messageId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Session {SessionId} refused message {MessageId}: it is {Phase}")]
+    private partial void LogRefused(string sessionId, string messageId, SessionPhase phase);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Session {SessionId}: the abandoned event could not be written")]
+    private partial void LogHistoryFailed(Exception exception, string sessionId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Session {SessionId} took over its stale interruption for a new message: {Abandoned}")]
+    private partial void LogAbandoned(string sessionId, string abandoned);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Session {SessionId} turn {TurnId} started (execution {Execution}, from step {Step})")]
     private partial void LogTurnStarted(string sessionId, string turnId, int execution, int step);

@@ -39,5 +39,5 @@ public sealed class TurnRecord
 
     public bool IsFinished => Status is TurnStatus.Completed or TurnStatus.Failed;
 
-    public TurnView ToView() => new(TurnId, MessageId, Status, StepsDone, StepsTotal, Executions, Reply);
+    public TurnView ToView() => new(TurnId, MessageId, Status, StepsDone, StepsTotal, Executions, Reply, Error);
 }

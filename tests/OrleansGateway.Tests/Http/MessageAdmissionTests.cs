@@ -1,0 +1,197 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Npgsql;
+using OrleansGateway.Cli.Cluster;
+using OrleansGateway.Sessions;
+using OrleansGateway.Storage;
+using OrleansGateway.Tests.Infrastructure;
+
+namespace OrleansGateway.Tests.Http;
+
+/// <summary>A 202 means the message runs: what a message, a suspend and a resume do in each phase of the session.</summary>
+[Collection(PostgresCollection.Name)]
+public sealed class MessageAdmissionTests(PostgresFixture postgres) : IAsyncLifetime
+{
+    private SiloProcessCluster _cluster = null!;
+    private HttpClient _client = null!;
+    private NpgsqlDataSource _dataSource = null!;
+    private SessionLedger _ledger = null!;
+
+    public async Task InitializeAsync()
+    {
+        _cluster = new SiloProcessCluster(await postgres.CreateMigratedDatabaseAsync("admission"));
+        // Sweeps only at start and on membership changes: no sweep quarantines or resumes what a test sets up.
+        _client = SiloProcessCluster.ClientFor(await _cluster.StartSiloAsync("admission",
+            new Dictionary<string, string> { ["Gateway__Resume__SweepInterval"] = "00:10:00" }));
+        _dataSource = NpgsqlDataSource.Create(_cluster.ConnectionString);
+        _ledger = new SessionLedger(_dataSource);
+    }
+
+    public async Task DisposeAsync()
+    {
+        _client.Dispose();
+        await _dataSource.DisposeAsync();
+        await _cluster.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task A_message_to_a_stale_interruption_abandons_the_old_turn_visibly_and_runs()
+    {
+        await InterruptAsync("stale");
+        // What a crash an hour and more ago leaves: a marker the sweepers never resume.
+        await ExecuteAsync("""
+            UPDATE gateway_sessions SET phase = 'resume_pending', epoch = epoch + 1, resume_reason = 'restart_interrupted',
+                   resume_marked_at = now() - interval '2 hours 5 minutes' WHERE session_id = 'stale'
+            """);
+
+        var accepted = await PostAsync("stale", "hello again", HttpStatusCode.Accepted);
+
+        Assert.Equal(("t2", "running"), (accepted.GetProperty("turnId").GetString(), accepted.GetProperty("phase").GetString()));
+        Assert.Contains("turn t1 abandoned", accepted.GetProperty("note").GetString());
+        var session = await WaitAsync("stale", s => s.GetProperty("phase").GetString() == "idle");
+        var turns = session.GetProperty("turns").EnumerateArray().ToList();
+        Assert.Equal(("failed", "completed", "hello again"),
+            (turns[0].GetProperty("status").GetString(), turns[1].GetProperty("status").GetString(), turns[1].GetProperty("reply").GetString()));
+        Assert.StartsWith("abandoned: interrupted 2h05m ago, older than the freshness window (1h00m)", turns[0].GetProperty("error").GetString());
+        Assert.Equal(1, await CountEventsAsync("stale", EventKinds.Abandoned));
+    }
+
+    [Fact]
+    public async Task A_quarantined_session_refuses_messages_and_the_user_s_suspend_and_resume_with_the_reason_and_writes_nothing()
+    {
+        await InterruptAsync("quarantined");
+        await ExecuteAsync("""
+            UPDATE gateway_sessions SET phase = 'quarantined', epoch = epoch + 1,
+                   last_error = 'quarantined after 3 resumes without progress' WHERE session_id = 'quarantined'
+            """);
+        var before = (await _ledger.GetAsync("quarantined"), await GrainStateVersionAsync("quarantined"), await CountEventsAsync("quarantined"));
+
+        var message = await PostAsync("quarantined", "hello", HttpStatusCode.Conflict);
+        using var suspend = await _client.PostAsync("api/sessions/quarantined/suspend", null);
+        using var resume = await _client.PostAsync("api/sessions/quarantined/resume", null);
+
+        Assert.Equal("session quarantined is quarantined (quarantined after 3 resumes without progress); it takes no messages until an operator releases it (ogw release quarantined)",
+            message.GetProperty("error").GetString());
+        Assert.Equal(HttpStatusCode.Conflict, suspend.StatusCode);
+        Assert.Contains("is quarantined; an operator must release it (ogw release quarantined)", await suspend.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.Conflict, resume.StatusCode);
+        Assert.Equal(before, (await _ledger.GetAsync("quarantined"), await GrainStateVersionAsync("quarantined"), await CountEventsAsync("quarantined")));
+        var session = await _client.GetFromJsonAsync<JsonElement>("api/sessions/quarantined");
+        Assert.Equal("quarantined", session.GetProperty("phase").GetString());
+        Assert.Single(session.GetProperty("turns").EnumerateArray());
+    }
+
+    [Fact]
+    public async Task A_session_out_of_resume_attempts_refuses_messages_as_the_quarantine_it_is_bound_for()
+    {
+        await InterruptAsync("exhausted");
+        // Resumed MaxAttempts (3) times without progress: never leased again, quarantined by the next sweep.
+        await ExecuteAsync("""
+            UPDATE gateway_sessions SET phase = 'resume_pending', epoch = epoch + 1, resume_reason = 'restart_interrupted',
+                   resume_attempts = 3, resume_marked_at = now() WHERE session_id = 'exhausted'
+            """);
+        var version = await GrainStateVersionAsync("exhausted");
+
+        var message = await PostAsync("exhausted", "hello", HttpStatusCode.Conflict);
+
+        Assert.Equal("session exhausted was resumed 3 times without progress and is being quarantined; it takes no messages until an operator releases it (ogw release exhausted)",
+            message.GetProperty("error").GetString());
+        Assert.Equal(version, await GrainStateVersionAsync("exhausted"));
+    }
+
+    [Fact]
+    public async Task A_suspended_session_queues_the_message_says_so_and_runs_it_once_the_user_resumes()
+    {
+        await InterruptAsync("held");
+
+        var accepted = await PostAsync("held", "queued while held", HttpStatusCode.Accepted);
+        using var resume = await _client.PostAsync("api/sessions/held/resume", null);
+
+        Assert.Equal(("t2", "suspended"), (accepted.GetProperty("turnId").GetString(), accepted.GetProperty("phase").GetString()));
+        Assert.Equal("queued: the session is suspended; it runs once the suspension is lifted", accepted.GetProperty("note").GetString());
+        Assert.Equal(HttpStatusCode.OK, resume.StatusCode);
+        var session = await WaitAsync("held", s => s.GetProperty("phase").GetString() == "idle", TimeSpan.FromSeconds(60));
+        Assert.Equal(["done 2 steps", "queued while held"], session.GetProperty("turns").EnumerateArray().Select(t => t.GetProperty("reply").GetString()));
+        Assert.Equal([EventKinds.Suspended, EventKinds.SuspensionLifted], await UserEventsAsync("held"));
+    }
+
+    [Fact]
+    public async Task The_user_s_resume_does_not_lift_an_operator_s_suspension()
+    {
+        Assert.Equal("running", (await PostAsync("operator-held", "work 2x5000", HttpStatusCode.Accepted)).GetProperty("phase").GetString());
+        // The ledger write of the operator API's suspend (and of every suspension a 0.1 silo makes).
+        Assert.Equal(SessionPhase.Running, await _ledger.SuspendAsync("operator-held"));
+
+        using var resume = await _client.PostAsync("api/sessions/operator-held/resume", null);
+
+        Assert.Equal(HttpStatusCode.Conflict, resume.StatusCode);
+        Assert.Contains("was suspended by an operator; only an operator can resume it", await resume.Content.ReadAsStringAsync());
+        Assert.Equal(SessionPhase.Suspended, (await _ledger.GetAsync("operator-held"))!.Phase);
+        Assert.Empty(await UserEventsAsync("operator-held"));
+    }
+
+    /// <summary>A session whose first turn (two steps of 5 s) the user suspended mid-turn.</summary>
+    private async Task InterruptAsync(string sessionId)
+    {
+        await PostAsync(sessionId, "work 2x5000", HttpStatusCode.Accepted);
+        using var suspend = await _client.PostAsync($"api/sessions/{sessionId}/suspend", null);
+        Assert.Equal(HttpStatusCode.OK, suspend.StatusCode);
+        await WaitAsync(sessionId, s => s.GetProperty("turns")[0].GetProperty("status").GetString() == "interrupted");
+    }
+
+    private async Task<JsonElement> PostAsync(string sessionId, string text, HttpStatusCode status)
+    {
+        using var response = await _client.PostAsJsonAsync($"api/sessions/{sessionId}/messages", new { text });
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.True(status == response.StatusCode, $"{response.StatusCode}: {body}");
+        return body;
+    }
+
+    private async Task<JsonElement> WaitAsync(string sessionId, Func<JsonElement, bool> condition, TimeSpan? timeout = null)
+    {
+        JsonElement session = default;
+        await Eventually.UntilAsync(async () =>
+            {
+                session = await _client.GetFromJsonAsync<JsonElement>($"api/sessions/{sessionId}");
+                return condition(session);
+            },
+            timeout ?? TimeSpan.FromSeconds(30), () => $"{session}\n{_cluster.Logs()}");
+        return session;
+    }
+
+    private async Task<IReadOnlyList<string>> UserEventsAsync(string sessionId)
+    {
+        await using var command = _dataSource.CreateCommand("SELECT kind FROM gateway_events WHERE session_id = @id AND actor = 'user' ORDER BY id");
+        command.Parameters.AddWithValue("id", sessionId);
+        await using var reader = await command.ExecuteReaderAsync();
+        var kinds = new List<string>();
+        while (await reader.ReadAsync())
+        {
+            kinds.Add(reader.GetString(0));
+        }
+
+        return kinds;
+    }
+
+    private async Task<long> CountEventsAsync(string sessionId, string? kind = null)
+    {
+        await using var command = _dataSource.CreateCommand("SELECT count(*) FROM gateway_events WHERE session_id = @id AND (@kind IS NULL OR kind = @kind)");
+        command.Parameters.AddWithValue("id", sessionId);
+        command.Parameters.Add(new NpgsqlParameter("kind", NpgsqlTypes.NpgsqlDbType.Text) { Value = (object?)kind ?? DBNull.Value });
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+
+    private async Task<int?> GrainStateVersionAsync(string sessionId)
+    {
+        await using var command = _dataSource.CreateCommand("SELECT version FROM orleansstorage WHERE grainidextensionstring = @id");
+        command.Parameters.AddWithValue("id", sessionId);
+        return await command.ExecuteScalarAsync() as int?;
+    }
+
+    private async Task ExecuteAsync(string sql)
+    {
+        await using var command = _dataSource.CreateCommand(sql);
+        await command.ExecuteNonQueryAsync();
+    }
+}
