@@ -63,9 +63,9 @@ public interface ISessionGrain : IGrainWithStringKey
 public sealed record SessionMessage([property: Id(0)] string MessageId, [property: Id(1)] string Text);
 
 /// <summary>
-/// The answer to a posted message. <see cref="Phase"/> is the session's phase once the message is stored (null from a
-/// silo of release 0.1); <see cref="Note"/> says why it waits or what it ended; a <see cref="Refused"/> message
-/// was not stored (its <see cref="TurnId"/> is empty) and <see cref="Note"/> says why.
+/// The answer to a stored message. <see cref="Phase"/> is the session's phase once the message is stored (null from a
+/// silo of release 0.1); <see cref="Note"/> says why it waits or what it ended. A refused message is an exception, not
+/// an answer: a silo of release 0.1 taking the post must not acknowledge a message that was not stored.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("OrleansGateway.Sessions.MessageAccepted")]
 public sealed record MessageAccepted(
@@ -74,8 +74,7 @@ public sealed record MessageAccepted(
     [property: Id(2)] string TurnId,
     [property: Id(3)] bool Duplicate,
     [property: Id(4)] SessionPhase? Phase = null,
-    [property: Id(5)] string? Note = null,
-    [property: Id(6)] bool Refused = false);
+    [property: Id(5)] string? Note = null);
 
 /// <summary>What the sweeper saw in the ledger: the epoch to claim at, and the interruption it resumes.</summary>
 [GenerateSerializer, Immutable, Alias("OrleansGateway.Sessions.ResumeTicket")]

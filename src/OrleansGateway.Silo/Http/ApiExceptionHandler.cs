@@ -45,6 +45,16 @@ public static partial class ApiExceptionHandler
         await answer.ExecuteAsync(context);
     }
 
+    /// <summary>The reason of a message refused by its session, or null for any other error.</summary>
+    internal static string? RefusalReason(Exception exception) => exception switch
+    {
+        MessageRefusedException refused => refused.Message,
+        // From another silo that could not recreate the type (it serialised it all the same).
+        UnavailableExceptionFallbackException { ExceptionType: { } type } fallback when type.Contains(nameof(MessageRefusedException), StringComparison.Ordinal) =>
+            fallback.Message,
+        _ => null,
+    };
+
     /// <summary>Why a retry will likely succeed, or null when the error is not known to be passing.</summary>
     internal static string? TransientReason(Exception? exception)
     {

@@ -90,11 +90,18 @@ public static class SessionEndpoints
         }
 
         var messageId = message.MessageId ?? $"m-{Guid.NewGuid():N}";
-        var accepted = await grains.GetGrain<ISessionGrain>(sessionId).PostMessageAsync(new SessionMessage(messageId, message.Text));
-        return accepted.Refused
-            ? Problem.Conflict(accepted.Note ?? $"session {sessionId} takes no messages now")
-            : TypedResults.Accepted($"/api/sessions/{sessionId}",
-                new PostMessageResponse(accepted.SessionId, accepted.MessageId, accepted.TurnId, accepted.Phase?.ToName(), accepted.Note));
+        MessageAccepted accepted;
+        try
+        {
+            accepted = await grains.GetGrain<ISessionGrain>(sessionId).PostMessageAsync(new SessionMessage(messageId, message.Text));
+        }
+        catch (Exception exception) when (ApiExceptionHandler.RefusalReason(exception) is { } refusal)
+        {
+            return Problem.Conflict(refusal);
+        }
+
+        return TypedResults.Accepted($"/api/sessions/{sessionId}",
+            new PostMessageResponse(accepted.SessionId, accepted.MessageId, accepted.TurnId, accepted.Phase?.ToName(), accepted.Note));
     }
 
     private static async Task<IResult> GetSessionAsync(string sessionId, IGrainFactory grains)

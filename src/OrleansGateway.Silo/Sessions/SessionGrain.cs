@@ -109,7 +109,7 @@ public sealed partial class SessionGrain(
             {
                 Dequeue(message.MessageId);
                 LogRefused(SessionId, message.MessageId, admission.Phase);
-                return new MessageAccepted(SessionId, message.MessageId, TurnId: "", Duplicate: false, admission.Phase, admission.Note, Refused: true);
+                throw new MessageRefusedException(admission.Note ?? $"session {SessionId} takes no messages while {admission.Phase.ToName()}");
             }
 
             LogAccepted(SessionId, admission.Turn.TurnId, message.MessageId);
@@ -804,6 +804,22 @@ public sealed partial class SessionGrain(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Session {SessionId} was taken over (this activation held epoch {Epoch}); it stops writing")]
     private partial void LogSuperseded(string sessionId, long? epoch);
+}
+
+/// <summary>
+/// The session takes no message now (quarantined, or about to be) and stored nothing: the ingress answers 409 with the
+/// reason. An exception so that an ingress of release 0.1, which knows no refusal, answers an error, never a 202.
+/// </summary>
+[GenerateSerializer, Alias("OrleansGateway.Sessions.MessageRefusedException")]
+public sealed class MessageRefusedException : Exception
+{
+    public MessageRefusedException(string reason) : base(reason)
+    {
+    }
+
+    public MessageRefusedException()
+    {
+    }
 }
 
 /// <summary>A fenced ledger write matched no row: this activation no longer owns the session.</summary>

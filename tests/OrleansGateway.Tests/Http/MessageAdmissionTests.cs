@@ -15,6 +15,9 @@ public sealed class MessageAdmissionTests(PostgresFixture postgres) : IAsyncLife
 {
     private SiloProcessCluster _cluster = null!;
     private HttpClient _client = null!;
+
+    // A second silo: a post it takes for a session living on the first crosses silos, as most posts do in a cluster.
+    private HttpClient _other = null!;
     private NpgsqlDataSource _dataSource = null!;
     private SessionLedger _ledger = null!;
 
@@ -22,8 +25,9 @@ public sealed class MessageAdmissionTests(PostgresFixture postgres) : IAsyncLife
     {
         _cluster = new SiloProcessCluster(await postgres.CreateMigratedDatabaseAsync("admission"));
         // Sweeps only at start and on membership changes: no sweep quarantines or resumes what a test sets up.
-        _client = SiloProcessCluster.ClientFor(await _cluster.StartSiloAsync("admission",
-            new Dictionary<string, string> { ["Gateway__Resume__SweepInterval"] = "00:10:00" }));
+        var quiet = new Dictionary<string, string> { ["Gateway__Resume__SweepInterval"] = "00:10:00" };
+        _client = SiloProcessCluster.ClientFor(await _cluster.StartSiloAsync("admission", quiet));
+        _other = SiloProcessCluster.ClientFor(await _cluster.StartSiloAsync("admission-other", quiet));
         _dataSource = NpgsqlDataSource.Create(_cluster.ConnectionString);
         _ledger = new SessionLedger(_dataSource);
     }
@@ -31,6 +35,7 @@ public sealed class MessageAdmissionTests(PostgresFixture postgres) : IAsyncLife
     public async Task DisposeAsync()
     {
         _client.Dispose();
+        _other.Dispose();
         await _dataSource.DisposeAsync();
         await _cluster.DisposeAsync();
     }
@@ -68,11 +73,13 @@ public sealed class MessageAdmissionTests(PostgresFixture postgres) : IAsyncLife
         var before = (await _ledger.GetAsync("quarantined"), await GrainStateVersionAsync("quarantined"), await CountEventsAsync("quarantined"));
 
         var message = await PostAsync("quarantined", "hello", HttpStatusCode.Conflict);
+        var throughAnotherSilo = await PostAsync("quarantined", "hello", HttpStatusCode.Conflict, _other);
         using var suspend = await _client.PostAsync("api/sessions/quarantined/suspend", null);
         using var resume = await _client.PostAsync("api/sessions/quarantined/resume", null);
 
         Assert.Equal("session quarantined is quarantined (quarantined after 3 resumes without progress); it takes no messages until an operator releases it (ogw release quarantined)",
             message.GetProperty("error").GetString());
+        Assert.Equal(message.GetProperty("error").GetString(), throughAnotherSilo.GetProperty("error").GetString());
         Assert.Equal(HttpStatusCode.Conflict, suspend.StatusCode);
         Assert.Contains("is quarantined; an operator must release it (ogw release quarantined)", await suspend.Content.ReadAsStringAsync());
         Assert.Equal(HttpStatusCode.Conflict, resume.StatusCode);
@@ -140,9 +147,9 @@ public sealed class MessageAdmissionTests(PostgresFixture postgres) : IAsyncLife
         await WaitAsync(sessionId, s => s.GetProperty("turns")[0].GetProperty("status").GetString() == "interrupted");
     }
 
-    private async Task<JsonElement> PostAsync(string sessionId, string text, HttpStatusCode status)
+    private async Task<JsonElement> PostAsync(string sessionId, string text, HttpStatusCode status, HttpClient? via = null)
     {
-        using var response = await _client.PostAsJsonAsync($"api/sessions/{sessionId}/messages", new { text });
+        using var response = await (via ?? _client).PostAsJsonAsync($"api/sessions/{sessionId}/messages", new { text });
         var body = await response.Content.ReadFromJsonAsync<JsonElement>();
         Assert.True(status == response.StatusCode, $"{response.StatusCode}: {body}");
         return body;
