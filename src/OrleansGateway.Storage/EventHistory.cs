@@ -37,6 +37,9 @@ public readonly record struct EventCursor(ulong Transaction, long Id) : ICompara
 /// <summary>Events of the feed in order, and the cursor to read on from.</summary>
 public sealed record EventFeedPage(IReadOnlyList<GatewayEvent> Events, EventCursor Next);
 
+/// <summary>What one prune did: <see cref="Skipped"/> when another pruner held the lock and this one deleted nothing.</summary>
+public sealed record EventPruneResult(bool Skipped, int Deleted, int Batches);
+
 /// <summary>What happened, in the words of <c>gateway_events.kind</c>.</summary>
 public static class EventKinds
 {
@@ -68,6 +71,54 @@ public sealed class EventHistory(NpgsqlDataSource dataSource)
 
     // The feed reads the writing transaction too, for its cursor.
     private const string FeedColumns = Columns + ", tx";
+
+    /// <summary>The advisory lock a pruner holds, so that two silos never prune at once ("ogw" "prune" as two ints).</summary>
+    public const long PruneLockKey = 0x6F67_7700_7072_756E;
+
+    /// <summary>
+    /// Deletes the events older than <paramref name="cutoff"/>, oldest first, <paramref name="batchSize"/> rows per
+    /// statement so that no statement holds many row locks or a long snapshot. Skipped when another pruner holds
+    /// <see cref="PruneLockKey"/>.
+    /// </summary>
+    public async Task<EventPruneResult> PruneAsync(DateTimeOffset cutoff, int batchSize, CancellationToken cancellationToken = default)
+    {
+        // A session lock, not a transaction's: one transaction over all batches would hold the feed's horizon back.
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using (var tryLock = new NpgsqlCommand("SELECT pg_try_advisory_lock(@key)", connection))
+        {
+            tryLock.Parameters.AddWithValue("key", PruneLockKey);
+            if (!(bool)(await tryLock.ExecuteScalarAsync(cancellationToken))!)
+            {
+                return new EventPruneResult(Skipped: true, Deleted: 0, Batches: 0);
+            }
+        }
+
+        try
+        {
+            // Only the oldest rows by id are looked at: ids follow time, and the statement stays cheap when nothing is old.
+            await using var delete = new NpgsqlCommand("""
+                DELETE FROM gateway_events
+                 WHERE id IN (SELECT id FROM (SELECT id, at FROM gateway_events ORDER BY id LIMIT @batch) AS oldest WHERE at < @cutoff)
+                """, connection);
+            delete.Parameters.AddWithValue("batch", batchSize);
+            delete.Parameters.AddWithValue("cutoff", cutoff);
+            var (deleted, batches) = (0, 0);
+            int removed;
+            while ((removed = await delete.ExecuteNonQueryAsync(cancellationToken)) > 0)
+            {
+                deleted += removed;
+                batches++;
+            }
+
+            return new EventPruneResult(Skipped: false, deleted, batches);
+        }
+        finally
+        {
+            await using var unlock = new NpgsqlCommand("SELECT pg_advisory_unlock(@key)", connection);
+            unlock.Parameters.AddWithValue("key", PruneLockKey);
+            await unlock.ExecuteNonQueryAsync(CancellationToken.None);
+        }
+    }
 
     public async Task AppendAsync(string kind, string? sessionId, string? silo, string? actor, string detail, CancellationToken cancellationToken = default)
     {

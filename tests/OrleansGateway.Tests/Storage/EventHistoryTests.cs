@@ -74,4 +74,48 @@ public sealed class EventHistoryTests(PostgresFixture postgres) : IAsyncLifetime
         Assert.False(EventCursor.TryParse("815", out _));
         Assert.False(EventCursor.TryParse("-1-2", out _));
     }
+
+    [Fact]
+    public async Task Pruning_deletes_old_events_in_batches_keeps_new_ones_and_waits_for_no_second_pruner()
+    {
+        await ExecuteAsync("""
+            INSERT INTO gateway_events (kind, detail, at)
+            SELECT 'premark', 'old ' || i, now() - interval '40 days' FROM generate_series(1, 2500) AS i
+            """);
+        for (var i = 0; i < 3; i++)
+        {
+            await _events.AppendAsync(EventKinds.OperatorAction, "s-new", silo: null, actor: "operator", $"new {i}");
+        }
+
+        var cutoff = DateTimeOffset.UtcNow - TimeSpan.FromDays(30);
+
+        // Another silo prunes right now: this one skips and deletes nothing.
+        await using (var other = await _dataSource.OpenConnectionAsync())
+        {
+            await using var hold = new NpgsqlCommand($"SELECT pg_advisory_lock({EventHistory.PruneLockKey})", other);
+            await hold.ExecuteNonQueryAsync();
+            Assert.Equal(new EventPruneResult(Skipped: true, Deleted: 0, Batches: 0), await _events.PruneAsync(cutoff, batchSize: 1000));
+            Assert.Equal(2503L, await CountAsync());
+            await using var release = new NpgsqlCommand($"SELECT pg_advisory_unlock({EventHistory.PruneLockKey})", other);
+            await release.ExecuteNonQueryAsync();
+        }
+
+        var pruned = await _events.PruneAsync(cutoff, batchSize: 1000);
+
+        Assert.Equal(new EventPruneResult(Skipped: false, Deleted: 2500, Batches: 3), pruned);
+        Assert.Equal(["new 0", "new 1", "new 2"], (await _events.ReadLatestAsync(100)).Events.Select(e => e.Detail));
+        Assert.Equal(new EventPruneResult(Skipped: false, Deleted: 0, Batches: 0), await _events.PruneAsync(cutoff, batchSize: 1000));
+    }
+
+    private async Task ExecuteAsync(string sql)
+    {
+        await using var command = _dataSource.CreateCommand(sql);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    private async Task<long> CountAsync()
+    {
+        await using var command = _dataSource.CreateCommand("SELECT count(*) FROM gateway_events");
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
 }
