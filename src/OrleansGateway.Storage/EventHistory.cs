@@ -72,6 +72,24 @@ public sealed class EventHistory(NpgsqlDataSource dataSource)
     // The feed reads the writing transaction too, for its cursor.
     private const string FeedColumns = Columns + ", tx";
 
+    // Where the feed stops: the snapshot's xmin (no transaction before it is still running), or, when events of later
+    // transactions have waited longer than @wait_limit behind it, just past the newest of those. The xid8 + 1 goes
+    // through bigint since xid8 has no arithmetic.
+    private const string Horizon = """
+        WITH snapshot AS (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin),
+        horizon AS (
+        SELECT greatest(snapshot.xmin,
+                        (SELECT (tx::text::bigint + 1)::text::xid8 FROM gateway_events
+                          WHERE tx >= snapshot.xmin AND at < now() - @wait_limit ORDER BY tx DESC LIMIT 1)) AS xmin
+          FROM snapshot)
+        """;
+
+    /// <summary>
+    /// How long the feed holds events back behind a transaction that is still open. Past it they are listed, and an
+    /// event that transaction writes (it has then been open at least this long) can be missed by a follower.
+    /// </summary>
+    public TimeSpan FeedWaitLimit { get; init; } = TimeSpan.FromSeconds(30);
+
     /// <summary>The advisory lock a pruner holds, so that two silos never prune at once ("ogw" "prune" as two ints).</summary>
     public const long PruneLockKey = 0x6F67_7700_7072_756E;
 
@@ -134,13 +152,13 @@ public sealed class EventHistory(NpgsqlDataSource dataSource)
 
     /// <summary>
     /// The feed after <paramref name="after"/>, oldest first: only events whose transaction is older than every one
-    /// still running, so that none can appear behind the cursor later. The next cursor is the last event's when the
+    /// still running, so that none can appear behind the cursor later, unless that wait exceeds <see cref="FeedWaitLimit"/>. The next cursor is the last event's when the
     /// page is full, else the horizon itself (nothing that commits from now on sorts before it).
     /// </summary>
     public async Task<EventFeedPage> ReadAfterAsync(EventCursor after, int limit, CancellationToken cancellationToken = default)
     {
         await using var command = dataSource.CreateCommand($"""
-            WITH horizon AS (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin)
+            {Horizon}
             SELECT horizon.xmin, page.*
               FROM horizon
               LEFT JOIN LATERAL (SELECT {FeedColumns} FROM gateway_events
@@ -149,6 +167,7 @@ public sealed class EventHistory(NpgsqlDataSource dataSource)
              ORDER BY page.tx, page.id
             """);
         command.Parameters.Add(new NpgsqlParameter("after_tx", NpgsqlDbType.Xid8) { Value = after.Transaction });
+        command.Parameters.AddWithValue("wait_limit", FeedWaitLimit);
         command.Parameters.AddWithValue("after_id", after.Id);
         command.Parameters.AddWithValue("limit", limit);
         var (events, last, horizon) = await ReadFeedAsync(command, cancellationToken);
@@ -160,7 +179,7 @@ public sealed class EventHistory(NpgsqlDataSource dataSource)
     public async Task<EventFeedPage> ReadLatestAsync(int limit, CancellationToken cancellationToken = default)
     {
         await using var command = dataSource.CreateCommand($"""
-            WITH horizon AS (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin)
+            {Horizon}
             SELECT horizon.xmin, page.*
               FROM horizon
               LEFT JOIN LATERAL (SELECT {FeedColumns} FROM gateway_events WHERE tx < horizon.xmin
@@ -168,6 +187,7 @@ public sealed class EventHistory(NpgsqlDataSource dataSource)
              ORDER BY page.tx, page.id
             """);
         command.Parameters.AddWithValue("limit", limit);
+        command.Parameters.AddWithValue("wait_limit", FeedWaitLimit);
         var (events, _, horizon) = await ReadFeedAsync(command, cancellationToken);
         return new EventFeedPage(events, new EventCursor(horizon, 0));
     }

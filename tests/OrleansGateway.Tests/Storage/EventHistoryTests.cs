@@ -76,6 +76,34 @@ public sealed class EventHistoryTests(PostgresFixture postgres) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_transaction_left_open_holds_the_feed_back_only_for_the_wait_limit()
+    {
+        var events = new EventHistory(_dataSource) { FeedWaitLimit = TimeSpan.FromSeconds(1) };
+        var start = await events.ReadLatestAsync(100);
+
+        // Someone's transaction, left open: it holds the snapshot's xmin back.
+        await using var forgotten = await _dataSource.OpenConnectionAsync();
+        await using var transaction = await forgotten.BeginTransactionAsync();
+        await using (var insert = new NpgsqlCommand("INSERT INTO gateway_events (kind, detail) VALUES ('premark', 'forgotten')", forgotten, transaction))
+        {
+            await insert.ExecuteNonQueryAsync();
+        }
+
+        await events.AppendAsync(EventKinds.Resumed, "s-1", silo: null, actor: null, "behind it");
+        var held = await events.ReadAfterAsync(start.Next, 100);
+        Assert.Empty(held.Events);
+
+        await Task.Delay(TimeSpan.FromSeconds(1.5));
+        var listed = await events.ReadAfterAsync(held.Next, 100);
+        Assert.Equal(["behind it"], listed.Events.Select(e => e.Detail));
+        Assert.Equal(["behind it"], (await events.ReadLatestAsync(100)).Events.Select(e => e.Detail));
+
+        // As documented: the open transaction's own event, committed now, sorts behind the cursor and is not listed.
+        await transaction.CommitAsync();
+        Assert.Empty((await events.ReadAfterAsync(listed.Next, 100)).Events);
+    }
+
+    [Fact]
     public async Task Pruning_deletes_old_events_in_batches_keeps_new_ones_and_waits_for_no_second_pruner()
     {
         await ExecuteAsync("""
