@@ -57,13 +57,17 @@ public static class EventKinds
     /// <summary>A new message ended a session's stale interruption (too old to be resumed) and runs instead.</summary>
     public const string Abandoned = "abandoned";
 
+    /// <summary>The session was deleted; this event, kept with its id, is all that is left of it.</summary>
+    public const string Deleted = "deleted";
+
     /// <summary>An operator acted through the dashboard (also when refused); <c>actor</c> is the operator token's name.</summary>
     public const string OperatorAction = "operator_action";
 }
 
 /// <summary>
-/// The operators' history (<c>gateway_events</c>): every SQL statement of that table but one, the <see cref="EventKinds.Resumed"/>
-/// event that <see cref="SessionLedger.ClaimResumeAsync"/> appends in the statement of the claim itself.
+/// The operators' history (<c>gateway_events</c>): every SQL statement of that table but two, which the ledger writes in
+/// one statement with its own change: the <see cref="EventKinds.Resumed"/> event of <see cref="SessionLedger.ClaimResumeAsync"/>
+/// and the erasure of a session's history with its <see cref="EventKinds.Deleted"/> event (<see cref="SessionLedger.DeleteAsync"/>).
 /// </summary>
 public sealed class EventHistory(NpgsqlDataSource dataSource)
 {

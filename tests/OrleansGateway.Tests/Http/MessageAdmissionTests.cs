@@ -138,6 +138,46 @@ public sealed class MessageAdmissionTests(PostgresFixture postgres) : IAsyncLife
         Assert.Empty(await UserEventsAsync("operator-held"));
     }
 
+    [Fact]
+    public async Task Deleting_a_session_stops_its_turn_removes_state_row_and_history_and_leaves_one_audit_event()
+    {
+        await InterruptAsync("doomed");
+        using (var resume = await _client.PostAsync("api/sessions/doomed/resume", null))
+        {
+            Assert.Equal(HttpStatusCode.OK, resume.StatusCode);
+        }
+
+        await PostAsync("doomed", "work 100x200", HttpStatusCode.Accepted);
+        await WaitAsync("doomed", s => s.GetProperty("phase").GetString() == "running" && s.GetProperty("turns")[0].GetProperty("stepsDone").GetInt32() >= 1);
+
+        // Through the other silo: the grain lives on the first.
+        using var deleted = await _other.DeleteAsync("api/sessions/doomed");
+
+        Assert.Equal(HttpStatusCode.OK, deleted.StatusCode);
+        // Long enough for a step of the turn, had it not stopped, to write a checkpoint again.
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        using (var gone = await _client.GetAsync("api/sessions/doomed"))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
+        }
+
+        Assert.Null(await _ledger.GetAsync("doomed"));
+        Assert.Equal(0L, await ScalarAsync("SELECT count(*) FROM orleansstorage WHERE grainidextensionstring = 'doomed' AND payloadbinary IS NOT NULL"));
+        Assert.Equal([EventKinds.Deleted], await UserEventsAsync("doomed"));
+        Assert.Equal(1L, await CountEventsAsync("doomed"));
+
+        using (var again = await _client.DeleteAsync("api/sessions/doomed"))
+        using (var unknown = await _client.DeleteAsync("api/sessions/never-written"))
+        using (var bad = await _client.DeleteAsync("api/sessions/no%20good"))
+        {
+            Assert.Equal((HttpStatusCode.NotFound, HttpStatusCode.NotFound, HttpStatusCode.BadRequest), (again.StatusCode, unknown.StatusCode, bad.StatusCode));
+        }
+
+        // The id is free again: a new message starts a new session from its first turn.
+        var fresh = await PostAsync("doomed", "hello", HttpStatusCode.Accepted);
+        Assert.Equal("t1", fresh.GetProperty("turnId").GetString());
+    }
+
     /// <summary>A session whose first turn (two steps of 5 s) the user suspended mid-turn.</summary>
     private async Task InterruptAsync(string sessionId)
     {
@@ -194,6 +234,12 @@ public sealed class MessageAdmissionTests(PostgresFixture postgres) : IAsyncLife
         await using var command = _dataSource.CreateCommand("SELECT version FROM orleansstorage WHERE grainidextensionstring = @id");
         command.Parameters.AddWithValue("id", sessionId);
         return await command.ExecuteScalarAsync() as int?;
+    }
+
+    private async Task<long> ScalarAsync(string sql)
+    {
+        await using var command = _dataSource.CreateCommand(sql);
+        return (long)(await command.ExecuteScalarAsync())!;
     }
 
     private async Task ExecuteAsync(string sql)
