@@ -26,12 +26,7 @@ public sealed class EventHistoryTests(PostgresFixture postgres) : IAsyncLifetime
         Assert.Empty(start.Events);
 
         // Two silos append at once: the first takes its id, the second takes the next id and commits first.
-        await using var slow = await _dataSource.OpenConnectionAsync();
-        await using var transaction = await slow.BeginTransactionAsync();
-        await using (var insert = new NpgsqlCommand("INSERT INTO gateway_events (kind, detail) VALUES ('resumed', 'slow')", slow, transaction))
-        {
-            await insert.ExecuteNonQueryAsync();
-        }
+        await using var transaction = await AppendUncommittedAsync("slow");
 
         await _events.AppendAsync(EventKinds.Resumed, "fast", silo: null, actor: null, "fast");
 
@@ -82,12 +77,7 @@ public sealed class EventHistoryTests(PostgresFixture postgres) : IAsyncLifetime
         var start = await events.ReadLatestAsync(100);
 
         // Someone's transaction, left open: it holds the snapshot's xmin back.
-        await using var forgotten = await _dataSource.OpenConnectionAsync();
-        await using var transaction = await forgotten.BeginTransactionAsync();
-        await using (var insert = new NpgsqlCommand("INSERT INTO gateway_events (kind, detail) VALUES ('premark', 'forgotten')", forgotten, transaction))
-        {
-            await insert.ExecuteNonQueryAsync();
-        }
+        await using var transaction = await AppendUncommittedAsync("forgotten");
 
         await events.AppendAsync(EventKinds.Resumed, "s-1", silo: null, actor: null, "behind it");
         var held = await events.ReadAfterAsync(start.Next, 100);
@@ -133,6 +123,28 @@ public sealed class EventHistoryTests(PostgresFixture postgres) : IAsyncLifetime
         Assert.Equal(new EventPruneResult(Skipped: false, Deleted: 2500, Batches: 3), pruned);
         Assert.Equal(["new 0", "new 1", "new 2"], (await _events.ReadLatestAsync(100)).Events.Select(e => e.Detail));
         Assert.Equal(new EventPruneResult(Skipped: false, Deleted: 0, Batches: 0), await _events.PruneAsync(cutoff, batchSize: 1000));
+    }
+
+    /// <summary>An event appended in a transaction on a connection of its own, still open: commit or dispose it.</summary>
+    private async Task<UncommittedEvent> AppendUncommittedAsync(string detail)
+    {
+        var connection = await _dataSource.OpenConnectionAsync();
+        var transaction = await connection.BeginTransactionAsync();
+        await using var insert = new NpgsqlCommand("INSERT INTO gateway_events (kind, detail) VALUES ('resumed', @detail)", connection, transaction);
+        insert.Parameters.AddWithValue("detail", detail);
+        await insert.ExecuteNonQueryAsync();
+        return new UncommittedEvent(connection, transaction);
+    }
+
+    private sealed class UncommittedEvent(NpgsqlConnection connection, NpgsqlTransaction transaction) : IAsyncDisposable
+    {
+        public Task CommitAsync() => transaction.CommitAsync();
+
+        public async ValueTask DisposeAsync()
+        {
+            await transaction.DisposeAsync();
+            await connection.DisposeAsync();
+        }
     }
 
     private async Task ExecuteAsync(string sql)
