@@ -25,7 +25,8 @@ public sealed class MessageAdmissionTests(PostgresFixture postgres) : IAsyncLife
     {
         _cluster = new SiloProcessCluster(await postgres.CreateMigratedDatabaseAsync("admission"));
         // Sweeps only at start and on membership changes: no sweep quarantines or resumes what a test sets up.
-        var quiet = new Dictionary<string, string> { ["Gateway__Resume__SweepInterval"] = "00:10:00" };
+        // Pruning every second: it only touches events older than 30 days, which only the pruning test writes.
+        var quiet = new Dictionary<string, string> { ["Gateway__Resume__SweepInterval"] = "00:10:00", ["Gateway__Events__PruneInterval"] = "00:00:01" };
         _client = SiloProcessCluster.ClientFor(await _cluster.StartSiloAsync("admission", quiet));
         _other = SiloProcessCluster.ClientFor(await _cluster.StartSiloAsync("admission-other", quiet));
         _dataSource = NpgsqlDataSource.Create(_cluster.ConnectionString);
@@ -136,6 +137,16 @@ public sealed class MessageAdmissionTests(PostgresFixture postgres) : IAsyncLife
         Assert.Contains("was suspended by an operator; only an operator can resume it", await resume.Content.ReadAsStringAsync());
         Assert.Equal(SessionPhase.Suspended, (await _ledger.GetAsync("operator-held"))!.Phase);
         Assert.Empty(await UserEventsAsync("operator-held"));
+    }
+
+    [Fact]
+    public async Task The_silos_prune_events_older_than_the_retention_and_keep_the_rest()
+    {
+        await ExecuteAsync("INSERT INTO gateway_events (kind, session_id, detail, at) VALUES ('premark', 'pruned', 'old', now() - interval '31 days')");
+        await ExecuteAsync("INSERT INTO gateway_events (kind, session_id, detail, at) VALUES ('premark', 'pruned', 'recent', now() - interval '29 days')");
+
+        await Eventually.UntilAsync(async () => await CountEventsAsync("pruned") == 1, TimeSpan.FromSeconds(30), () => _cluster.Logs());
+        Assert.Equal(1L, await ScalarAsync("SELECT count(*) FROM gateway_events WHERE session_id = 'pruned' AND detail = 'recent'"));
     }
 
     [Fact]
