@@ -94,7 +94,7 @@ public sealed class EventHistory(NpgsqlDataSource dataSource)
     /// </summary>
     public TimeSpan FeedWaitLimit { get; init; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>The advisory lock a pruner holds, so that two silos never prune at once ("ogw" "prune" as two ints).</summary>
+    /// <summary>The advisory lock a pruner holds, so that two silos never prune at once (ASCII "ogw\0prun").</summary>
     public const long PruneLockKey = 0x6F67_7700_7072_756E;
 
     /// <summary>
