@@ -37,6 +37,9 @@ public readonly record struct EventCursor(ulong Transaction, long Id) : ICompara
 /// <summary>Events of the feed in order, and the cursor to read on from.</summary>
 public sealed record EventFeedPage(IReadOnlyList<GatewayEvent> Events, EventCursor Next);
 
+/// <summary>What one prune did: <see cref="Skipped"/> when another pruner held the lock and this one deleted nothing.</summary>
+public sealed record EventPruneResult(bool Skipped, int Deleted, int Batches);
+
 /// <summary>What happened, in the words of <c>gateway_events.kind</c>.</summary>
 public static class EventKinds
 {
@@ -54,13 +57,17 @@ public static class EventKinds
     /// <summary>A new message ended a session's stale interruption (too old to be resumed) and runs instead.</summary>
     public const string Abandoned = "abandoned";
 
+    /// <summary>The session was deleted; this event, kept with its id, is all that is left of it.</summary>
+    public const string Deleted = "deleted";
+
     /// <summary>An operator acted through the dashboard (also when refused); <c>actor</c> is the operator token's name.</summary>
     public const string OperatorAction = "operator_action";
 }
 
 /// <summary>
-/// The operators' history (<c>gateway_events</c>): every SQL statement of that table but one, the <see cref="EventKinds.Resumed"/>
-/// event that <see cref="SessionLedger.ClaimResumeAsync"/> appends in the statement of the claim itself.
+/// The operators' history (<c>gateway_events</c>): every SQL statement of that table but two, which the ledger writes in
+/// one statement with its own change: the <see cref="EventKinds.Resumed"/> event of <see cref="SessionLedger.ClaimResumeAsync"/>
+/// and the erasure of a session's history with its <see cref="EventKinds.Deleted"/> event (<see cref="SessionLedger.DeleteAsync"/>).
 /// </summary>
 public sealed class EventHistory(NpgsqlDataSource dataSource)
 {
@@ -68,6 +75,72 @@ public sealed class EventHistory(NpgsqlDataSource dataSource)
 
     // The feed reads the writing transaction too, for its cursor.
     private const string FeedColumns = Columns + ", tx";
+
+    // Where the feed stops: the snapshot's xmin (no transaction before it is still running), or, when events of later
+    // transactions have waited longer than @wait_limit behind it, just past the newest of those. The xid8 + 1 goes
+    // through bigint since xid8 has no arithmetic.
+    private const string Horizon = """
+        WITH snapshot AS (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin),
+        horizon AS (
+        SELECT greatest(snapshot.xmin,
+                        (SELECT (tx::text::bigint + 1)::text::xid8 FROM gateway_events
+                          WHERE tx >= snapshot.xmin AND at < now() - @wait_limit ORDER BY tx DESC LIMIT 1)) AS xmin
+          FROM snapshot)
+        """;
+
+    /// <summary>
+    /// How long the feed holds events back behind a transaction that is still open. Past it they are listed, and an
+    /// event that transaction writes (it has then been open at least this long) can be missed by a follower.
+    /// </summary>
+    public TimeSpan FeedWaitLimit { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The advisory lock a pruner holds, so that two silos never prune at once (ASCII "ogw\0prun").</summary>
+    public const long PruneLockKey = 0x6F67_7700_7072_756E;
+
+    /// <summary>
+    /// Deletes the events older than <paramref name="cutoff"/>, oldest first, <paramref name="batchSize"/> rows per
+    /// statement so that no statement holds many row locks or a long snapshot. Skipped when another pruner holds
+    /// <see cref="PruneLockKey"/>.
+    /// </summary>
+    public async Task<EventPruneResult> PruneAsync(DateTimeOffset cutoff, int batchSize, CancellationToken cancellationToken = default)
+    {
+        // A session lock, not a transaction's: one transaction over all batches would hold the feed's horizon back.
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using (var tryLock = new NpgsqlCommand("SELECT pg_try_advisory_lock(@key)", connection))
+        {
+            tryLock.Parameters.AddWithValue("key", PruneLockKey);
+            if (!(bool)(await tryLock.ExecuteScalarAsync(cancellationToken))!)
+            {
+                return new EventPruneResult(Skipped: true, Deleted: 0, Batches: 0);
+            }
+        }
+
+        try
+        {
+            // Only the oldest rows by id are looked at: ids follow time, and the statement stays cheap when nothing is old.
+            await using var delete = new NpgsqlCommand("""
+                DELETE FROM gateway_events
+                 WHERE id IN (SELECT id FROM (SELECT id, at FROM gateway_events ORDER BY id LIMIT @batch) AS oldest WHERE at < @cutoff)
+                """, connection);
+            delete.Parameters.AddWithValue("batch", batchSize);
+            delete.Parameters.AddWithValue("cutoff", cutoff);
+            var (deleted, batches) = (0, 0);
+            int removed;
+            while ((removed = await delete.ExecuteNonQueryAsync(cancellationToken)) > 0)
+            {
+                deleted += removed;
+                batches++;
+            }
+
+            return new EventPruneResult(Skipped: false, deleted, batches);
+        }
+        finally
+        {
+            await using var unlock = new NpgsqlCommand("SELECT pg_advisory_unlock(@key)", connection);
+            unlock.Parameters.AddWithValue("key", PruneLockKey);
+            await unlock.ExecuteNonQueryAsync(CancellationToken.None);
+        }
+    }
 
     public async Task AppendAsync(string kind, string? sessionId, string? silo, string? actor, string detail, CancellationToken cancellationToken = default)
     {
@@ -83,13 +156,13 @@ public sealed class EventHistory(NpgsqlDataSource dataSource)
 
     /// <summary>
     /// The feed after <paramref name="after"/>, oldest first: only events whose transaction is older than every one
-    /// still running, so that none can appear behind the cursor later. The next cursor is the last event's when the
+    /// still running, so that none can appear behind the cursor later, unless that wait exceeds <see cref="FeedWaitLimit"/>. The next cursor is the last event's when the
     /// page is full, else the horizon itself (nothing that commits from now on sorts before it).
     /// </summary>
     public async Task<EventFeedPage> ReadAfterAsync(EventCursor after, int limit, CancellationToken cancellationToken = default)
     {
         await using var command = dataSource.CreateCommand($"""
-            WITH horizon AS (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin)
+            {Horizon}
             SELECT horizon.xmin, page.*
               FROM horizon
               LEFT JOIN LATERAL (SELECT {FeedColumns} FROM gateway_events
@@ -98,6 +171,7 @@ public sealed class EventHistory(NpgsqlDataSource dataSource)
              ORDER BY page.tx, page.id
             """);
         command.Parameters.Add(new NpgsqlParameter("after_tx", NpgsqlDbType.Xid8) { Value = after.Transaction });
+        command.Parameters.AddWithValue("wait_limit", FeedWaitLimit);
         command.Parameters.AddWithValue("after_id", after.Id);
         command.Parameters.AddWithValue("limit", limit);
         var (events, last, horizon) = await ReadFeedAsync(command, cancellationToken);
@@ -109,7 +183,7 @@ public sealed class EventHistory(NpgsqlDataSource dataSource)
     public async Task<EventFeedPage> ReadLatestAsync(int limit, CancellationToken cancellationToken = default)
     {
         await using var command = dataSource.CreateCommand($"""
-            WITH horizon AS (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin)
+            {Horizon}
             SELECT horizon.xmin, page.*
               FROM horizon
               LEFT JOIN LATERAL (SELECT {FeedColumns} FROM gateway_events WHERE tx < horizon.xmin
@@ -117,6 +191,7 @@ public sealed class EventHistory(NpgsqlDataSource dataSource)
              ORDER BY page.tx, page.id
             """);
         command.Parameters.AddWithValue("limit", limit);
+        command.Parameters.AddWithValue("wait_limit", FeedWaitLimit);
         var (events, _, horizon) = await ReadFeedAsync(command, cancellationToken);
         return new EventFeedPage(events, new EventCursor(horizon, 0));
     }

@@ -528,6 +528,31 @@ public sealed class SessionLedger(NpgsqlDataSource dataSource, LedgerScope? scop
     }
 
     /// <summary>
+    /// Removes the session for good: its ledger row and its history, in one statement with the <see cref="EventKinds.Deleted"/>
+    /// event that stays as the audit record (with the session id, so that "who deleted s-42" has an answer).
+    /// </summary>
+    public async Task DeleteAsync(string sessionId, string? silo, string actor, CancellationToken cancellationToken = default)
+    {
+        // The sub-statements share one snapshot: the history's DELETE does not see the audit event the INSERT adds.
+        await using var command = dataSource.CreateCommand("""
+            WITH removed AS (
+            DELETE FROM gateway_sessions WHERE session_id = @session_id RETURNING phase
+            ), erased AS (
+            DELETE FROM gateway_events WHERE session_id = @session_id RETURNING id
+            )
+            INSERT INTO gateway_events (kind, session_id, silo, actor, detail)
+            SELECT @kind, @session_id, @silo, @actor,
+                   'was ' || coalesce((SELECT phase FROM removed), 'without a ledger row') || '; '
+                   || (SELECT count(*) FROM erased) || ' events of its history erased'
+            """);
+        command.Parameters.AddWithValue("session_id", sessionId);
+        command.Parameters.AddWithValue("kind", EventKinds.Deleted);
+        command.Parameters.Add(Nullable("silo", NpgsqlDbType.Text, silo));
+        command.Parameters.AddWithValue("actor", actor);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>
     /// An operator releases a quarantined session: it becomes resume_pending with a fresh marker and no attempts,
     /// and the sweepers resume it. False when it was not quarantined.
     /// </summary>

@@ -5,7 +5,7 @@ namespace OrleansGateway.Sessions;
 /// <summary>One conversation. Its key is the session id (1–128 characters of <c>[A-Za-z0-9._:-]</c>).</summary>
 // Version 0 since release 0.1. A changed method is a new method under a new alias and raises the version; the old one
 // stays while a release that calls it may run (BackwardCompatible: a silo of version n serves callers of n and below).
-// New methods (SuspendByUser, LiftUserSuspension) keep version 0: raising it would move every session that a newer
+// New methods (SuspendByUser, LiftUserSuspension, Delete) keep version 0: raising it would move every session that a newer
 // silo calls off the older silos mid-turn during a rolling upgrade; a 0.1 activation answers them with an error.
 [Alias("OrleansGateway.Sessions.ISessionGrain"), Version(0)]
 public interface ISessionGrain : IGrainWithStringKey
@@ -57,6 +57,13 @@ public interface ISessionGrain : IGrainWithStringKey
     /// <summary>Takes a quarantined session out of quarantine and resumes it with a fresh count of attempts.</summary>
     [Alias("Release")]
     Task<SessionCommandResult> ReleaseAsync();
+
+    /// <summary>
+    /// The user's delete: the running turn stops, then the grain state, the ledger row and the history go; one
+    /// <c>deleted</c> event with the session id stays as the audit record. NotFound for a session never written.
+    /// </summary>
+    [Alias("Delete")]
+    Task<SessionCommandResult> DeleteAsync();
 }
 
 [GenerateSerializer, Immutable, Alias("OrleansGateway.Sessions.SessionMessage")]

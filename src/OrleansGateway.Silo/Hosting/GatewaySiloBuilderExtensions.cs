@@ -39,6 +39,9 @@ public static class GatewaySiloBuilderExtensions
         builder.Services.AddSingleton<SiloVersions>();
         builder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, SiloVersions.Participant>();
         builder.Services.AddSingleton<EventHistory>();
+        builder.Services.AddOptions<EventRetentionOptions>().BindConfiguration(EventRetentionOptions.Section).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<EventRetentionOptions>, EventRetentionOptions.Validator>();
+        builder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, EventPruner>();
         builder.Services.AddSingleton<ActiveSessions>();
         builder.Services.AddPlacementDirector<SiloKeyPlacement, SiloKeyPlacementDirector>();
         builder.Services.AddPlacementDirector<LocalUnlessDrainingPlacement, LocalUnlessDrainingPlacementDirector>();

@@ -5,7 +5,7 @@ using OrleansGateway.Sessions;
 
 namespace OrleansGateway.Http;
 
-/// <summary>The user-facing session API: post a message, read a session.</summary>
+/// <summary>The user-facing session API: post a message, read, suspend, resume and delete a session.</summary>
 public static class SessionEndpoints
 {
     /// <summary>Largest <c>text</c> of a message, in UTF-8 bytes.</summary>
@@ -23,6 +23,8 @@ public static class SessionEndpoints
             RunCommandAsync(sessionId, grains, session => session.SuspendByUserAsync()));
         sessions.MapPost("/{sessionId}/resume", (string sessionId, IGrainFactory grains) =>
             RunCommandAsync(sessionId, grains, session => session.LiftUserSuspensionAsync()));
+        sessions.MapDelete("/{sessionId}", (string sessionId, IGrainFactory grains) =>
+            RunCommandAsync(sessionId, grains, session => session.DeleteAsync()));
         return endpoints;
     }
 

@@ -505,6 +505,40 @@ public sealed partial class SessionGrain(
             : new SessionCommandResult(SessionCommandStatus.Done, SessionPhase.ResumePending, "released; the sweepers resume it");
     }
 
+    public async Task<SessionCommandResult> DeleteAsync()
+    {
+        _stateJustLoaded = false;
+        if (await ledger.GetAsync(SessionId) is null && state.State.Turns.Count == 0)
+        {
+            return new SessionCommandResult(SessionCommandStatus.NotFound, null, $"session {SessionId} does not exist");
+        }
+
+        // The turn stops first. Holding no epoch, the loop ends at its next step and its interruption writes nothing.
+        _epoch = null;
+        _ledgerTurnId = null;
+        _interrupt?.Cancel();
+        if (_turnLoop is { } loop)
+        {
+            await loop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing | ConfigureAwaitOptions.ContinueOnCapturedContext);
+        }
+
+        await _writeGate.WaitAsync();
+        try
+        {
+            // State first: should the ledger statement fail, the session still shows and a repeated delete finishes it.
+            await state.ClearStateAsync();
+            await ledger.DeleteAsync(SessionId, Owner, UserActor);
+        }
+        finally
+        {
+            _writeGate.Release();
+        }
+
+        LogDeleted(SessionId);
+        this.DeactivateOnIdle();
+        return new SessionCommandResult(SessionCommandStatus.Done, null, $"session {SessionId} deleted");
+    }
+
     private void StartTurnLoop()
     {
         if (!TurnLoopRunning)
@@ -765,6 +799,9 @@ public sealed partial class SessionGrain(
             _writeGate.Release();
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Session {SessionId} deleted by the user")]
+    private partial void LogDeleted(string sessionId);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Session {SessionId} accepted message {MessageId} as turn {TurnId}")]
     private partial void LogAccepted(string sessionId, string turnId, string messageId);

@@ -123,6 +123,15 @@ public sealed class SiloStartupTests(PostgresFixture postgres)
     }
 
     [Fact]
+    public async Task Invalid_event_retention_settings_end_the_process_with_a_reason()
+    {
+        await using var cluster = new SiloProcessCluster(await postgres.CreateMigratedDatabaseAsync("retention"));
+        var silo = cluster.Launch("forgetful", new Dictionary<string, string> { ["Gateway__Events__Retention"] = "00:00:00" });
+
+        await AssertFailsFastAsync(silo, "Gateway:Events:Retention must be positive, not 00:00:00");
+    }
+
+    [Fact]
     public async Task A_version_that_does_not_parse_ends_the_process_with_a_reason()
     {
         await using var cluster = new SiloProcessCluster(await postgres.CreateMigratedDatabaseAsync("version"));

@@ -25,7 +25,8 @@ public sealed class MessageAdmissionTests(PostgresFixture postgres) : IAsyncLife
     {
         _cluster = new SiloProcessCluster(await postgres.CreateMigratedDatabaseAsync("admission"));
         // Sweeps only at start and on membership changes: no sweep quarantines or resumes what a test sets up.
-        var quiet = new Dictionary<string, string> { ["Gateway__Resume__SweepInterval"] = "00:10:00" };
+        // Pruning every second: it only touches events older than 30 days, which only the pruning test writes.
+        var quiet = new Dictionary<string, string> { ["Gateway__Resume__SweepInterval"] = "00:10:00", ["Gateway__Events__PruneInterval"] = "00:00:01" };
         _client = SiloProcessCluster.ClientFor(await _cluster.StartSiloAsync("admission", quiet));
         _other = SiloProcessCluster.ClientFor(await _cluster.StartSiloAsync("admission-other", quiet));
         _dataSource = NpgsqlDataSource.Create(_cluster.ConnectionString);
@@ -138,6 +139,56 @@ public sealed class MessageAdmissionTests(PostgresFixture postgres) : IAsyncLife
         Assert.Empty(await UserEventsAsync("operator-held"));
     }
 
+    [Fact]
+    public async Task The_silos_prune_events_older_than_the_retention_and_keep_the_rest()
+    {
+        await ExecuteAsync("INSERT INTO gateway_events (kind, session_id, detail, at) VALUES ('premark', 'pruned', 'old', now() - interval '31 days')");
+        await ExecuteAsync("INSERT INTO gateway_events (kind, session_id, detail, at) VALUES ('premark', 'pruned', 'recent', now() - interval '29 days')");
+
+        await Eventually.UntilAsync(async () => await CountEventsAsync("pruned") == 1, TimeSpan.FromSeconds(30), () => _cluster.Logs());
+        Assert.Equal(1L, await ScalarAsync("SELECT count(*) FROM gateway_events WHERE session_id = 'pruned' AND detail = 'recent'"));
+    }
+
+    [Fact]
+    public async Task Deleting_a_session_stops_its_turn_removes_state_row_and_history_and_leaves_one_audit_event()
+    {
+        await InterruptAsync("doomed");
+        using (var resume = await _client.PostAsync("api/sessions/doomed/resume", null))
+        {
+            Assert.Equal(HttpStatusCode.OK, resume.StatusCode);
+        }
+
+        await PostAsync("doomed", "work 100x200", HttpStatusCode.Accepted);
+        await WaitAsync("doomed", s => s.GetProperty("phase").GetString() == "running" && s.GetProperty("turns")[0].GetProperty("stepsDone").GetInt32() >= 1);
+
+        // Through the other silo: the grain lives on the first.
+        using var deleted = await _other.DeleteAsync("api/sessions/doomed");
+
+        Assert.Equal(HttpStatusCode.OK, deleted.StatusCode);
+        // Long enough for a step of the turn, had it not stopped, to write a checkpoint again.
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        using (var gone = await _client.GetAsync("api/sessions/doomed"))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
+        }
+
+        Assert.Null(await _ledger.GetAsync("doomed"));
+        Assert.Equal(0L, await ScalarAsync("SELECT count(*) FROM orleansstorage WHERE grainidextensionstring = 'doomed' AND payloadbinary IS NOT NULL"));
+        Assert.Equal([EventKinds.Deleted], await UserEventsAsync("doomed"));
+        Assert.Equal(1L, await CountEventsAsync("doomed"));
+
+        using (var again = await _client.DeleteAsync("api/sessions/doomed"))
+        using (var unknown = await _client.DeleteAsync("api/sessions/never-written"))
+        using (var bad = await _client.DeleteAsync("api/sessions/no%20good"))
+        {
+            Assert.Equal((HttpStatusCode.NotFound, HttpStatusCode.NotFound, HttpStatusCode.BadRequest), (again.StatusCode, unknown.StatusCode, bad.StatusCode));
+        }
+
+        // The id is free again: a new message starts a new session from its first turn.
+        var fresh = await PostAsync("doomed", "hello", HttpStatusCode.Accepted);
+        Assert.Equal("t1", fresh.GetProperty("turnId").GetString());
+    }
+
     /// <summary>A session whose first turn (two steps of 5 s) the user suspended mid-turn.</summary>
     private async Task InterruptAsync(string sessionId)
     {
@@ -194,6 +245,12 @@ public sealed class MessageAdmissionTests(PostgresFixture postgres) : IAsyncLife
         await using var command = _dataSource.CreateCommand("SELECT version FROM orleansstorage WHERE grainidextensionstring = @id");
         command.Parameters.AddWithValue("id", sessionId);
         return await command.ExecuteScalarAsync() as int?;
+    }
+
+    private async Task<long> ScalarAsync(string sql)
+    {
+        await using var command = _dataSource.CreateCommand(sql);
+        return (long)(await command.ExecuteScalarAsync())!;
     }
 
     private async Task ExecuteAsync(string sql)

@@ -26,12 +26,7 @@ public sealed class EventHistoryTests(PostgresFixture postgres) : IAsyncLifetime
         Assert.Empty(start.Events);
 
         // Two silos append at once: the first takes its id, the second takes the next id and commits first.
-        await using var slow = await _dataSource.OpenConnectionAsync();
-        await using var transaction = await slow.BeginTransactionAsync();
-        await using (var insert = new NpgsqlCommand("INSERT INTO gateway_events (kind, detail) VALUES ('resumed', 'slow')", slow, transaction))
-        {
-            await insert.ExecuteNonQueryAsync();
-        }
+        await using var transaction = await AppendUncommittedAsync("slow");
 
         await _events.AppendAsync(EventKinds.Resumed, "fast", silo: null, actor: null, "fast");
 
@@ -73,5 +68,94 @@ public sealed class EventHistoryTests(PostgresFixture postgres) : IAsyncLifetime
         Assert.True(EventCursor.TryParse(cursor.ToString(), out var parsed) && parsed == cursor);
         Assert.False(EventCursor.TryParse("815", out _));
         Assert.False(EventCursor.TryParse("-1-2", out _));
+    }
+
+    [Fact]
+    public async Task A_transaction_left_open_holds_the_feed_back_only_for_the_wait_limit()
+    {
+        var events = new EventHistory(_dataSource) { FeedWaitLimit = TimeSpan.FromSeconds(1) };
+        var start = await events.ReadLatestAsync(100);
+
+        // Someone's transaction, left open: it holds the snapshot's xmin back.
+        await using var transaction = await AppendUncommittedAsync("forgotten");
+
+        await events.AppendAsync(EventKinds.Resumed, "s-1", silo: null, actor: null, "behind it");
+        var held = await events.ReadAfterAsync(start.Next, 100);
+        Assert.Empty(held.Events);
+
+        await Task.Delay(TimeSpan.FromSeconds(1.5));
+        var listed = await events.ReadAfterAsync(held.Next, 100);
+        Assert.Equal(["behind it"], listed.Events.Select(e => e.Detail));
+        Assert.Equal(["behind it"], (await events.ReadLatestAsync(100)).Events.Select(e => e.Detail));
+
+        // As documented: the open transaction's own event, committed now, sorts behind the cursor and is not listed.
+        await transaction.CommitAsync();
+        Assert.Empty((await events.ReadAfterAsync(listed.Next, 100)).Events);
+    }
+
+    [Fact]
+    public async Task Pruning_deletes_old_events_in_batches_keeps_new_ones_and_waits_for_no_second_pruner()
+    {
+        await ExecuteAsync("""
+            INSERT INTO gateway_events (kind, detail, at)
+            SELECT 'premark', 'old ' || i, now() - interval '40 days' FROM generate_series(1, 2500) AS i
+            """);
+        for (var i = 0; i < 3; i++)
+        {
+            await _events.AppendAsync(EventKinds.OperatorAction, "s-new", silo: null, actor: "operator", $"new {i}");
+        }
+
+        var cutoff = DateTimeOffset.UtcNow - TimeSpan.FromDays(30);
+
+        // Another silo prunes right now: this one skips and deletes nothing.
+        await using (var other = await _dataSource.OpenConnectionAsync())
+        {
+            await using var hold = new NpgsqlCommand($"SELECT pg_advisory_lock({EventHistory.PruneLockKey})", other);
+            await hold.ExecuteNonQueryAsync();
+            Assert.Equal(new EventPruneResult(Skipped: true, Deleted: 0, Batches: 0), await _events.PruneAsync(cutoff, batchSize: 1000));
+            Assert.Equal(2503L, await CountAsync());
+            await using var release = new NpgsqlCommand($"SELECT pg_advisory_unlock({EventHistory.PruneLockKey})", other);
+            await release.ExecuteNonQueryAsync();
+        }
+
+        var pruned = await _events.PruneAsync(cutoff, batchSize: 1000);
+
+        Assert.Equal(new EventPruneResult(Skipped: false, Deleted: 2500, Batches: 3), pruned);
+        Assert.Equal(["new 0", "new 1", "new 2"], (await _events.ReadLatestAsync(100)).Events.Select(e => e.Detail));
+        Assert.Equal(new EventPruneResult(Skipped: false, Deleted: 0, Batches: 0), await _events.PruneAsync(cutoff, batchSize: 1000));
+    }
+
+    /// <summary>An event appended in a transaction on a connection of its own, still open: commit or dispose it.</summary>
+    private async Task<UncommittedEvent> AppendUncommittedAsync(string detail)
+    {
+        var connection = await _dataSource.OpenConnectionAsync();
+        var transaction = await connection.BeginTransactionAsync();
+        await using var insert = new NpgsqlCommand("INSERT INTO gateway_events (kind, detail) VALUES ('resumed', @detail)", connection, transaction);
+        insert.Parameters.AddWithValue("detail", detail);
+        await insert.ExecuteNonQueryAsync();
+        return new UncommittedEvent(connection, transaction);
+    }
+
+    private sealed class UncommittedEvent(NpgsqlConnection connection, NpgsqlTransaction transaction) : IAsyncDisposable
+    {
+        public Task CommitAsync() => transaction.CommitAsync();
+
+        public async ValueTask DisposeAsync()
+        {
+            await transaction.DisposeAsync();
+            await connection.DisposeAsync();
+        }
+    }
+
+    private async Task ExecuteAsync(string sql)
+    {
+        await using var command = _dataSource.CreateCommand(sql);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    private async Task<long> CountAsync()
+    {
+        await using var command = _dataSource.CreateCommand("SELECT count(*) FROM gateway_events");
+        return (long)(await command.ExecuteScalarAsync())!;
     }
 }

@@ -1,0 +1,71 @@
+using Microsoft.Extensions.Options;
+using OrleansGateway.Storage;
+
+namespace OrleansGateway.Operations;
+
+/// <summary>
+/// Keeps <c>gateway_events</c> to <see cref="EventRetentionOptions.Retention"/>: every silo tries every
+/// <see cref="EventRetentionOptions.PruneInterval"/>, and whoever gets the advisory lock prunes. A loop of its own,
+/// so that a large backlog never delays a resume sweep.
+/// </summary>
+internal sealed partial class EventPruner(EventHistory events, TimeProvider time, IOptions<EventRetentionOptions> options,
+    ILogger<EventPruner> logger) : ILifecycleParticipant<ISiloLifecycle>
+{
+    private readonly CancellationTokenSource _stopping = new();
+    private Task _loop = Task.CompletedTask;
+
+    public void Participate(ISiloLifecycle lifecycle) =>
+        lifecycle.Subscribe(nameof(EventPruner), ServiceLifecycleStage.Active, StartAsync, StopAsync);
+
+    private Task StartAsync(CancellationToken cancellationToken)
+    {
+        _loop = Task.Run(() => PruneLoopAsync(_stopping.Token));
+        return Task.CompletedTask;
+    }
+
+    private async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await _stopping.CancelAsync();
+        await _loop.WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+    }
+
+    private async Task PruneLoopAsync(CancellationToken cancellationToken)
+    {
+        var retention = options.Value;
+        using var timer = new PeriodicTimer(retention.PruneInterval, time);
+        try
+        {
+            do
+            {
+                await PruneOnceAsync(retention, cancellationToken);
+            }
+            while (await timer.WaitForNextTickAsync(cancellationToken));
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    private async Task PruneOnceAsync(EventRetentionOptions retention, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var result = await events.PruneAsync(time.GetUtcNow() - retention.Retention, retention.PruneBatchSize, cancellationToken);
+            if (result.Deleted > 0)
+            {
+                LogPruned(result.Deleted, result.Batches, retention.Retention);
+            }
+        }
+        catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
+        {
+            // The history grows a little longer; the next period tries again.
+            LogPruneFailed(exception);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Pruned {Deleted} events older than {Retention} in {Batches} batches")]
+    private partial void LogPruned(int deleted, int batches, TimeSpan retention);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Pruning the event history failed; the next period tries again")]
+    private partial void LogPruneFailed(Exception exception);
+}
