@@ -325,6 +325,7 @@ public sealed partial class SessionGrain(
             if (next is null)
             {
                 _ledgerTurnId = null;
+                await FenceStateAsync();
                 return ResumeOutcome.NothingToResume;
             }
 
@@ -503,6 +504,28 @@ public sealed partial class SessionGrain(
         return resumed.Status == SessionCommandStatus.Done
             ? resumed with { Message = $"released and {resumed.Message}" }
             : new SessionCommandResult(SessionCommandStatus.Done, SessionPhase.ResumePending, "released; the sweepers resume it");
+    }
+
+    /// <summary>
+    /// After a claim that found nothing to run: moves the state's ETag, so that an activation that lost the session
+    /// (its silo declared dead while alive) can no longer accept a message into a state nobody would run.
+    /// </summary>
+    private async Task FenceStateAsync()
+    {
+        try
+        {
+            await state.WriteStateAsync();
+        }
+        catch (InconsistentStateException)
+        {
+            // That activation wrote first, after the read this claim went by: what it accepted is in the state, and
+            // the session is idle at this activation's epoch, so it runs here.
+            await state.ReadStateAsync();
+            if (state.State.NextUnfinished() is not null)
+            {
+                StartTurnLoop();
+            }
+        }
     }
 
     private void StartTurnLoop()
