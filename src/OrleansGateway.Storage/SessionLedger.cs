@@ -239,12 +239,21 @@ public sealed class SessionLedger(NpgsqlDataSource dataSource, LedgerScope? scop
     /// (<paramref name="deadSilos"/>), those any cluster's membership rows say are Dead, silos of other clusters that
     /// stopped refreshing their row, and owners that vanished from the membership table (see <see cref="LedgerScope"/>).
     /// </summary>
+    /// <remarks>
+    /// The marker carries when the owner was last known alive, not when its death was noticed, so that freshness
+    /// judges a crash as old as it is: the later of its membership row's last heartbeat and its own last write of the
+    /// session's row, never later than now (a silo's clock may run ahead). An owner without a membership row
+    /// (trimmed by Orleans long after the silo died) gets its last write: now() would make an old crash look fresh.
+    /// </remarks>
     public async Task<int> MarkOrphanedAsync(IReadOnlyCollection<string> deadSilos, CancellationToken cancellationToken = default)
     {
+        // GREATEST ignores the NULL of an owner without a membership row. SET reads the row as it was (updated_at).
         await using var command = dataSource.CreateCommand($"""
             UPDATE gateway_sessions
                SET phase = 'resume_pending', resume_reason = 'restart_interrupted', premark_stop_id = NULL,
-                   resume_marked_at = now(), updated_at = now()
+                   resume_marked_at = LEAST(now(), GREATEST(updated_at, (
+                       SELECT max(m.iamalivetime) FROM orleansmembershiptable m WHERE {MemberAddress} = gateway_sessions.owner_silo))),
+                   updated_at = now()
              WHERE phase = 'running'
                AND (owner_silo = ANY(@dead_silos)
                     OR (@cluster_id IS NOT NULL AND EXISTS (
