@@ -4,7 +4,10 @@ using OrleansGateway.Sessions;
 
 namespace OrleansGateway.Storage;
 
-/// <summary>One row of <c>gateway_sessions</c>.</summary>
+/// <summary>
+/// One row of <c>gateway_sessions</c>. <paramref name="Stale"/>: its marker is older than the freshness window by the
+/// database's clock; null when the read was given no window.
+/// </summary>
 public sealed record LedgerRow(
     string SessionId,
     SessionPhase Phase,
@@ -18,7 +21,8 @@ public sealed record LedgerRow(
     string? LastError,
     DateTimeOffset CreatedAt,
     DateTimeOffset UpdatedAt,
-    int ActiveTurnStarts);
+    int ActiveTurnStarts,
+    bool? Stale = null);
 
 /// <summary>Why a session waits to be resumed (<c>resume_reason</c>).</summary>
 public static class ResumeReasons
@@ -99,9 +103,13 @@ public sealed class SessionLedger(NpgsqlDataSource dataSource, LedgerScope? scop
                    AND m.status <> 6 AND m.iamalivetime > now() - @foreign_timeout)
         """;
 
-    private const string Columns = """
+    // A marker too old to be resumed, by the database's clock: a silo's clock never decides.
+    private const string MarkerStale = "phase = 'resume_pending' AND resume_marked_at < now() - @freshness_window";
+
+    private const string Columns = $"""
         session_id, phase, owner_silo, epoch, active_turn_id, resume_reason, premark_stop_id,
-        resume_marked_at, resume_attempts, last_error, created_at, updated_at, active_turn_starts
+        resume_marked_at, resume_attempts, last_error, created_at, updated_at, active_turn_starts,
+        CASE WHEN @freshness_window IS NOT NULL THEN {MarkerStale} END
         """;
 
     /// <summary>
@@ -513,10 +521,12 @@ public sealed class SessionLedger(NpgsqlDataSource dataSource, LedgerScope? scop
         return await reader.ReadAsync(cancellationToken) ? (reader.GetInt64(0), reader.GetInt32(1)) : null;
     }
 
-    public async Task<LedgerRow?> GetAsync(string sessionId, CancellationToken cancellationToken = default)
+    /// <summary>The session's row; with <paramref name="freshnessWindow"/> it says whether its marker is stale.</summary>
+    public async Task<LedgerRow?> GetAsync(string sessionId, TimeSpan? freshnessWindow = null, CancellationToken cancellationToken = default)
     {
         await using var command = dataSource.CreateCommand($"SELECT {Columns} FROM gateway_sessions WHERE session_id = @session_id");
         command.Parameters.AddWithValue("session_id", sessionId);
+        AddFreshnessWindow(command, freshnessWindow);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         return await reader.ReadAsync(cancellationToken) ? ReadRow(reader) : null;
     }
@@ -526,6 +536,7 @@ public sealed class SessionLedger(NpgsqlDataSource dataSource, LedgerScope? scop
     {
         await using var command = dataSource.CreateCommand($"SELECT {Columns} FROM gateway_sessions WHERE session_id = ANY(@session_ids)");
         command.Parameters.AddWithValue("session_ids", sessionIds.ToArray());
+        AddFreshnessWindow(command, freshnessWindow: null);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         var rows = new List<LedgerRow>();
         while (await reader.ReadAsync(cancellationToken))
@@ -564,7 +575,7 @@ public sealed class SessionLedger(NpgsqlDataSource dataSource, LedgerScope? scop
               FROM gateway_sessions
              WHERE (@phase IS NULL OR phase = @phase)
                AND (@owner_silo IS NULL OR owner_silo = @owner_silo)
-               AND (@stale IS NULL OR @stale = (phase = 'resume_pending' AND resume_marked_at < now() - @freshness_window))
+               AND (@stale IS NULL OR @stale = ({MarkerStale}))
                AND (@after IS NULL OR session_id > @after)
              ORDER BY session_id
              LIMIT @limit
@@ -572,7 +583,7 @@ public sealed class SessionLedger(NpgsqlDataSource dataSource, LedgerScope? scop
         command.Parameters.Add(Nullable("phase", NpgsqlDbType.Text, query.Phase?.ToName()));
         command.Parameters.Add(Nullable("owner_silo", NpgsqlDbType.Text, query.OwnerSilo));
         command.Parameters.Add(Nullable("stale", NpgsqlDbType.Boolean, query.Stale));
-        command.Parameters.AddWithValue("freshness_window", query.FreshnessWindow);
+        AddFreshnessWindow(command, query.FreshnessWindow);
         command.Parameters.Add(Nullable("after", NpgsqlDbType.Text, query.After));
         command.Parameters.AddWithValue("limit", query.Limit + 1);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
@@ -641,8 +652,7 @@ public sealed class SessionLedger(NpgsqlDataSource dataSource, LedgerScope? scop
     /// <summary>Resume_pending sessions whose marker is older than <paramref name="freshnessWindow"/>: shown, never resumed.</summary>
     public async Task<long> CountStaleAsync(TimeSpan freshnessWindow, CancellationToken cancellationToken = default)
     {
-        await using var command = dataSource.CreateCommand(
-            "SELECT count(*) FROM gateway_sessions WHERE phase = 'resume_pending' AND resume_marked_at < now() - @freshness_window");
+        await using var command = dataSource.CreateCommand($"SELECT count(*) FROM gateway_sessions WHERE {MarkerStale}");
         command.Parameters.AddWithValue("freshness_window", freshnessWindow);
         return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
@@ -666,6 +676,9 @@ public sealed class SessionLedger(NpgsqlDataSource dataSource, LedgerScope? scop
         command.Parameters.AddWithValue("vanished_grace", scope?.VanishedOwnerGrace ?? TimeSpan.Zero);
     }
 
+    private static void AddFreshnessWindow(NpgsqlCommand command, TimeSpan? freshnessWindow) =>
+        command.Parameters.Add(Nullable("freshness_window", NpgsqlDbType.Interval, freshnessWindow));
+
     private static NpgsqlParameter Nullable(string name, NpgsqlDbType type, object? value) =>
         new(name, type) { Value = value ?? DBNull.Value };
 
@@ -682,7 +695,8 @@ public sealed class SessionLedger(NpgsqlDataSource dataSource, LedgerScope? scop
         LastError: reader.IsDBNull(9) ? null : reader.GetString(9),
         CreatedAt: reader.GetFieldValue<DateTimeOffset>(10),
         UpdatedAt: reader.GetFieldValue<DateTimeOffset>(11),
-        ActiveTurnStarts: reader.GetInt32(12));
+        ActiveTurnStarts: reader.GetInt32(12),
+        Stale: reader.IsDBNull(13) ? null : reader.GetBoolean(13));
 }
 
 /// <summary>Which sessions an operator listing shows: every filter optional; <paramref name="After"/> is the previous page's cursor.</summary>

@@ -180,7 +180,7 @@ public sealed partial class SessionGrain(
 
         // Not idle: whoever takes the session next (a resume, a lifted suspension) runs the queued message, except
         // where nobody would: a stale interruption is never resumed, a quarantine waits for an operator.
-        var row = await ledger.GetAsync(SessionId);
+        var row = await ledger.GetAsync(SessionId, resumeOptions.Value.FreshnessWindow);
         switch (row)
         {
             case { Phase: SessionPhase.Quarantined }:
@@ -192,7 +192,7 @@ public sealed partial class SessionGrain(
                 return new Admission(turn, SessionPhase.Quarantined,
                     $"session {SessionId} was resumed {row.ResumeAttempts} times without progress and is being quarantined; it takes no messages until an operator releases it (ogw release {SessionId})",
                     Refused: true);
-            case { Phase: SessionPhase.ResumePending, ResumeMarkedAt: { } markedAt } when IsStale(markedAt):
+            case { Phase: SessionPhase.ResumePending, Stale: true, ResumeMarkedAt: { } markedAt }:
                 return await TakeOverStaleAsync(message, row, markedAt);
         }
 
@@ -263,8 +263,6 @@ public sealed partial class SessionGrain(
         return admission;
     }
 
-    private bool IsStale(DateTimeOffset markedAt) => time.GetUtcNow() - markedAt > resumeOptions.Value.FreshnessWindow;
-
     private static string Describe(TimeSpan span) => span.TotalHours >= 1
         ? $"{(int)span.TotalHours}h{span.Minutes:00}m"
         : $"{(int)span.TotalMinutes}m{span.Seconds:00}s";
@@ -272,13 +270,12 @@ public sealed partial class SessionGrain(
     public async Task<SessionView?> GetAsync()
     {
         _stateJustLoaded = false;
-        var row = await ledger.GetAsync(SessionId);
+        var row = await ledger.GetAsync(SessionId, resumeOptions.Value.FreshnessWindow);
         if (row is null && state.State.Turns.Count == 0)
         {
             return null;
         }
 
-        var stale = row is { Phase: SessionPhase.ResumePending, ResumeMarkedAt: { } markedAt } && IsStale(markedAt);
         return new SessionView(
             SessionId,
             row?.Phase ?? SessionPhase.Idle,
@@ -291,7 +288,7 @@ public sealed partial class SessionGrain(
                 Executions = turn.TurnId == row?.ActiveTurnId ? Math.Max(turn.Executions, row.ActiveTurnStarts) : turn.Executions,
             }),
             row?.ResumeMarkedAt,
-            stale,
+            row?.Stale ?? false,
             row?.LastError);
     }
 

@@ -475,6 +475,28 @@ public sealed class SessionLedgerTests(PostgresFixture postgres) : IAsyncLifetim
     }
 
     [Fact]
+    public async Task Whether_a_marker_is_stale_is_read_with_the_row_by_the_database_s_clock()
+    {
+        foreach (var id in new[] { "fresh", "stale", "running" })
+        {
+            await RunningAsync(id, SiloA);
+        }
+
+        await _ledger.PremarkAsync(SiloA, Guid.NewGuid(), ResumeReasons.RestartTimeout);
+        await ExecuteAsync("""
+            UPDATE gateway_sessions SET resume_marked_at = now() - interval '61 minutes' WHERE session_id = 'stale';
+            UPDATE gateway_sessions SET phase = 'running', resume_marked_at = now() - interval '2 hours' WHERE session_id = 'running';
+            """);
+        var window = TimeSpan.FromHours(1);
+
+        Assert.Equal((false, true, false), ((await _ledger.GetAsync("fresh", window))!.Stale, (await _ledger.GetAsync("stale", window))!.Stale,
+            (await _ledger.GetAsync("running", window))!.Stale));
+        Assert.Null((await _ledger.GetAsync("stale"))!.Stale);
+        var listed = await _ledger.ListAsync(new SessionListQuery(null, null, null, window, 10, null));
+        Assert.Equal(["stale"], listed.Sessions.Where(row => row.Stale == true).Select(row => row.SessionId));
+    }
+
+    [Fact]
     public async Task A_suspension_wins_over_everything_until_it_is_lifted()
     {
         var epoch = (await RunningAsync("held", SiloA))!.Value;
