@@ -531,6 +531,14 @@ public sealed class SessionLedger(NpgsqlDataSource dataSource, LedgerScope? scop
         return await reader.ReadAsync(cancellationToken) ? ReadRow(reader) : null;
     }
 
+    /// <summary>How long the session's marker has waited, by the database's clock; null without a marker.</summary>
+    public async Task<TimeSpan?> MarkerAgeAsync(string sessionId, CancellationToken cancellationToken = default)
+    {
+        await using var command = dataSource.CreateCommand("SELECT now() - resume_marked_at FROM gateway_sessions WHERE session_id = @session_id");
+        command.Parameters.AddWithValue("session_id", sessionId);
+        return await command.ExecuteScalarAsync(cancellationToken) as TimeSpan?;
+    }
+
     /// <summary>The rows of the given sessions that exist, in one statement: for watching many sessions at once.</summary>
     public async Task<IReadOnlyList<LedgerRow>> GetManyAsync(IReadOnlyCollection<string> sessionIds, CancellationToken cancellationToken = default)
     {

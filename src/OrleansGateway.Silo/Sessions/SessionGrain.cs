@@ -192,8 +192,8 @@ public sealed partial class SessionGrain(
                 return new Admission(turn, SessionPhase.Quarantined,
                     $"session {SessionId} was resumed {row.ResumeAttempts} times without progress and is being quarantined; it takes no messages until an operator releases it (ogw release {SessionId})",
                     Refused: true);
-            case { Phase: SessionPhase.ResumePending, Stale: true, ResumeMarkedAt: { } markedAt }:
-                return await TakeOverStaleAsync(message, row, markedAt);
+            case { Phase: SessionPhase.ResumePending, Stale: true }:
+                return await TakeOverStaleAsync(message, row);
         }
 
         await state.WriteStateAsync();
@@ -209,7 +209,7 @@ public sealed partial class SessionGrain(
     /// A message to a session whose interruption is too old to be resumed: the interrupted turn ends failed, saying so,
     /// and the session runs its queued turns and this message here.
     /// </summary>
-    private async Task<Admission> TakeOverStaleAsync(SessionMessage message, LedgerRow row, DateTimeOffset markedAt)
+    private async Task<Admission> TakeOverStaleAsync(SessionMessage message, LedgerRow row)
     {
         Admission admission;
         string ended;
@@ -220,7 +220,8 @@ public sealed partial class SessionGrain(
             await state.ReadStateAsync();
             var turn = Enqueue(message);
             var window = resumeOptions.Value.FreshnessWindow;
-            var reason = $"abandoned: interrupted {Describe(time.GetUtcNow() - markedAt)} ago, older than the freshness window ({Describe(window)})";
+            var age = await ledger.MarkerAgeAsync(SessionId) ?? TimeSpan.Zero;
+            var reason = $"abandoned: interrupted {Describe(age)} ago, older than the freshness window ({Describe(window)})";
             var abandoned = state.State.Turns.FindAll(t => !t.IsFinished && t.Status != TurnStatus.Queued);
             foreach (var stale in abandoned)
             {

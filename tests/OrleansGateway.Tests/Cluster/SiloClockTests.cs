@@ -1,6 +1,7 @@
 using Npgsql;
 using Orleans.TestingHost;
 using OrleansGateway.Sessions;
+using OrleansGateway.Storage;
 using OrleansGateway.Tests.Infrastructure;
 
 namespace OrleansGateway.Tests.Cluster;
@@ -30,7 +31,7 @@ public sealed class SiloClockTests(PostgresFixture postgres) : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_marker_older_than_the_freshness_window_by_the_database_is_stale_on_a_silo_two_hours_behind()
+    public async Task A_silo_two_hours_behind_judges_and_describes_a_marker_by_the_database_s_clock()
     {
         // 90 minutes old by the database, half an hour in the future by the silo's clock; the window is 1 h.
         await using (var insert = _dataSource.CreateCommand(
@@ -48,5 +49,6 @@ public sealed class SiloClockTests(PostgresFixture postgres) : IAsyncLifetime
         // Never resumed, so a new message takes the session over instead of queueing behind a resume that never comes.
         var accepted = await session.PostMessageAsync(new SessionMessage("m1", "work 1x10"));
         Assert.Equal(SessionPhase.Running, accepted.Phase);
+        Assert.StartsWith("abandoned: interrupted 1h30m ago", (await new SessionLedger(_dataSource).GetAsync("old"))!.LastError);
     }
 }
