@@ -4,7 +4,10 @@ using OrleansGateway.Sessions;
 
 namespace OrleansGateway.Storage;
 
-/// <summary>One row of <c>gateway_sessions</c>.</summary>
+/// <summary>
+/// One row of <c>gateway_sessions</c>. <paramref name="Stale"/>: its marker is older than the freshness window by the
+/// database's clock; null when the read was given no window.
+/// </summary>
 public sealed record LedgerRow(
     string SessionId,
     SessionPhase Phase,
@@ -18,7 +21,8 @@ public sealed record LedgerRow(
     string? LastError,
     DateTimeOffset CreatedAt,
     DateTimeOffset UpdatedAt,
-    int ActiveTurnStarts);
+    int ActiveTurnStarts,
+    bool? Stale = null);
 
 /// <summary>Why a session waits to be resumed (<c>resume_reason</c>).</summary>
 public static class ResumeReasons
@@ -99,9 +103,13 @@ public sealed class SessionLedger(NpgsqlDataSource dataSource, LedgerScope? scop
                    AND m.status <> 6 AND m.iamalivetime > now() - @foreign_timeout)
         """;
 
-    private const string Columns = """
+    // A marker too old to be resumed, by the database's clock: a silo's clock never decides.
+    private const string MarkerStale = "phase = 'resume_pending' AND resume_marked_at < now() - @freshness_window";
+
+    private const string Columns = $"""
         session_id, phase, owner_silo, epoch, active_turn_id, resume_reason, premark_stop_id,
-        resume_marked_at, resume_attempts, last_error, created_at, updated_at, active_turn_starts
+        resume_marked_at, resume_attempts, last_error, created_at, updated_at, active_turn_starts,
+        CASE WHEN @freshness_window IS NOT NULL THEN {MarkerStale} END
         """;
 
     /// <summary>
@@ -239,12 +247,21 @@ public sealed class SessionLedger(NpgsqlDataSource dataSource, LedgerScope? scop
     /// (<paramref name="deadSilos"/>), those any cluster's membership rows say are Dead, silos of other clusters that
     /// stopped refreshing their row, and owners that vanished from the membership table (see <see cref="LedgerScope"/>).
     /// </summary>
+    /// <remarks>
+    /// The marker carries when the owner was last known alive, not when its death was noticed, so that freshness
+    /// judges a crash as old as it is: the later of its membership row's last heartbeat and its own last write of the
+    /// session's row, never later than now (a silo's clock may run ahead). An owner without a membership row
+    /// (trimmed by Orleans long after the silo died) gets its last write: now() would make an old crash look fresh.
+    /// </remarks>
     public async Task<int> MarkOrphanedAsync(IReadOnlyCollection<string> deadSilos, CancellationToken cancellationToken = default)
     {
+        // GREATEST ignores the NULL of an owner without a membership row. SET reads the row as it was (updated_at).
         await using var command = dataSource.CreateCommand($"""
             UPDATE gateway_sessions
                SET phase = 'resume_pending', resume_reason = 'restart_interrupted', premark_stop_id = NULL,
-                   resume_marked_at = now(), updated_at = now()
+                   resume_marked_at = LEAST(now(), GREATEST(updated_at, (
+                       SELECT max(m.iamalivetime) FROM orleansmembershiptable m WHERE {MemberAddress} = gateway_sessions.owner_silo))),
+                   updated_at = now()
              WHERE phase = 'running'
                AND (owner_silo = ANY(@dead_silos)
                     OR (@cluster_id IS NOT NULL AND EXISTS (
@@ -504,12 +521,22 @@ public sealed class SessionLedger(NpgsqlDataSource dataSource, LedgerScope? scop
         return await reader.ReadAsync(cancellationToken) ? (reader.GetInt64(0), reader.GetInt32(1)) : null;
     }
 
-    public async Task<LedgerRow?> GetAsync(string sessionId, CancellationToken cancellationToken = default)
+    /// <summary>The session's row; with <paramref name="freshnessWindow"/> it says whether its marker is stale.</summary>
+    public async Task<LedgerRow?> GetAsync(string sessionId, TimeSpan? freshnessWindow = null, CancellationToken cancellationToken = default)
     {
         await using var command = dataSource.CreateCommand($"SELECT {Columns} FROM gateway_sessions WHERE session_id = @session_id");
         command.Parameters.AddWithValue("session_id", sessionId);
+        AddFreshnessWindow(command, freshnessWindow);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         return await reader.ReadAsync(cancellationToken) ? ReadRow(reader) : null;
+    }
+
+    /// <summary>How long the session's marker has waited, by the database's clock; null without a marker.</summary>
+    public async Task<TimeSpan?> MarkerAgeAsync(string sessionId, CancellationToken cancellationToken = default)
+    {
+        await using var command = dataSource.CreateCommand("SELECT now() - resume_marked_at FROM gateway_sessions WHERE session_id = @session_id");
+        command.Parameters.AddWithValue("session_id", sessionId);
+        return await command.ExecuteScalarAsync(cancellationToken) as TimeSpan?;
     }
 
     /// <summary>The rows of the given sessions that exist, in one statement: for watching many sessions at once.</summary>
@@ -517,6 +544,7 @@ public sealed class SessionLedger(NpgsqlDataSource dataSource, LedgerScope? scop
     {
         await using var command = dataSource.CreateCommand($"SELECT {Columns} FROM gateway_sessions WHERE session_id = ANY(@session_ids)");
         command.Parameters.AddWithValue("session_ids", sessionIds.ToArray());
+        AddFreshnessWindow(command, freshnessWindow: null);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         var rows = new List<LedgerRow>();
         while (await reader.ReadAsync(cancellationToken))
@@ -580,7 +608,7 @@ public sealed class SessionLedger(NpgsqlDataSource dataSource, LedgerScope? scop
               FROM gateway_sessions
              WHERE (@phase IS NULL OR phase = @phase)
                AND (@owner_silo IS NULL OR owner_silo = @owner_silo)
-               AND (@stale IS NULL OR @stale = (phase = 'resume_pending' AND resume_marked_at < now() - @freshness_window))
+               AND (@stale IS NULL OR @stale = ({MarkerStale}))
                AND (@after IS NULL OR session_id > @after)
              ORDER BY session_id
              LIMIT @limit
@@ -588,7 +616,7 @@ public sealed class SessionLedger(NpgsqlDataSource dataSource, LedgerScope? scop
         command.Parameters.Add(Nullable("phase", NpgsqlDbType.Text, query.Phase?.ToName()));
         command.Parameters.Add(Nullable("owner_silo", NpgsqlDbType.Text, query.OwnerSilo));
         command.Parameters.Add(Nullable("stale", NpgsqlDbType.Boolean, query.Stale));
-        command.Parameters.AddWithValue("freshness_window", query.FreshnessWindow);
+        AddFreshnessWindow(command, query.FreshnessWindow);
         command.Parameters.Add(Nullable("after", NpgsqlDbType.Text, query.After));
         command.Parameters.AddWithValue("limit", query.Limit + 1);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
@@ -657,8 +685,7 @@ public sealed class SessionLedger(NpgsqlDataSource dataSource, LedgerScope? scop
     /// <summary>Resume_pending sessions whose marker is older than <paramref name="freshnessWindow"/>: shown, never resumed.</summary>
     public async Task<long> CountStaleAsync(TimeSpan freshnessWindow, CancellationToken cancellationToken = default)
     {
-        await using var command = dataSource.CreateCommand(
-            "SELECT count(*) FROM gateway_sessions WHERE phase = 'resume_pending' AND resume_marked_at < now() - @freshness_window");
+        await using var command = dataSource.CreateCommand($"SELECT count(*) FROM gateway_sessions WHERE {MarkerStale}");
         command.Parameters.AddWithValue("freshness_window", freshnessWindow);
         return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
@@ -682,6 +709,9 @@ public sealed class SessionLedger(NpgsqlDataSource dataSource, LedgerScope? scop
         command.Parameters.AddWithValue("vanished_grace", scope?.VanishedOwnerGrace ?? TimeSpan.Zero);
     }
 
+    private static void AddFreshnessWindow(NpgsqlCommand command, TimeSpan? freshnessWindow) =>
+        command.Parameters.Add(Nullable("freshness_window", NpgsqlDbType.Interval, freshnessWindow));
+
     private static NpgsqlParameter Nullable(string name, NpgsqlDbType type, object? value) =>
         new(name, type) { Value = value ?? DBNull.Value };
 
@@ -698,7 +728,8 @@ public sealed class SessionLedger(NpgsqlDataSource dataSource, LedgerScope? scop
         LastError: reader.IsDBNull(9) ? null : reader.GetString(9),
         CreatedAt: reader.GetFieldValue<DateTimeOffset>(10),
         UpdatedAt: reader.GetFieldValue<DateTimeOffset>(11),
-        ActiveTurnStarts: reader.GetInt32(12));
+        ActiveTurnStarts: reader.GetInt32(12),
+        Stale: reader.IsDBNull(13) ? null : reader.GetBoolean(13));
 }
 
 /// <summary>Which sessions an operator listing shows: every filter optional; <paramref name="After"/> is the previous page's cursor.</summary>

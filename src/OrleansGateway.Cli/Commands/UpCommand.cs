@@ -64,7 +64,7 @@ public static class UpCommand
         // A supervisor, as systemd or Kubernetes would be: an operator's restart of a silo comes back, a drained silo
         // stays out, a silo's crash stops the whole local cluster so that nobody misses it. The dashboard only shows and
         // steers: when it dies the silos keep running and it is started again, unless it keeps dying.
-        var dashboardExits = new Queue<DateTimeOffset>();
+        var dashboardExits = new Queue<long>();
         while (await WaitForAnyExitAsync(cluster, stop) is { } exited)
         {
             if (exited.Dashboard is { } stoppedDashboard)
@@ -98,11 +98,11 @@ public static class UpCommand
     /// Starts the dashboard again after it exited, unless it exited <see cref="DashboardRestartLimit"/> times within
     /// <see cref="DashboardRestartWindow"/>: a dashboard that cannot run is left down, said once, instead of restarted forever.
     /// </summary>
-    private static async Task RestartDashboardAsync(LocalClusterHost cluster, DashboardProcess exited, Queue<DateTimeOffset> exits, CancellationToken stop)
+    private static async Task RestartDashboardAsync(LocalClusterHost cluster, DashboardProcess exited, Queue<long> exits, CancellationToken stop)
     {
-        var now = DateTimeOffset.UtcNow;
-        exits.Enqueue(now);
-        while (exits.Peek() < now - DashboardRestartWindow)
+        // Stopwatch timestamps: the window is a duration, and a wall clock set back must not stretch it.
+        exits.Enqueue(Stopwatch.GetTimestamp());
+        while (Stopwatch.GetElapsedTime(exits.Peek()) > DashboardRestartWindow)
         {
             exits.Dequeue();
         }

@@ -20,10 +20,10 @@ public static class OperatorDocuments
 
     extension(SessionSummary)
     {
-        public static SessionSummary From(LedgerRow row, TimeSpan freshnessWindow, DateTimeOffset now)
+        /// <param name="row">Read with the freshness window: the database decides whether its marker is stale.</param>
+        public static SessionSummary From(LedgerRow row, DateTimeOffset now)
         {
-            // A marker is stale once it is older than the freshness window: the sweepers no longer resume it. The age of
-            // a session waiting to be resumed counts from its marker, any other from its last change.
+            // The age of a session waiting to be resumed counts from its marker, any other from its last change.
             var waiting = row is { Phase: SessionPhase.ResumePending, ResumeMarkedAt: not null };
             var since = waiting ? row.ResumeMarkedAt!.Value : row.UpdatedAt;
             return new SessionSummary
@@ -34,7 +34,7 @@ public static class OperatorDocuments
                 OwnerSilo = row.OwnerSilo,
                 Attempts = row.ResumeAttempts,
                 LastError = row.LastError,
-                Stale = waiting && now - since > freshnessWindow,
+                Stale = row.Stale == true,
                 ResumeMarkedAt = row.ResumeMarkedAt,
                 UpdatedAt = row.UpdatedAt,
                 AgeSeconds = Math.Max(0, (long)(now - since).TotalSeconds),
@@ -45,8 +45,8 @@ public static class OperatorDocuments
     extension(SessionDetail)
     {
         /// <param name="view">The grain's view of the session; null when no silo answered, and <paramref name="turnsUnavailable"/> says why.</param>
-        public static SessionDetail From(LedgerRow row, SessionView? view, string? turnsUnavailable, TimeSpan freshnessWindow, DateTimeOffset now) => new(
-            SessionSummary.From(row, freshnessWindow, now), row.Epoch, row.ActiveTurnId,
+        public static SessionDetail From(LedgerRow row, SessionView? view, string? turnsUnavailable, DateTimeOffset now) => new(
+            SessionSummary.From(row, now), row.Epoch, row.ActiveTurnId,
             view is null ? [] : [.. view.Turns.Select(TurnResponse.From)], turnsUnavailable);
     }
 

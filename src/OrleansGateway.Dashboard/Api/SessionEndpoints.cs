@@ -63,7 +63,7 @@ public static class SessionEndpoints
         var now = time.GetUtcNow();
         var countsByName = PhaseCountHistory.ByName(overview.Counts, overview.Stale);
         return TypedResults.Ok(new SessionListResponse(
-            [.. overview.Page.Sessions.Select(row => SessionSummary.From(row, cluster.FreshnessWindow, now))],
+            [.. overview.Page.Sessions.Select(row => SessionSummary.From(row, now))],
             overview.Page.Next,
             countsByName));
     }
@@ -77,7 +77,7 @@ public static class SessionEndpoints
         }
 
         // The ledger decides whether the session exists: asking the grain first would activate one for any id.
-        var row = await ledger.GetAsync(sessionId, cancellationToken);
+        var row = await ledger.GetAsync(sessionId, cluster.FreshnessWindow, cancellationToken);
         if (row is null)
         {
             return ApiErrors.NotFound($"session {sessionId} does not exist");
@@ -97,7 +97,7 @@ public static class SessionEndpoints
                 : $"no silo answered for the session: {exception.GetBaseException().Message}";
         }
 
-        var detail = SessionDetail.From(row, view, turnsUnavailable, cluster.FreshnessWindow, time.GetUtcNow());
+        var detail = SessionDetail.From(row, view, turnsUnavailable, time.GetUtcNow());
         return TypedResults.Ok(new SessionDetailResponse(detail, [.. (await history).Select(EventResponse.From)]));
     }
 

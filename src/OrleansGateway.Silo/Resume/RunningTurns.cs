@@ -6,7 +6,7 @@ namespace OrleansGateway.Resume;
 /// The turns executing on this silo right now, each with the way to interrupt it. The drain waits for this
 /// set to empty and, on timeout, cancels what is left. A queued turn is not here: only turns whose agent runs.
 /// </summary>
-public sealed class RunningTurns
+public sealed class RunningTurns(TimeProvider time)
 {
     private readonly ConcurrentDictionary<string, CancellationTokenSource> _turns = new();
 
@@ -24,15 +24,16 @@ public sealed class RunningTurns
     /// <summary>True when no turn runs any more; false when <paramref name="timeout"/> passed first.</summary>
     public async Task<bool> WaitUntilNoneAsync(TimeSpan timeout, CancellationToken cancellationToken)
     {
-        var deadline = DateTime.UtcNow + timeout;
+        // Monotonic: a wall clock set forward (NTP, a VM resumed) must not cut the drain short.
+        var started = time.GetTimestamp();
         while (!_turns.IsEmpty)
         {
-            if (DateTime.UtcNow >= deadline)
+            if (time.GetElapsedTime(started) >= timeout)
             {
                 return false;
             }
 
-            await Task.Delay(TimeSpan.FromMilliseconds(50), cancellationToken);
+            await Task.Delay(TimeSpan.FromMilliseconds(50), time, cancellationToken);
         }
 
         return true;

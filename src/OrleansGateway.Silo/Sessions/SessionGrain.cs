@@ -180,7 +180,7 @@ public sealed partial class SessionGrain(
 
         // Not idle: whoever takes the session next (a resume, a lifted suspension) runs the queued message, except
         // where nobody would: a stale interruption is never resumed, a quarantine waits for an operator.
-        var row = await ledger.GetAsync(SessionId);
+        var row = await ledger.GetAsync(SessionId, resumeOptions.Value.FreshnessWindow);
         switch (row)
         {
             case { Phase: SessionPhase.Quarantined }:
@@ -192,8 +192,8 @@ public sealed partial class SessionGrain(
                 return new Admission(turn, SessionPhase.Quarantined,
                     $"session {SessionId} was resumed {row.ResumeAttempts} times without progress and is being quarantined; it takes no messages until an operator releases it (ogw release {SessionId})",
                     Refused: true);
-            case { Phase: SessionPhase.ResumePending, ResumeMarkedAt: { } markedAt } when IsStale(markedAt):
-                return await TakeOverStaleAsync(message, row, markedAt);
+            case { Phase: SessionPhase.ResumePending, Stale: true }:
+                return await TakeOverStaleAsync(message, row);
         }
 
         await state.WriteStateAsync();
@@ -209,7 +209,7 @@ public sealed partial class SessionGrain(
     /// A message to a session whose interruption is too old to be resumed: the interrupted turn ends failed, saying so,
     /// and the session runs its queued turns and this message here.
     /// </summary>
-    private async Task<Admission> TakeOverStaleAsync(SessionMessage message, LedgerRow row, DateTimeOffset markedAt)
+    private async Task<Admission> TakeOverStaleAsync(SessionMessage message, LedgerRow row)
     {
         Admission admission;
         string ended;
@@ -220,7 +220,8 @@ public sealed partial class SessionGrain(
             await state.ReadStateAsync();
             var turn = Enqueue(message);
             var window = resumeOptions.Value.FreshnessWindow;
-            var reason = $"abandoned: interrupted {Describe(time.GetUtcNow() - markedAt)} ago, older than the freshness window ({Describe(window)})";
+            var age = await ledger.MarkerAgeAsync(SessionId) ?? TimeSpan.Zero;
+            var reason = $"abandoned: interrupted {Describe(age)} ago, older than the freshness window ({Describe(window)})";
             var abandoned = state.State.Turns.FindAll(t => !t.IsFinished && t.Status != TurnStatus.Queued);
             foreach (var stale in abandoned)
             {
@@ -263,8 +264,6 @@ public sealed partial class SessionGrain(
         return admission;
     }
 
-    private bool IsStale(DateTimeOffset markedAt) => time.GetUtcNow() - markedAt > resumeOptions.Value.FreshnessWindow;
-
     private static string Describe(TimeSpan span) => span.TotalHours >= 1
         ? $"{(int)span.TotalHours}h{span.Minutes:00}m"
         : $"{(int)span.TotalMinutes}m{span.Seconds:00}s";
@@ -272,13 +271,12 @@ public sealed partial class SessionGrain(
     public async Task<SessionView?> GetAsync()
     {
         _stateJustLoaded = false;
-        var row = await ledger.GetAsync(SessionId);
+        var row = await ledger.GetAsync(SessionId, resumeOptions.Value.FreshnessWindow);
         if (row is null && state.State.Turns.Count == 0)
         {
             return null;
         }
 
-        var stale = row is { Phase: SessionPhase.ResumePending, ResumeMarkedAt: { } markedAt } && IsStale(markedAt);
         return new SessionView(
             SessionId,
             row?.Phase ?? SessionPhase.Idle,
@@ -291,7 +289,7 @@ public sealed partial class SessionGrain(
                 Executions = turn.TurnId == row?.ActiveTurnId ? Math.Max(turn.Executions, row.ActiveTurnStarts) : turn.Executions,
             }),
             row?.ResumeMarkedAt,
-            stale,
+            row?.Stale ?? false,
             row?.LastError);
     }
 
@@ -325,6 +323,7 @@ public sealed partial class SessionGrain(
             if (next is null)
             {
                 _ledgerTurnId = null;
+                await FenceStateAsync();
                 return ResumeOutcome.NothingToResume;
             }
 
@@ -537,6 +536,28 @@ public sealed partial class SessionGrain(
         LogDeleted(SessionId);
         this.DeactivateOnIdle();
         return new SessionCommandResult(SessionCommandStatus.Done, null, $"session {SessionId} deleted");
+    }
+
+    /// <summary>
+    /// After a claim that found nothing to run: moves the state's ETag, so that an activation that lost the session
+    /// (its silo declared dead while alive) can no longer accept a message into a state nobody would run.
+    /// </summary>
+    private async Task FenceStateAsync()
+    {
+        try
+        {
+            await state.WriteStateAsync();
+        }
+        catch (InconsistentStateException)
+        {
+            // That activation wrote first, after the read this claim went by: what it accepted is in the state, and
+            // the session is idle at this activation's epoch, so it runs here.
+            await state.ReadStateAsync();
+            if (state.State.NextUnfinished() is not null)
+            {
+                StartTurnLoop();
+            }
+        }
     }
 
     private void StartTurnLoop()

@@ -1,4 +1,6 @@
+using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
+using Orleans.Storage;
 using Orleans.TestingHost;
 using OrleansGateway.Operations;
 using OrleansGateway.Sessions;
@@ -133,6 +135,36 @@ public sealed class ResumeClusterTests(PostgresFixture postgres) : IAsyncLifetim
         Assert.Null(view.Turns[0].Reply);
         var row = (await _ledger.GetAsync("zombie"))!;
         Assert.Equal((SessionPhase.Running, "10.9.9.9:1@1"), (row.Phase, row.OwnerSilo));
+    }
+
+    [Fact]
+    public async Task A_claim_that_finds_nothing_to_run_moves_the_state_so_a_lost_activation_accepts_no_message()
+    {
+        // The claimer is the real grain, through a real sweep. The activation that lost the session (its silo declared
+        // dead while alive) is played at the storage level by what it holds: the state and ETag read before the claim.
+        // Its PostMessage writes exactly that state plus the new turn.
+        var session = Session("nothing-left");
+        await session.PostMessageAsync(new SessionMessage("m1", "work 1x10"));
+        await Eventually.UntilAsync(async () => (await _ledger.GetAsync("nothing-left"))!.Phase == SessionPhase.Idle, TimeSpan.FromSeconds(10),
+            () => "the turn did not end");
+        var storage = _cluster.GetActiveSilos().OfType<InProcessSiloHandle>().First().SiloHost.Services.GetRequiredKeyedService<IGrainStorage>(GatewayStorageNames.Sessions);
+        var lost = new GrainState<SessionState>();
+        await storage.ReadStateAsync("session", session.GetGrainId(), lost);
+
+        // Crash detection found the session running on a dead silo after its last checkpoint: the claim finds nothing to run.
+        await using (var crashed = _dataSource.CreateCommand(
+            "UPDATE gateway_sessions SET phase = 'resume_pending', active_turn_id = 't1', resume_reason = 'restart_interrupted', " +
+            "resume_marked_at = now(), epoch = epoch + 1 WHERE session_id = 'nothing-left' RETURNING epoch"))
+        {
+            var marked = (long)(await crashed.ExecuteScalarAsync())!;
+            await Eventually.UntilAsync(async () => (await _ledger.GetAsync("nothing-left"))!.Epoch > marked, TimeSpan.FromSeconds(15),
+                () => "no sweep claimed the session");
+        }
+
+        // Queued behind the claim's request: the claim and its state write are done.
+        Assert.Equal(SessionPhase.Idle, (await session.GetAsync())!.Phase);
+        lost.State!.Turns.Add(new TurnRecord { TurnId = "t2", MessageId = "m2", Text = "work 1x10", Status = TurnStatus.Queued });
+        await Assert.ThrowsAsync<InconsistentStateException>(() => storage.WriteStateAsync("session", session.GetGrainId(), lost));
     }
 
     [Fact]

@@ -18,6 +18,9 @@ public static class GatewayTestCluster
     /// <summary>Setting that makes every silo run turns through the <see cref="StepRecorder"/>.</summary>
     public const string RecordStepsKey = "Test:RecordSteps";
 
+    /// <summary>Setting that sets every silo's wall clock off the database's by this time span (hh:mm:ss, may be negative).</summary>
+    public const string ClockOffsetKey = "Test:ClockOffset";
+
     public static async Task<TestCluster> StartAsync(string connectionString, short silos = 3, IReadOnlyDictionary<string, string?>? settings = null)
     {
         var builder = new TestClusterBuilder(silos);
@@ -47,8 +50,19 @@ public static class GatewayTestCluster
                     new ScriptedAgent(TimeProvider.System, services.GetRequiredService<IOptions<ScriptedAgentOptions>>())));
             }
 
+            if (siloBuilder.Configuration.GetValue<TimeSpan?>(ClockOffsetKey) is { } offset)
+            {
+                siloBuilder.Services.AddSingleton<TimeProvider>(new OffsetClock(offset));
+            }
+
             siloBuilder.AddOrleansGateway(siloBuilder.Configuration.GetConnectionString("Postgres")!);
         }
+    }
+
+    /// <summary>A wall clock that is off by <paramref name="offset"/>; timers and timestamps run as the system's.</summary>
+    private sealed class OffsetClock(TimeSpan offset) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => base.GetUtcNow() + offset;
     }
 
     private sealed class ClientConfigurator : IClientBuilderConfigurator

@@ -437,6 +437,66 @@ public sealed class SessionLedgerTests(PostgresFixture postgres) : IAsyncLifetim
     }
 
     [Fact]
+    public async Task A_crash_marker_carries_the_time_its_owner_was_last_known_alive()
+    {
+        // Dead: heartbeat 30 min ago, last session write an hour ago. Busy: a turn it began 10 min ago, after its last
+        // heartbeat. Ahead: a silo whose clock runs 10 min ahead. Vanished: no membership row, last write 2 h ago.
+        const string Dead = "10.0.4.1:11111@1", Busy = "10.0.4.2:11111@1", Ahead = "10.0.4.3:11111@1", Vanished = "10.0.4.4:11111@1";
+        await MemberAsync("green", Dead, status: 6, aliveSecondsAgo: 1800);
+        await MemberAsync("green", Busy, status: 6, aliveSecondsAgo: 1800);
+        await MemberAsync("green", Ahead, status: 6, aliveSecondsAgo: -600);
+        foreach (var owner in new[] { Dead, Busy, Ahead, Vanished })
+        {
+            await RunningAsync(owner, owner);
+        }
+
+        await ExecuteAsync($"""
+            UPDATE gateway_sessions SET updated_at = now() - interval '1 hour' WHERE session_id IN ('{Dead}', '{Ahead}');
+            UPDATE gateway_sessions SET updated_at = now() - interval '10 minutes' WHERE session_id = '{Busy}';
+            UPDATE gateway_sessions SET updated_at = now() - interval '2 hours' WHERE session_id = '{Vanished}';
+            """);
+        var green = new SessionLedger(_dataSource, new LedgerScope("green", TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(1)));
+
+        Assert.Equal(4, await green.MarkOrphanedAsync([Busy]));
+
+        var ages = new Dictionary<string, long>();
+        foreach (var owner in new[] { Dead, Busy, Ahead, Vanished })
+        {
+            await using var command = _dataSource.CreateCommand(
+                $"SELECT round(extract(epoch FROM now() - resume_marked_at) / 60) FROM gateway_sessions WHERE session_id = '{owner}'");
+            ages[owner] = Convert.ToInt64(await command.ExecuteScalarAsync());
+        }
+
+        Assert.Equal([30L, 10L, 0L, 120L], ages.Values);
+
+        // After a long outage a crash is as old as it is: the vanished owner's marker is stale, never resumed.
+        Assert.Equal(1, await _ledger.CountStaleAsync(TimeSpan.FromHours(1)));
+        Assert.DoesNotContain(Vanished, (await LeaseAsync(SiloB)).Select(c => c.SessionId));
+    }
+
+    [Fact]
+    public async Task Whether_a_marker_is_stale_is_read_with_the_row_by_the_database_s_clock()
+    {
+        foreach (var id in new[] { "fresh", "stale", "running" })
+        {
+            await RunningAsync(id, SiloA);
+        }
+
+        await _ledger.PremarkAsync(SiloA, Guid.NewGuid(), ResumeReasons.RestartTimeout);
+        await ExecuteAsync("""
+            UPDATE gateway_sessions SET resume_marked_at = now() - interval '61 minutes' WHERE session_id = 'stale';
+            UPDATE gateway_sessions SET phase = 'running', resume_marked_at = now() - interval '2 hours' WHERE session_id = 'running';
+            """);
+        var window = TimeSpan.FromHours(1);
+
+        Assert.Equal((false, true, false), ((await _ledger.GetAsync("fresh", window))!.Stale, (await _ledger.GetAsync("stale", window))!.Stale,
+            (await _ledger.GetAsync("running", window))!.Stale));
+        Assert.Null((await _ledger.GetAsync("stale"))!.Stale);
+        var listed = await _ledger.ListAsync(new SessionListQuery(null, null, null, window, 10, null));
+        Assert.Equal(["stale"], listed.Sessions.Where(row => row.Stale == true).Select(row => row.SessionId));
+    }
+
+    [Fact]
     public async Task A_suspension_wins_over_everything_until_it_is_lifted()
     {
         var epoch = (await RunningAsync("held", SiloA))!.Value;
