@@ -16,14 +16,23 @@ public sealed record SiloRow(string Address, string SiloName, string HostName, s
 /// <summary>Reads of Orleans' membership table, for operators and crash detection. Orleans alone writes it.</summary>
 public sealed class MembershipTable(NpgsqlDataSource dataSource)
 {
+    /// <summary>
+    /// SQL: the address of membership row <c>m</c> in the form silos record as owners (<c>gateway_sessions.owner_silo</c>,
+    /// <c>gateway_silos.address</c>): <c>10.0.0.5:11111@154852577</c>.
+    /// </summary>
+    internal const string MemberAddress = "m.address || ':' || m.port || '@' || m.generation";
+
+    // Set once the schema has gateway_silos: no script removes it again, so it is asked only until then.
+    private volatile bool _hasRegistry;
+
     public async Task<IReadOnlyList<SiloRow>> ReadSilosAsync(string clusterId, CancellationToken cancellationToken = default)
     {
         // A database not yet migrated to schema 15 (an upgrade under way) has no registrations to read.
         await using var command = dataSource.CreateCommand(await HasRegistryAsync(cancellationToken)
-            ? """
+            ? $"""
               SELECT m.address, m.port, m.generation, m.siloname, m.hostname, m.status, m.starttime, m.iamalivetime, s.version
                 FROM orleansmembershiptable m
-                LEFT JOIN gateway_silos s ON s.address = m.address || ':' || m.port || '@' || m.generation
+                LEFT JOIN gateway_silos s ON s.address = {MemberAddress}
                WHERE m.deploymentid = @cluster_id
                ORDER BY m.starttime, m.port
               """
@@ -53,8 +62,13 @@ public sealed class MembershipTable(NpgsqlDataSource dataSource)
 
     private async Task<bool> HasRegistryAsync(CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand("SELECT to_regclass('gateway_silos') IS NOT NULL");
-        return (bool)(await command.ExecuteScalarAsync(cancellationToken))!;
+        if (!_hasRegistry)
+        {
+            await using var command = dataSource.CreateCommand("SELECT to_regclass('gateway_silos') IS NOT NULL");
+            _hasRegistry = (bool)(await command.ExecuteScalarAsync(cancellationToken))!;
+        }
+
+        return _hasRegistry;
     }
 
     // Orleans.Runtime.SiloStatus, by value: the table stores the number.

@@ -10,7 +10,8 @@ namespace OrleansGateway.Storage;
 /// </param>
 public sealed record SchemaScript(int Version, string Name, string Sql, int CompatibleFrom)
 {
-    public bool IsContracting(int schemaKnown) => CompatibleFrom > schemaKnown;
+    /// <summary>Builds that know only the schema before it break on it.</summary>
+    public bool Contracts => CompatibleFrom == Version;
 }
 
 /// <summary>What a migration run did.</summary>
@@ -160,15 +161,15 @@ public sealed partial class SchemaMigrator(NpgsqlDataSource dataSource, IReadOnl
     {
         // Before script 15 no silo registered its schema, and no script before it contracts anything.
         await using var command = new NpgsqlCommand("SELECT to_regclass('gateway_silos') IS NOT NULL", connection);
-        if (!script.IsContracting(script.Version - 1) || !(bool)(await command.ExecuteScalarAsync(cancellationToken))!)
+        if (!script.Contracts || !(bool)(await command.ExecuteScalarAsync(cancellationToken))!)
         {
             return;
         }
 
-        command.CommandText = """
-            SELECT m.address || ':' || m.port || '@' || m.generation, m.siloname, m.deploymentid, coalesce(s.schema_max, @unregistered)
+        command.CommandText = $"""
+            SELECT {MembershipTable.MemberAddress}, m.siloname, m.deploymentid, coalesce(s.schema_max, @unregistered)
               FROM orleansmembershiptable m
-              LEFT JOIN gateway_silos s ON s.address = m.address || ':' || m.port || '@' || m.generation
+              LEFT JOIN gateway_silos s ON s.address = {MembershipTable.MemberAddress}
              WHERE m.status = 3 AND m.iamalivetime > now() - @alive_window
                AND coalesce(s.schema_max, @unregistered) < @compatible_from
              ORDER BY 1

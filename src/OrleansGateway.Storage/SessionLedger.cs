@@ -93,8 +93,7 @@ public enum MarkerChange
 /// </summary>
 public sealed class SessionLedger(NpgsqlDataSource dataSource, LedgerScope? scope = null)
 {
-    // A membership row's silo address in the form owner_silo records.
-    private const string MemberAddress = "m.address || ':' || m.port || '@' || m.generation";
+    private const string MemberAddress = MembershipTable.MemberAddress;
 
     // The session's owner is a silo of another cluster that is alive or draining: only that cluster may resume it.
     private const string OwnerAliveElsewhere = $"""

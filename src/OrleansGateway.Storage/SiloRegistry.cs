@@ -47,10 +47,10 @@ public sealed class SiloRegistry(NpgsqlDataSource dataSource)
     /// <summary>The Active silos of <paramref name="clusterId"/> with their version and drain, registered or not.</summary>
     public async Task<IReadOnlyList<ActiveSilo>> ReadActiveAsync(string clusterId, CancellationToken cancellationToken = default)
     {
-        await using var command = dataSource.CreateCommand("""
-            SELECT m.address || ':' || m.port || '@' || m.generation, s.version, s.draining_since IS NOT NULL
+        await using var command = dataSource.CreateCommand($"""
+            SELECT {MembershipTable.MemberAddress}, s.version, s.draining_since IS NOT NULL
               FROM orleansmembershiptable m
-              LEFT JOIN gateway_silos s ON s.address = m.address || ':' || m.port || '@' || m.generation
+              LEFT JOIN gateway_silos s ON s.address = {MembershipTable.MemberAddress}
              WHERE m.deploymentid = @cluster_id AND m.status = 3
             """);
         command.Parameters.AddWithValue("cluster_id", clusterId);
