@@ -1,0 +1,225 @@
+using Microsoft.Extensions.Options;
+using Orleans.Placement;
+using Orleans.Runtime;
+using Orleans.Storage;
+using OrleansGateway.Agents;
+using OrleansGateway.Hosting;
+using OrleansGateway.Resume;
+using OrleansGateway.Storage;
+
+namespace OrleansGateway.Sessions;
+
+// The messages: what a new one finds in each phase, and the session as its readers see it.
+public sealed partial class SessionGrain
+{
+    public async Task<MessageAccepted> PostMessageAsync(SessionMessage message)
+    {
+        _stateJustLoaded = false;
+        await _writeGate.WaitAsync();
+        try
+        {
+            if (state.State.FindByMessageId(message.MessageId) is { } known)
+            {
+                return new MessageAccepted(SessionId, known.MessageId, known.TurnId, Duplicate: true);
+            }
+
+            var turn = Enqueue(message);
+            Admission admission;
+            try
+            {
+                admission = await AdmitAsync(turn, message);
+            }
+            catch
+            {
+                Dequeue(message.MessageId);
+                throw;
+            }
+
+            if (admission.Refused)
+            {
+                Dequeue(message.MessageId);
+                LogRefused(SessionId, message.MessageId, admission.Phase);
+                throw new MessageRefusedException(admission.Note ?? $"session {SessionId} takes no messages while {admission.Phase.ToName()}");
+            }
+
+            LogAccepted(SessionId, admission.Turn.TurnId, message.MessageId);
+            if (admission.Start)
+            {
+                StartTurnLoop();
+            }
+
+            return new MessageAccepted(SessionId, message.MessageId, admission.Turn.TurnId, Duplicate: false, admission.Phase, admission.Note);
+        }
+        finally
+        {
+            _writeGate.Release();
+        }
+    }
+
+    private TurnRecord Enqueue(SessionMessage message)
+    {
+        var turn = new TurnRecord
+        {
+            TurnId = $"t{state.State.LastTurnNumber + 1}",
+            MessageId = message.MessageId,
+            Text = message.Text,
+            Status = TurnStatus.Queued,
+            StepsTotal = agent.PlannedSteps(message.Text),
+            AcceptedAt = time.GetUtcNow(),
+        };
+        state.State.Turns.Add(turn);
+        state.State.LastTurnNumber++;
+        return turn;
+    }
+
+    private void Dequeue(string messageId)
+    {
+        if (state.State.Turns.RemoveAll(turn => turn.MessageId == messageId) > 0)
+        {
+            state.State.LastTurnNumber--;
+        }
+    }
+
+    /// <summary>What a new message finds: it runs here, waits for whoever takes the session next, or is refused.</summary>
+    private sealed record Admission(TurnRecord Turn, SessionPhase Phase, string? Note = null, bool Start = false, bool Refused = false);
+
+    /// <summary>Takes the session for <paramref name="turn"/> where it may, and stores the message unless it is refused.</summary>
+    private async Task<Admission> AdmitAsync(TurnRecord turn, SessionMessage message)
+    {
+        if (TurnLoopRunning)
+        {
+            // The loop takes the next queued turn when this one ends, in the same ledger write.
+            await state.WriteStateAsync();
+            return new Admission(turn, SessionPhase.Running, "queued behind the running turn");
+        }
+
+        // Write-ahead: when nothing runs, the ledger says "running here" (or, on a draining silo, "resume elsewhere")
+        // before the message is acknowledged, so a stop or crash from now on finds the session among those with work.
+        var stop = runState.Stop;
+        var epoch = await ledger.BeginTurnAsync(SessionId, _epoch, Owner, turn.TurnId, stop?.Mark);
+        if (epoch is not null)
+        {
+            _epoch = epoch;
+            _suspending = false;
+            _ledgerTurnId = stop is null ? turn.TurnId : null;
+            await state.WriteStateAsync();
+            return stop is null
+                ? new Admission(turn, SessionPhase.Running, Start: true)
+                : new Admission(turn, SessionPhase.ResumePending, "queued: this silo is stopping; another silo runs it");
+        }
+
+        // Not idle: whoever takes the session next (a resume, a lifted suspension) runs the queued message, except
+        // where nobody would: a stale interruption is never resumed, a quarantine waits for an operator.
+        var row = await ledger.GetAsync(SessionId, resumeOptions.Value.FreshnessWindow);
+        switch (row)
+        {
+            case { Phase: SessionPhase.Quarantined }:
+                return new Admission(turn, SessionPhase.Quarantined,
+                    $"session {SessionId} is quarantined ({row.LastError ?? "no error recorded"}); it takes no messages until an operator releases it (ogw release {SessionId})",
+                    Refused: true);
+            case { Phase: SessionPhase.ResumePending } when row.ResumeAttempts >= resumeOptions.Value.MaxAttempts:
+                // Out of attempts: never leased again, quarantined by the next sweep.
+                return new Admission(turn, SessionPhase.Quarantined,
+                    $"session {SessionId} was resumed {row.ResumeAttempts} times without progress and is being quarantined; it takes no messages until an operator releases it (ogw release {SessionId})",
+                    Refused: true);
+            case { Phase: SessionPhase.ResumePending, Stale: true }:
+                return await TakeOverStaleAsync(message, row);
+        }
+
+        await state.WriteStateAsync();
+        return row?.Phase switch
+        {
+            SessionPhase.Suspended => new Admission(turn, SessionPhase.Suspended, "queued: the session is suspended; it runs once the suspension is lifted"),
+            SessionPhase.ResumePending => new Admission(turn, SessionPhase.ResumePending, "queued: the interrupted turn resumes first"),
+            var phase => new Admission(turn, phase ?? SessionPhase.Running, "queued behind the running turn"),
+        };
+    }
+
+    /// <summary>
+    /// A message to a session whose interruption is too old to be resumed: the interrupted turn ends failed, saying so,
+    /// and the session runs its queued turns and this message here.
+    /// </summary>
+    private async Task<Admission> TakeOverStaleAsync(SessionMessage message, LedgerRow row)
+    {
+        Admission admission;
+        string ended;
+        try
+        {
+            // The newest checkpoint, as a resume claim reads it: the interrupted turn may have been written by another activation.
+            Dequeue(message.MessageId);
+            await state.ReadStateAsync();
+            var turn = Enqueue(message);
+            var window = resumeOptions.Value.FreshnessWindow;
+            var age = await ledger.MarkerAgeAsync(SessionId) ?? TimeSpan.Zero;
+            var reason = $"abandoned: interrupted {Describe(age)} ago, older than the freshness window ({Describe(window)})";
+            var abandoned = state.State.Turns.FindAll(t => !t.IsFinished && t.Status != TurnStatus.Queued);
+            foreach (var stale in abandoned)
+            {
+                stale.Status = TurnStatus.Failed;
+                stale.Error = reason;
+                stale.FinishedAt = time.GetUtcNow();
+            }
+
+            var next = state.State.NextUnfinished()!;
+            var stop = runState.Stop;
+            _epoch = await ledger.BeginTurnAsync(SessionId, expectedEpoch: null, Owner, next.TurnId, stop?.Mark, new StaleTakeover(row.Epoch, window, reason))
+                ?? throw new LedgerFenceException(SessionId);
+            _suspending = false;
+            _ledgerTurnId = stop is null ? next.TurnId : null;
+            await state.WriteStateAsync();
+            ended = abandoned.Count == 0 ? "" : $"turn {string.Join(", ", abandoned.Select(t => t.TurnId))} {reason}; ";
+            admission = stop is null
+                ? new Admission(turn, SessionPhase.Running, $"{ended}the session runs again", Start: true)
+                : new Admission(turn, SessionPhase.ResumePending, $"{ended}this silo is stopping; another silo runs it");
+        }
+        catch
+        {
+            // The abandoned turns are marked in memory only: a new activation reads what was really stored.
+            _epoch = null;
+            this.DeactivateOnIdle();
+            throw;
+        }
+
+        LogAbandoned(SessionId, ended);
+        try
+        {
+            await events.AppendAsync(EventKinds.Abandoned, SessionId, Owner, actor: null, $"{ended}new message {message.MessageId} runs");
+        }
+        catch (Exception exception)
+        {
+            // The message is stored and the session taken: the history misses one line, the user is not told a lie.
+            LogHistoryFailed(exception, SessionId);
+        }
+
+        return admission;
+    }
+
+    private static string Describe(TimeSpan span) => span.TotalHours >= 1
+        ? $"{(int)span.TotalHours}h{span.Minutes:00}m"
+        : $"{(int)span.TotalMinutes}m{span.Seconds:00}s";
+
+    public async Task<SessionView?> GetAsync()
+    {
+        _stateJustLoaded = false;
+        var row = await ledger.GetAsync(SessionId, resumeOptions.Value.FreshnessWindow);
+        if (row is null && state.State.Turns.Count == 0)
+        {
+            return null;
+        }
+
+        return new SessionView(
+            SessionId,
+            row?.Phase ?? SessionPhase.Idle,
+            row?.ResumeReason,
+            row?.ResumeAttempts ?? 0,
+            row?.OwnerSilo,
+            state.State.Turns.ConvertAll(turn => turn.ToView() with
+            {
+                // Starts by resume claims that died before their first checkpoint are in the ledger only.
+                Executions = turn.TurnId == row?.ActiveTurnId ? Math.Max(turn.Executions, row.ActiveTurnStarts) : turn.Executions,
+            }),
+            row?.ResumeMarkedAt,
+            row?.Stale ?? false,
+            row?.LastError);
+    }
+}
