@@ -109,6 +109,19 @@ public sealed class LocalPostgresServer : IAsyncDisposable
         _stopOnDispose = false;
     }
 
+    /// <summary>
+    /// An outage as clients see one: a fast stop (open sessions are cut, as on a crash or a failover), then
+    /// <paramref name="downtime"/> without a server, then a start on the same folder and port.
+    /// </summary>
+    public async Task RestartAsync(TimeSpan downtime, CancellationToken cancellationToken = default)
+    {
+        var stopOnDispose = _stopOnDispose;
+        await StopAsync(cancellationToken);
+        await Task.Delay(downtime, cancellationToken);
+        await StartAsync(_deleteOnDispose, cancellationToken);
+        _stopOnDispose = stopOnDispose;
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (_stopOnDispose)

@@ -11,8 +11,13 @@ namespace OrleansGateway.Cli.Cluster;
 /// </summary>
 public static class LocalCluster
 {
-    /// <summary>Port of the embedded PostgreSQL server, on 127.0.0.1.</summary>
-    public const int EmbeddedPostgresPort = 54329;
+    public const int DefaultEmbeddedPostgresPort = 54329;
+
+    /// <summary>Port of the embedded PostgreSQL server, on 127.0.0.1: <c>OGW_PG_PORT</c> when set, else 54329.</summary>
+    public static int EmbeddedPostgresPort =>
+        Environment.GetEnvironmentVariable("OGW_PG_PORT") is not { Length: > 0 } configured ? DefaultEmbeddedPostgresPort
+        : int.TryParse(configured, out var port) && port is > 0 and < 65536 ? port
+        : throw new CliError($"OGW_PG_PORT={configured} is not a port number (1-65535)");
 
     public const string DefaultClusterId = "ogw";
 

@@ -217,6 +217,15 @@ public sealed class LocalClusterHost : IAsyncDisposable
         return _dashboard;
     }
 
+    /// <summary>Whether <see cref="RestartPostgresAsync"/> can: the database is the embedded server, and this ogw runs it.</summary>
+    public bool CanRestartPostgres => _embedded is { Stops: true };
+
+    /// <summary>Cuts the embedded server's connections and stops it for <paramref name="downtime"/>, then starts it again.</summary>
+    public Task RestartPostgresAsync(TimeSpan downtime, CancellationToken cancellationToken) =>
+        _embedded is { Stops: true } embedded
+            ? embedded.Server.RestartAsync(downtime, cancellationToken)
+            : throw new InvalidOperationException("only the embedded server this ogw runs can be restarted");
+
     /// <summary>The silos with their endpoints, for people to copy from.</summary>
     public Table SiloTable()
     {

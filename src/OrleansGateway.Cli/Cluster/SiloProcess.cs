@@ -70,6 +70,12 @@ public sealed class SiloProcess : IAsyncDisposable
     /// <summary>SIGKILL: the process ends at once and runs no shutdown code.</summary>
     public void Kill() => _process.Kill();
 
+    /// <summary>SIGSTOP: the process freezes, as under a long GC pause or a stalled VM, until <see cref="Thaw"/>.</summary>
+    public void Freeze() => PosixSignals.Send(ProcessId, PosixSignals.Stop);
+
+    /// <summary>SIGCONT: a frozen process runs on, unaware of the time it lost.</summary>
+    public void Thaw() => PosixSignals.Send(ProcessId, PosixSignals.Continue);
+
     /// <summary>Waits for the process to end; true when it did within <paramref name="timeout"/>.</summary>
     public Task<bool> WaitForExitAsync(TimeSpan timeout, CancellationToken cancellationToken = default) =>
         _process.WaitForExitAsync(timeout, cancellationToken);

@@ -1,6 +1,8 @@
+using System.Security.Cryptography;
 using System.CommandLine;
 using OrleansGateway.Cli.Cluster;
 using OrleansGateway.Cli.Demo;
+using OrleansGateway.Cli.Demo.Chaos;
 
 namespace OrleansGateway.Cli.Commands;
 
@@ -18,7 +20,7 @@ public static class DemoCommand
 
     public static Command Create() => new("demo", "Demonstrations, on a local cluster of their own or (--attach) on the one `ogw up` runs")
     {
-        RollingRestart(), RollingUpgrade(),
+        RollingRestart(), RollingUpgrade(), Chaos(),
     };
 
     private static Command RollingRestart()
@@ -95,6 +97,52 @@ public static class DemoCommand
             var origin = await UpgradeOrigin.BuildAsync(parse.GetValue(from), cancellationToken);
             var settings = new RollingUpgradeSettings(cluster, sessions, steps, stepMs, drainTimeout, origin);
             return await new RollingUpgradeDemo(settings).RunAsync(cancellationToken);
+        });
+        return command;
+    }
+
+    private static Command Chaos()
+    {
+        const int maxRounds = 1_000;
+        var cluster = new ClusterCommandOptions(defaultSilos: 3);
+        var rounds = new Option<int>("--rounds") { Description = "Rounds, each one random thing going wrong", DefaultValueFactory = _ => 10 };
+        var seed = new Option<int?>("--seed") { Description = "The seed of the rounds' plan (printed by every run, to replay it); random by default" };
+        var sessions = new Option<int>("--sessions") { Description = "Sessions, each posting work all along", DefaultValueFactory = _ => 12 };
+        var stepMs = new Option<int>("--step-ms")
+        {
+            Description = $"Milliseconds per step; each message is {ChaosSettings.MinSteps} to {ChaosSettings.MaxSteps} steps",
+            DefaultValueFactory = _ => 250,
+        };
+        var drainTimeout = new Option<string>("--drain-timeout")
+        {
+            Description = "How long a stopping silo waits for running turns (Gateway:Resume:DrainTimeout)",
+            DefaultValueFactory = _ => "2s",
+        };
+        var dashboardPort = new Option<int>("--dashboard-port")
+        {
+            Description = "Port of the cluster's dashboard, through which the operator's actions go",
+            DefaultValueFactory = _ => DashboardSpec.DefaultPort,
+        };
+        var command = new Command("chaos",
+            "Start a local cluster with work in flight and, round after round, do one random thing to it (SIGTERM, SIGKILL in the drain, SIGKILL, " +
+            "SIGSTOP past failure detection then SIGCONT, a PostgreSQL restart, an operator's suspend and resume, a drain through the dashboard); " +
+            "check after each round that nothing acknowledged is lost, no turn runs twice at once, and nothing healthy is quarantined")
+        {
+            rounds, seed, sessions, stepMs, drainTimeout, dashboardPort,
+        };
+        cluster.AddTo(command);
+        command.SetAction((parse, cancellationToken) =>
+        {
+            var spec = cluster.Read(parse) with { Dashboard = new DashboardSpec(parse.GetValue(dashboardPort), Convert.ToHexString(RandomNumberGenerator.GetBytes(16))) };
+            var (roundCount, stepMilliseconds) = (parse.GetValue(rounds), parse.GetValue(stepMs));
+            var timeout = Durations.Parse(parse.GetValue(drainTimeout)!, "--drain-timeout");
+            Require(roundCount is >= 1 and <= maxRounds, $"--rounds must be between 1 and {maxRounds}");
+            Require(spec.Silos >= 2, "a chaos soak needs --silos 2 or more: the other silos carry the sessions while one is down");
+            Validate(spec, parse.GetValue(sessions), ChaosSettings.MaxSteps, stepMilliseconds, timeout);
+            var traceFolder = Path.Combine(LocalCluster.Home, "chaos", $"{DateTime.UtcNow:yyyyMMdd-HHmmss}-steps");
+            var settings = new ChaosSettings(spec, roundCount, parse.GetValue(seed) ?? Random.Shared.Next(1, 1_000_000), parse.GetValue(sessions),
+                stepMilliseconds, timeout, spec.Dashboard!, traceFolder);
+            return new ChaosSoak(settings).RunAsync(cancellationToken);
         });
         return command;
     }

@@ -215,7 +215,7 @@ public sealed class AttachedDemoCluster : DemoCluster
     }
 
     // "10.0.0.5:11111@154855883" → 11111
-    private static int? PortOf(string address)
+    internal static int? PortOf(string address)
     {
         var colon = address.LastIndexOf(':');
         var at = address.IndexOf('@', StringComparison.Ordinal);

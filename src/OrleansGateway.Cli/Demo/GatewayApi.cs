@@ -8,10 +8,14 @@ namespace OrleansGateway.Cli.Demo;
 /// <summary>A session as <c>GET /api/sessions/{id}</c> shows it.</summary>
 public sealed record SessionDocument(string SessionId, string Phase, string? ResumeReason, int ResumeAttempts, string? OwnerSilo, IReadOnlyList<TurnDocument> Turns);
 
-public sealed record TurnDocument(string TurnId, string MessageId, string Status, int StepsDone, int? StepsTotal, int Executions, string? Reply)
+public sealed record TurnDocument(string TurnId, string MessageId, string Status, int StepsDone, int? StepsTotal, int Executions, string? Reply,
+    string? Error = null)
 {
     public bool IsCompleted => Status == "completed";
 }
+
+/// <summary>What one POST of a message came to: the turn it started, or a refusal (4xx), or neither (no answer, 5xx) and why.</summary>
+public sealed record PostAnswer(string? TurnId, bool Refused, string Problem);
 
 /// <summary>What one read of a session found: the session, or (null) that the gateway does not know it.</summary>
 public sealed record SessionRead(SessionDocument? Session);
@@ -33,35 +37,49 @@ public sealed class GatewayApi : IDisposable
     {
         for (var attempt = 1; ; attempt++)
         {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(TimeSpan.FromSeconds(15));
-            string problem;
-            try
+            var answer = await TryPostMessageAsync(silo, sessionId, messageId, text, TimeSpan.FromSeconds(15), cancellationToken);
+            if (answer.TurnId is { } turnId)
             {
-                using var response = await _http.PostAsJsonAsync(new Uri(silo, $"api/sessions/{sessionId}/messages"), new { text, messageId }, Json, timeout.Token);
-                if (response.StatusCode == HttpStatusCode.Accepted)
-                {
-                    var posted = await response.Content.ReadFromJsonAsync<PostedMessage>(Json, timeout.Token);
-                    return posted?.TurnId ?? throw new CliError($"POST to session {sessionId} answered 202 without a turn id");
-                }
-
-                problem = $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync(timeout.Token)}";
-                if ((int)response.StatusCode < 500)
-                {
-                    throw new CliError($"{silo} refused the message for session {sessionId}: {problem}");
-                }
+                return turnId;
             }
-            catch (Exception exception) when (exception is HttpRequestException || exception is OperationCanceledException && !cancellationToken.IsCancellationRequested)
+
+            if (answer.Refused)
             {
-                problem = exception.Message;
+                throw new CliError($"{silo} refused the message for session {sessionId}: {answer.Problem}");
             }
 
             if (attempt == PostAttempts)
             {
-                throw new CliError($"cannot post to session {sessionId} on {silo}: {problem}");
+                throw new CliError($"cannot post to session {sessionId} on {silo}: {answer.Problem}");
             }
 
             await Task.Delay(TimeSpan.FromMilliseconds(500 * attempt), cancellationToken);
+        }
+    }
+
+    /// <summary>One attempt to post a message: the turn it started (202), a refusal (4xx), or why there was no answer to go by.</summary>
+    public async Task<PostAnswer> TryPostMessageAsync(Uri silo, string sessionId, string messageId, string text, TimeSpan timeout,
+        CancellationToken cancellationToken)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(timeout);
+        try
+        {
+            using var response = await _http.PostAsJsonAsync(new Uri(silo, $"api/sessions/{sessionId}/messages"), new { text, messageId }, Json, deadline.Token);
+            if (response.StatusCode == HttpStatusCode.Accepted)
+            {
+                var posted = await response.Content.ReadFromJsonAsync<PostedMessage>(Json, deadline.Token);
+                return posted?.TurnId is { } turnId
+                    ? new PostAnswer(turnId, Refused: false, "")
+                    : throw new CliError($"POST to session {sessionId} answered 202 without a turn id");
+            }
+
+            var problem = $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync(deadline.Token)}";
+            return new PostAnswer(null, Refused: (int)response.StatusCode < 500, problem);
+        }
+        catch (Exception exception) when (exception is HttpRequestException || exception is OperationCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            return new PostAnswer(null, Refused: false, exception.Message);
         }
     }
 

@@ -18,7 +18,11 @@ public interface IAgent
 
 /// <param name="Index">Zero-based index of the step to run; equal to the number of checkpointed steps.</param>
 /// <param name="Resume">Set when this execution of the turn continues an interrupted one.</param>
-public sealed record AgentStep(string SessionId, string TurnId, string Text, int Index, ResumeNote? Resume = null);
+public sealed record AgentStep(string SessionId, string TurnId, string Text, int Index, ResumeNote? Resume = null)
+{
+    /// <summary>Who runs the step: <c>silo/activation/epoch</c>, the epoch being the session's ownership in the ledger.</summary>
+    public string Execution { get; init; } = "";
+}
 
 /// <summary>
 /// What an agent is told when it continues an interrupted turn: why it stopped, at which step, and when.

@@ -15,6 +15,12 @@ public sealed class ScriptedAgentOptions
     /// Off by default: then they are ordinary text, echoed back.
     /// </summary>
     public bool FaultInjection { get; set; }
+
+    /// <summary>
+    /// A folder where each silo process appends the start and end of every step it runs (<see cref="StepTraceEntry"/>), for
+    /// the chaos soak to check that no two executions of a turn overlap. Off (null) by default.
+    /// </summary>
+    public string? StepTrace { get; set; }
 }
 
 /// <summary>
@@ -22,7 +28,7 @@ public sealed class ScriptedAgentOptions
 /// milliseconds each and replies <c>done &lt;steps&gt; steps</c>; any other text is echoed back in one step.
 /// It stands in for a model with tools: long, checkpointable, and predictable enough to test resume with.
 /// </summary>
-public sealed partial class ScriptedAgent(TimeProvider time, IOptions<ScriptedAgentOptions> options) : IAgent
+public sealed partial class ScriptedAgent(TimeProvider time, IOptions<ScriptedAgentOptions> options, StepTraceWriter trace) : IAgent
 {
     public const int MaxSteps = 10_000;
     public const int MaxStepMilliseconds = 600_000;
@@ -37,6 +43,27 @@ public sealed partial class ScriptedAgent(TimeProvider time, IOptions<ScriptedAg
     public int? PlannedSteps(string text) => Parse(text) is WorkScript work ? (int)work.Steps : 1;
 
     public async Task<AgentStepResult> RunStepAsync(AgentStep step, CancellationToken cancellationToken)
+    {
+        trace.Record(step, StepTraceEvent.Start);
+        var outcome = "failed";
+        try
+        {
+            var result = await RunAsync(step, cancellationToken);
+            outcome = result.Reply is null ? "continue" : "complete";
+            return result;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            outcome = "cancelled";
+            throw;
+        }
+        finally
+        {
+            trace.Record(step, StepTraceEvent.End, outcome);
+        }
+    }
+
+    private async Task<AgentStepResult> RunAsync(AgentStep step, CancellationToken cancellationToken)
     {
         var faults = options.Value.FaultInjection;
         if (faults && step.Text.Trim() == "crash")

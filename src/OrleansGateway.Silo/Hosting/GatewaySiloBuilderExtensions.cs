@@ -47,6 +47,7 @@ public static class GatewaySiloBuilderExtensions
         builder.Services.AddPlacementDirector<LocalUnlessDrainingPlacement, LocalUnlessDrainingPlacementDirector>();
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.TryAddSingleton<IAgent, ScriptedAgent>();
+        builder.Services.AddSingleton<StepTraceWriter>();
         builder.Services.AddSingleton<SiloRunState>();
         builder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, SiloRunState.Participant>();
         builder.Services.AddOptions<ScriptedAgentOptions>().BindConfiguration(ScriptedAgentOptions.Section);

@@ -236,7 +236,11 @@ public sealed partial class SessionGrain(
             AgentStepResult result;
             try
             {
-                result = await agent.RunStepAsync(new AgentStep(SessionId, turn.TurnId, turn.Text, turn.StepsDone, _resume), interrupt.Token);
+                var step = new AgentStep(SessionId, turn.TurnId, turn.Text, turn.StepsDone, _resume)
+                {
+                    Execution = $"{Owner}/{GrainContext.ActivationId}/{_epoch}",
+                };
+                result = await agent.RunStepAsync(step, interrupt.Token);
             }
             catch (OperationCanceledException) when (interrupt.IsCancellationRequested)
             {

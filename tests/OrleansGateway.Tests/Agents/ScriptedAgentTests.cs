@@ -5,7 +5,7 @@ namespace OrleansGateway.Tests.Agents;
 
 public sealed class ScriptedAgentTests
 {
-    private readonly ScriptedAgent _agent = new(TimeProvider.System, Options.Create(new ScriptedAgentOptions()));
+    private readonly ScriptedAgent _agent = Create(new ScriptedAgentOptions());
 
     [Theory]
     [InlineData("work 20x500", 20)]
@@ -49,10 +49,35 @@ public sealed class ScriptedAgentTests
     [Fact]
     public async Task Fault_texts_are_plain_text_unless_fault_injection_is_on()
     {
-        var faulty = new ScriptedAgent(TimeProvider.System, Options.Create(new ScriptedAgentOptions { FaultInjection = true }));
+        var faulty = Create(new ScriptedAgentOptions { FaultInjection = true });
 
         Assert.Equal("fail", (await _agent.RunStepAsync(new AgentStep("s", "t1", "fail", 0), CancellationToken.None)).Reply);
         var error = await Assert.ThrowsAsync<InvalidOperationException>(() => faulty.RunStepAsync(new AgentStep("s", "t1", "fail", 0), CancellationToken.None));
         Assert.Equal("scripted failure", error.Message);
     }
+
+    [Fact]
+    public async Task With_a_step_trace_each_step_records_its_start_and_its_end_with_the_execution_and_how_it_ended()
+    {
+        var folder = Directory.CreateTempSubdirectory("ogw-steps-").FullName;
+        var traced = Create(new ScriptedAgentOptions { StepTrace = folder });
+        var step = new AgentStep("s", "t1", "work 2x0", 0) { Execution = "silo/a1/7" };
+
+        await traced.RunStepAsync(step, CancellationToken.None);
+        await traced.RunStepAsync(step with { Index = 1 }, CancellationToken.None);
+        using var cancel = new CancellationTokenSource(50);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => traced.RunStepAsync(new AgentStep("s", "t2", "work 1x600000", 0), cancel.Token));
+
+        var file = Assert.Single(Directory.GetFiles(folder));
+        Assert.Equal($"{Environment.ProcessId}.steps", Path.GetFileName(file));
+        var entries = File.ReadAllLines(file).Select(StepTraceEntry.TryParse).ToList();
+        Assert.All(entries, Assert.NotNull);
+        Assert.Equal(["start 0 ", "end 0 continue", "start 1 ", "end 1 complete", "start 0 ", "end 0 cancelled"],
+            entries.Select(e => $"{(e!.Event == StepTraceEvent.Start ? "start" : "end")} {e.Step} {e.Outcome}"));
+        Assert.All(entries.Take(4), e => Assert.Equal(("s", "t1", "silo/a1/7", Environment.ProcessId), (e!.SessionId, e.TurnId, e.Execution, e.ProcessId)));
+        Directory.Delete(folder, recursive: true);
+    }
+
+    private static ScriptedAgent Create(ScriptedAgentOptions options) =>
+        new(TimeProvider.System, Options.Create(options), new StepTraceWriter(Options.Create(options), TimeProvider.System));
 }

@@ -47,7 +47,8 @@ public static class GatewayTestCluster
             if (siloBuilder.Configuration.GetValue<bool>(RecordStepsKey))
             {
                 siloBuilder.Services.AddSingleton<IAgent>(services => new StepRecorder(
-                    new ScriptedAgent(TimeProvider.System, services.GetRequiredService<IOptions<ScriptedAgentOptions>>())));
+                    new ScriptedAgent(TimeProvider.System, services.GetRequiredService<IOptions<ScriptedAgentOptions>>(),
+                        services.GetRequiredService<StepTraceWriter>())));
             }
 
             if (siloBuilder.Configuration.GetValue<TimeSpan?>(ClockOffsetKey) is { } offset)
