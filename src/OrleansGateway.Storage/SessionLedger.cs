@@ -102,6 +102,12 @@ public sealed class SessionLedger(NpgsqlDataSource dataSource, LedgerScope? scop
                    AND m.status <> 6 AND m.iamalivetime > now() - @foreign_timeout)
         """;
 
+    // The owner was declared dead and runs still: a zombie (frozen, cut off) that has not learnt it yet. Its fenced writes
+    // fail, so that it starts no further step while crash detection may be handing the session to another silo.
+    private const string OwnerDeclaredDead = $"""
+        EXISTS (SELECT 1 FROM orleansmembershiptable m WHERE {MemberAddress} = gateway_sessions.owner_silo AND m.status = 6)
+        """;
+
     // A marker too old to be resumed, by the database's clock: a silo's clock never decides.
     private const string MarkerStale = "phase = 'resume_pending' AND resume_marked_at < now() - @freshness_window";
 
@@ -185,7 +191,7 @@ public sealed class SessionLedger(NpgsqlDataSource dataSource, LedgerScope? scop
                    resume_attempts  = CASE {markersAfterTurn} WHEN 'clear' THEN 0 ELSE resume_attempts END,
                    last_error       = coalesce(@error, CASE {markersAfterTurn} WHEN 'clear' THEN NULL ELSE last_error END),
                    updated_at       = now()
-             WHERE session_id = @session_id AND epoch = @epoch
+             WHERE session_id = @session_id AND epoch = @epoch AND NOT {OwnerDeclaredDead}
             RETURNING epoch, phase = 'resume_pending'
             """);
         command.Parameters.AddWithValue("session_id", sessionId);
@@ -442,19 +448,20 @@ public sealed class SessionLedger(NpgsqlDataSource dataSource, LedgerScope? scop
 
     /// <summary>
     /// The fence of a checkpoint, asked before each step's state is written: true while the session is still at
-    /// <paramref name="epoch"/>. An activation that lost the session and kept running (its silo declared dead while
-    /// still alive, an agent deaf to cancellation) learns it here, before it overwrites the new owner's checkpoint.
+    /// <paramref name="epoch"/> and its owner has not been declared dead. An activation that lost the session or will
+    /// lose it (its silo declared dead while still alive, an agent deaf to cancellation) learns it here, before it
+    /// overwrites the new owner's checkpoint or starts another step beside the new owner's.
     /// With <paramref name="progressed"/> (a resumed turn got a step further) the resume attempts start again from 0.
     /// A read unless there are attempts to reset: one statement per step, and no WAL for the common case.
     /// </summary>
     public async Task<bool> HoldsEpochAsync(string sessionId, long epoch, bool progressed, CancellationToken cancellationToken = default)
     {
-        await using var command = dataSource.CreateCommand("""
+        await using var command = dataSource.CreateCommand($"""
             WITH progress AS (
             UPDATE gateway_sessions SET resume_attempts = 0, updated_at = now()
              WHERE @progressed AND session_id = @session_id AND epoch = @epoch AND resume_attempts > 0
             )
-            SELECT EXISTS (SELECT 1 FROM gateway_sessions WHERE session_id = @session_id AND epoch = @epoch)
+            SELECT EXISTS (SELECT 1 FROM gateway_sessions WHERE session_id = @session_id AND epoch = @epoch AND NOT {OwnerDeclaredDead})
             """);
         command.Parameters.AddWithValue("session_id", sessionId);
         command.Parameters.AddWithValue("epoch", epoch);

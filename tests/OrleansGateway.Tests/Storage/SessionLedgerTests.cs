@@ -295,6 +295,22 @@ public sealed class SessionLedgerTests(PostgresFixture postgres) : IAsyncLifetim
     }
 
     [Fact]
+    public async Task A_zombie_whose_silo_was_declared_dead_holds_no_checkpoint_and_ends_no_turn_before_crash_detection_marks_it()
+    {
+        const string zombie = "10.0.0.9:11111@9";
+        await MemberAsync("blue", zombie, status: 3, aliveSecondsAgo: 1);
+        var epoch = (await RunningAsync("frozen", zombie))!.Value;
+        Assert.True(await _ledger.HoldsEpochAsync("frozen", epoch, progressed: false));
+
+        // SIGSTOP, then the cluster votes it dead; on SIGCONT it runs on until it reads the membership table itself.
+        await ExecuteAsync("UPDATE orleansmembershiptable SET status = 6");
+        Assert.False(await _ledger.HoldsEpochAsync("frozen", epoch, progressed: false));
+        Assert.Null(await _ledger.EndTurnAsync("frozen", epoch, MarkerChange.Clear, error: null, nextTurnId: "t2"));
+        var row = (await _ledger.GetAsync("frozen"))!;
+        Assert.Equal((SessionPhase.Running, epoch, "t1"), (row.Phase, row.Epoch, row.ActiveTurnId));
+    }
+
+    [Fact]
     public async Task A_checkpoint_holds_only_at_its_epoch_and_progress_after_a_resume_resets_the_attempts()
     {
         var epoch = (await RunningAsync("progressing", SiloA))!.Value;
