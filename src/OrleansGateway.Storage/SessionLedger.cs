@@ -43,10 +43,22 @@ public static class ResumeReasons
     public const string Suspended = "suspended";
 
     /// <summary>
+    /// The ledger said idle while the grain state held unfinished work (a message acknowledged that nobody ran, e.g. by a
+    /// silo of release 0.1 whose write-ahead was fenced): found by the stranded audit of any silo.
+    /// </summary>
+    public const string IdleWithWork = "idle_with_work";
+
+    /// <summary>
     /// Interruptions by a planned stop (a drain's premark, re-mark or deferral): their resumes never count toward
     /// quarantine. A crash, a deactivation or a stranded turn does count, until the resumed turn makes progress.
     /// </summary>
     public static readonly IReadOnlyList<string> Planned = [RestartTimeout, ShutdownTimeout];
+
+    /// <summary>
+    /// Reasons whose resumes never count toward quarantine: the planned stops, and work found behind an idle row (nothing
+    /// crashed; should the resumed turn crash its silo, that interruption counts).
+    /// </summary>
+    public static readonly IReadOnlyList<string> Uncounted = [.. Planned, IdleWithWork];
 }
 
 /// <summary>
@@ -297,6 +309,53 @@ public sealed class SessionLedger(NpgsqlDataSource dataSource, LedgerScope? scop
         return await ReadStringsAsync(command, cancellationToken);
     }
 
+    /// <summary>
+    /// The audit's other half, for every silo's sweeper: idle sessions whose grain state holds unfinished work (a turn
+    /// queued, running or interrupted) become resume_pending (<see cref="ResumeReasons.IdleWithWork"/>), so that the
+    /// sweepers' claim runs it; whichever silo stored the message, alive or dead. Its marker is the state's last write,
+    /// when the work was stored, so freshness judges it as old as it is. Rows idle for less than
+    /// <paramref name="settle"/> are left alone (a turn loop may be about to take a message just queued).
+    /// </summary>
+    /// <remarks>
+    /// Cheap for many idle sessions: only a state row written after the ledger row (<c>modifiedon &gt; updated_at</c>;
+    /// a session's last checkpoint comes before its turn's end) has its JSON read, and such rows are few. A claim that
+    /// found nothing to run writes the state after its idle row too (the ETag fence); its JSON shows no unfinished work, so
+    /// it is read again each audit but never marked. Racing audits of several silos are harmless: the update is a
+    /// compare-and-set on phase and epoch. <paramref name="stateName"/> is the grain state's name in
+    /// <c>orleansstorage.graintypestring</c>, whose <c>grainidextensionstring</c> is the session id (a string key).
+    /// </remarks>
+    public async Task<IReadOnlyList<string>> MarkIdleWithWorkAsync(string stateName, TimeSpan settle, CancellationToken cancellationToken = default)
+    {
+        // The JSON of Orleans' JsonGrainStorageSerializer (Newtonsoft, $type names and $values for lists, default values
+        // left out): TurnStatus is a number, absent when Queued (0); Running 1, Interrupted 2, Completed 3, Failed 4.
+        // Materialized so that the JSON is read only for the rows the cheap filter let through.
+        await using var command = dataSource.CreateCommand("""
+            WITH newer AS MATERIALIZED (
+            SELECT s.session_id, s.epoch, g.modifiedon, g.payloadbinary
+              FROM gateway_sessions s
+              JOIN orleansstorage g ON g.grainidextensionstring = s.session_id AND g.graintypestring = @state_name
+             WHERE s.phase = 'idle' AND s.updated_at < now() - @settle
+               AND g.modifiedon > s.updated_at AND g.payloadbinary IS NOT NULL
+            ), unfinished AS (
+            SELECT session_id, epoch, modifiedon FROM newer
+             WHERE CASE WHEN get_byte(payloadbinary, 0) = 123  -- '{': never cast what is not JSON
+                        THEN jsonb_path_exists(convert_from(payloadbinary, 'UTF8')::jsonb,
+                                               '$."Turns"."$values"[*] ? (!exists(@."Status") || @."Status" < 3)')
+                        ELSE false END
+            )
+            UPDATE gateway_sessions AS s
+               SET phase = 'resume_pending', resume_reason = @reason, premark_stop_id = NULL,
+                   resume_marked_at = LEAST(now(), u.modifiedon), updated_at = now()
+              FROM unfinished u
+             WHERE s.session_id = u.session_id AND s.epoch = u.epoch AND s.phase = 'idle'
+            RETURNING s.session_id
+            """);
+        command.Parameters.AddWithValue("state_name", stateName);
+        command.Parameters.AddWithValue("settle", settle);
+        command.Parameters.AddWithValue("reason", ResumeReasons.IdleWithWork);
+        return await ReadStringsAsync(command, cancellationToken);
+    }
+
     /// <summary>Sessions resumed <paramref name="maxAttempts"/> times without progress are quarantined, not resumed again.</summary>
     public async Task<IReadOnlyList<string>> QuarantineExhaustedAsync(int maxAttempts, CancellationToken cancellationToken = default)
     {
@@ -405,7 +464,7 @@ public sealed class SessionLedger(NpgsqlDataSource dataSource, LedgerScope? scop
         command.Parameters.AddWithValue("known_starts", knownStarts);
         command.Parameters.AddWithValue("kind", EventKinds.Resumed);
         command.Parameters.AddWithValue("detail", resumedDetail);
-        command.Parameters.AddWithValue("planned_reasons", ResumeReasons.Planned.ToArray());
+        command.Parameters.AddWithValue("planned_reasons", ResumeReasons.Uncounted.ToArray());
         AddScope(command);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         return await reader.ReadAsync(cancellationToken) ? new ResumeClaim(reader.GetInt64(0), reader.GetInt32(1), reader.GetInt32(2)) : null;
