@@ -93,6 +93,7 @@ public enum MarkerChange
 /// <code>
 ///   idle ──BeginTurn──▶ running ──EndTurn──▶ idle | running (next turn) | resume_pending (work left, silo drains)
 ///   running ──Premark / MarkSelf / MarkOrphaned──▶ resume_pending        (stop, deactivation, dead owner)
+///   idle ──MarkIdleWithWork──▶ resume_pending                            (unfinished work in the grain state)
 ///   resume_pending ──EndTurn──▶ idle (completed, nothing queued) | resume_pending (marked while the turn ran)
 ///   resume_pending ──ClaimResume (CAS epoch+phase)──▶ running | idle      (nothing left to do)
 ///   resume_pending ──QuarantineExhausted──▶ quarantined                    (too many resumes without progress)

@@ -12,8 +12,8 @@ namespace OrleansGateway.Resume;
 /// <summary>
 /// Finds interrupted sessions and resumes them, on every silo that is Active and not draining: when the silo
 /// becomes Active, on every membership change (a silo died or left), and every <see cref="SessionResumeOptions.SweepInterval"/>.
-/// A sweep (1) marks sessions still <c>running</c> on silos the cluster declared dead (crash detection),
-/// (2) quarantines sessions resumed too often without progress, (3) leases fresh resume_pending sessions in
+/// A sweep (1) marks sessions still <c>running</c> on silos the cluster declared dead (crash detection), and audits
+/// what this silo runs and (every <see cref="SessionResumeOptions.IdleAuditInterval"/>) idle sessions with work, (2) quarantines sessions resumed too often without progress, (3) leases fresh resume_pending sessions in
 /// batches and calls each grain, paced by a token bucket. The grain's claim, not the sweeper, makes it exactly once.
 /// Step 3 is left to the newest version's silos while several versions serve (<see cref="SiloVersions"/>).
 /// </summary>
