@@ -314,29 +314,37 @@ public sealed class SessionLedger(NpgsqlDataSource dataSource, LedgerScope? scop
     /// The audit's other half, for every silo's sweeper: idle sessions whose grain state holds unfinished work (a turn
     /// queued, running or interrupted) become resume_pending (<see cref="ResumeReasons.IdleWithWork"/>), so that the
     /// sweepers' claim runs it; whichever silo stored the message, alive or dead. Its marker is the state's last write,
-    /// when the work was stored, so freshness judges it as old as it is. Rows idle for less than
-    /// <paramref name="settle"/> are left alone (a turn loop may be about to take a message just queued).
+    /// when the work was stored, so freshness judges it as old as it is; work stored longer ago than
+    /// <paramref name="freshnessWindow"/> is not looked for (its marker would be stale, never resumed: it runs ahead of
+    /// the session's next message). Rows idle for less than <paramref name="settle"/> are left alone (a turn loop may be
+    /// about to take a message just queued).
     /// </summary>
     /// <remarks>
-    /// Cheap for many idle sessions: only a state row written after the ledger row (<c>modifiedon &gt; updated_at</c>;
-    /// a session's last checkpoint comes before its turn's end) has its JSON read, and such rows are few. A claim that
+    /// Cheap for many idle sessions: the state rows written within the window are found by one scan of the grain state
+    /// table, each looked up in the ledger by its key, and only those written after their idle ledger row
+    /// (<c>modifiedon &gt; updated_at</c>; a session's last checkpoint comes before its turn's end) have their JSON read:
+    /// few rows. A claim that
     /// found nothing to run writes the state after its idle row too (the ETag fence); its JSON shows no unfinished work, so
     /// it is read again each audit but never marked. Racing audits of several silos are harmless: the update is a
     /// compare-and-set on phase and epoch. <paramref name="stateName"/> is the grain state's name in
     /// <c>orleansstorage.graintypestring</c>, whose <c>grainidextensionstring</c> is the session id (a string key).
     /// </remarks>
-    public async Task<IReadOnlyList<string>> MarkIdleWithWorkAsync(string stateName, TimeSpan settle, CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<string>> MarkIdleWithWorkAsync(string stateName, TimeSpan settle, TimeSpan freshnessWindow,
+        CancellationToken cancellationToken = default)
     {
         // The JSON of Orleans' JsonGrainStorageSerializer (Newtonsoft, $type names and $values for lists, default values
         // left out): TurnStatus is a number, absent when Queued (0); Running 1, Interrupted 2, Completed 3, Failed 4.
-        // Materialized so that the JSON is read only for the rows the cheap filter let through.
+        // Materialized so that the JSON is read only for the rows the cheap filters let through, and the ledger is read by
+        // its primary key (a join of all idle rows with all states costs several times as much at 100k sessions).
         await using var command = dataSource.CreateCommand("""
-            WITH newer AS MATERIALIZED (
-            SELECT s.session_id, s.epoch, g.modifiedon, g.payloadbinary
-              FROM gateway_sessions s
-              JOIN orleansstorage g ON g.grainidextensionstring = s.session_id AND g.graintypestring = @state_name
-             WHERE s.phase = 'idle' AND s.updated_at < now() - @settle
-               AND g.modifiedon > s.updated_at AND g.payloadbinary IS NOT NULL
+            WITH written AS MATERIALIZED (
+            SELECT grainidextensionstring AS session_id, modifiedon, payloadbinary
+              FROM orleansstorage
+             WHERE graintypestring = @state_name AND modifiedon > now() - @freshness_window AND payloadbinary IS NOT NULL
+            ), newer AS MATERIALIZED (
+            SELECT s.session_id, s.epoch, w.modifiedon, w.payloadbinary
+              FROM written w JOIN gateway_sessions s ON s.session_id = w.session_id
+             WHERE s.phase = 'idle' AND s.updated_at < now() - @settle AND w.modifiedon > s.updated_at
             ), unfinished AS (
             SELECT session_id, epoch, modifiedon FROM newer
              WHERE CASE WHEN get_byte(payloadbinary, 0) = 123  -- '{': never cast what is not JSON
@@ -348,11 +356,13 @@ public sealed class SessionLedger(NpgsqlDataSource dataSource, LedgerScope? scop
                SET phase = 'resume_pending', resume_reason = @reason, premark_stop_id = NULL,
                    resume_marked_at = LEAST(now(), u.modifiedon), updated_at = now()
               FROM unfinished u
-             WHERE s.session_id = u.session_id AND s.epoch = u.epoch AND s.phase = 'idle'
+             WHERE s.session_id = ANY(ARRAY(SELECT session_id FROM unfinished))
+               AND s.session_id = u.session_id AND s.epoch = u.epoch AND s.phase = 'idle'
             RETURNING s.session_id
             """);
         command.Parameters.AddWithValue("state_name", stateName);
         command.Parameters.AddWithValue("settle", settle);
+        command.Parameters.AddWithValue("freshness_window", freshnessWindow);
         command.Parameters.AddWithValue("reason", ResumeReasons.IdleWithWork);
         return await ReadStringsAsync(command, cancellationToken);
     }

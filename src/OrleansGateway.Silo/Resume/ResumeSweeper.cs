@@ -191,7 +191,8 @@ internal sealed partial class ResumeSweeper(
         Volatile.Write(ref _nextIdleAudit, Environment.TickCount64 + (long)options.Value.IdleAuditInterval.TotalMilliseconds);
         try
         {
-            foreach (var sessionId in await ledger.MarkIdleWithWorkAsync(GatewayStorageNames.SessionState, StrandedAfter, cancellationToken))
+            foreach (var sessionId in await ledger.MarkIdleWithWorkAsync(GatewayStorageNames.SessionState, StrandedAfter,
+                options.Value.FreshnessWindow, cancellationToken))
             {
                 LogIdleWithWork(sessionId);
             }

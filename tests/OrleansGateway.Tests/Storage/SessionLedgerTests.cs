@@ -234,8 +234,9 @@ public sealed class SessionLedgerTests(PostgresFixture postgres) : IAsyncLifetim
     {
         // Idle for a minute (a finished turn, or a claim that found nothing to run), then the grain state written: with a
         // message queued behind it, with a turn running or interrupted, or with only finished turns (the ETag fence a claim
-        // that found nothing writes after its idle row). Two controls with work: idle only just now, and not idle.
-        string[] ids = ["queued", "running-turn", "interrupted", "finished", "just-idle", "not-idle"];
+        // that found nothing writes after its idle row). Controls with work: idle only just now, not idle, and stored
+        // longer ago than the freshness window (its marker would be stale).
+        string[] ids = ["queued", "running-turn", "interrupted", "finished", "just-idle", "not-idle", "long-ago"];
         foreach (var id in ids)
         {
             await _ledger.EndTurnAsync(id, (await RunningAsync(id, SiloA))!.Value, MarkerChange.Clear, null, null);
@@ -249,10 +250,15 @@ public sealed class SessionLedgerTests(PostgresFixture postgres) : IAsyncLifetim
         await StateAsync("finished", (3, 1), (4, 1));
         await StateAsync("just-idle", (null, 0));
         await StateAsync("not-idle", (null, 0));
+        await StateAsync("long-ago", (null, 0));
+        await ExecuteAsync("""
+            UPDATE gateway_sessions SET updated_at = now() - interval '3 hours' WHERE session_id = 'long-ago';
+            UPDATE orleansstorage SET modifiedon = now() - interval '2 hours' WHERE grainidextensionstring = 'long-ago';
+            """);
         var before = (await _ledger.GetManyAsync(ids)).ToDictionary(row => row.SessionId);
 
-        var marked = await _ledger.MarkIdleWithWorkAsync("session", TimeSpan.FromSeconds(30));
-        var again = await _ledger.MarkIdleWithWorkAsync("session", TimeSpan.FromSeconds(30));
+        var marked = await _ledger.MarkIdleWithWorkAsync("session", TimeSpan.FromSeconds(30), TimeSpan.FromHours(1));
+        var again = await _ledger.MarkIdleWithWorkAsync("session", TimeSpan.FromSeconds(30), TimeSpan.FromHours(1));
 
         Assert.Equal(["interrupted", "queued", "running-turn"], marked.Order());
         Assert.Empty(again);
@@ -265,7 +271,7 @@ public sealed class SessionLedgerTests(PostgresFixture postgres) : IAsyncLifetim
             Assert.Equal(await StateWrittenAsync(id), row.ResumeMarkedAt);
         }
 
-        Assert.All(new[] { "finished", "just-idle", "not-idle" }, id => Assert.Equal(before[id], _ledger.GetAsync(id).Result));
+        Assert.All(new[] { "finished", "just-idle", "not-idle", "long-ago" }, id => Assert.Equal(before[id], _ledger.GetAsync(id).Result));
 
         // Its resume is no attempt toward quarantine: nothing crashed.
         var claim = (await _ledger.ClaimResumeAsync("queued", before["queued"].Epoch, SiloB, "t2", knownStarts: 0, "test"))!;
