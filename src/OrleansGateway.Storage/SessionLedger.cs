@@ -43,10 +43,22 @@ public static class ResumeReasons
     public const string Suspended = "suspended";
 
     /// <summary>
+    /// The ledger said idle while the grain state held unfinished work (a message acknowledged that nobody ran, e.g. by a
+    /// silo of release 0.1 whose write-ahead was fenced): found by the stranded audit of any silo.
+    /// </summary>
+    public const string IdleWithWork = "idle_with_work";
+
+    /// <summary>
     /// Interruptions by a planned stop (a drain's premark, re-mark or deferral): their resumes never count toward
     /// quarantine. A crash, a deactivation or a stranded turn does count, until the resumed turn makes progress.
     /// </summary>
     public static readonly IReadOnlyList<string> Planned = [RestartTimeout, ShutdownTimeout];
+
+    /// <summary>
+    /// Reasons whose resumes never count toward quarantine: the planned stops, and work found behind an idle row (nothing
+    /// crashed; should the resumed turn crash its silo, that interruption counts).
+    /// </summary>
+    public static readonly IReadOnlyList<string> Uncounted = [.. Planned, IdleWithWork];
 }
 
 /// <summary>
@@ -81,6 +93,7 @@ public enum MarkerChange
 /// <code>
 ///   idle ──BeginTurn──▶ running ──EndTurn──▶ idle | running (next turn) | resume_pending (work left, silo drains)
 ///   running ──Premark / MarkSelf / MarkOrphaned──▶ resume_pending        (stop, deactivation, dead owner)
+///   idle ──MarkIdleWithWork──▶ resume_pending                            (unfinished work in the grain state)
 ///   resume_pending ──EndTurn──▶ idle (completed, nothing queued) | resume_pending (marked while the turn ran)
 ///   resume_pending ──ClaimResume (CAS epoch+phase)──▶ running | idle      (nothing left to do)
 ///   resume_pending ──QuarantineExhausted──▶ quarantined                    (too many resumes without progress)
@@ -303,6 +316,63 @@ public sealed class SessionLedger(NpgsqlDataSource dataSource, LedgerScope? scop
         return await ReadStringsAsync(command, cancellationToken);
     }
 
+    /// <summary>
+    /// The audit's other half, for every silo's sweeper: idle sessions whose grain state holds unfinished work (a turn
+    /// queued, running or interrupted) become resume_pending (<see cref="ResumeReasons.IdleWithWork"/>), so that the
+    /// sweepers' claim runs it; whichever silo stored the message, alive or dead. Its marker is the state's last write,
+    /// when the work was stored, so freshness judges it as old as it is; work stored longer ago than
+    /// <paramref name="freshnessWindow"/> is not looked for (its marker would be stale, never resumed: it runs ahead of
+    /// the session's next message). Rows idle for less than <paramref name="settle"/> are left alone (a turn loop may be
+    /// about to take a message just queued).
+    /// </summary>
+    /// <remarks>
+    /// Cheap for many idle sessions: the state rows written within the window are found by one scan of the grain state
+    /// table, each looked up in the ledger by its key, and only those written after their idle ledger row
+    /// (<c>modifiedon &gt; updated_at</c>; a session's last checkpoint comes before its turn's end) have their JSON read:
+    /// few rows. A claim that
+    /// found nothing to run writes the state after its idle row too (the ETag fence); its JSON shows no unfinished work, so
+    /// it is read again each audit but never marked. Racing audits of several silos are harmless: the update is a
+    /// compare-and-set on phase and epoch. <paramref name="stateName"/> is the grain state's name in
+    /// <c>orleansstorage.graintypestring</c>, whose <c>grainidextensionstring</c> is the session id (a string key).
+    /// </remarks>
+    public async Task<IReadOnlyList<string>> MarkIdleWithWorkAsync(string stateName, TimeSpan settle, TimeSpan freshnessWindow,
+        CancellationToken cancellationToken = default)
+    {
+        // The JSON of Orleans' JsonGrainStorageSerializer (Newtonsoft, $type names and $values for lists, default values
+        // left out): TurnStatus is a number, absent when Queued (0); Running 1, Interrupted 2, Completed 3, Failed 4.
+        // Materialized so that the JSON is read only for the rows the cheap filters let through, and the ledger is read by
+        // its primary key (a join of all idle rows with all states costs several times as much at 100k sessions).
+        await using var command = dataSource.CreateCommand("""
+            WITH written AS MATERIALIZED (
+            SELECT grainidextensionstring AS session_id, modifiedon, payloadbinary
+              FROM orleansstorage
+             WHERE graintypestring = @state_name AND modifiedon > now() - @freshness_window AND payloadbinary IS NOT NULL
+            ), newer AS MATERIALIZED (
+            SELECT s.session_id, s.epoch, w.modifiedon, w.payloadbinary
+              FROM written w JOIN gateway_sessions s ON s.session_id = w.session_id
+             WHERE s.phase = 'idle' AND s.updated_at < now() - @settle AND w.modifiedon > s.updated_at
+            ), unfinished AS (
+            SELECT session_id, epoch, modifiedon FROM newer
+             WHERE CASE WHEN get_byte(payloadbinary, 0) = 123  -- '{': never cast what is not JSON
+                        THEN jsonb_path_exists(convert_from(payloadbinary, 'UTF8')::jsonb,
+                                               '$."Turns"."$values"[*] ? (!exists(@."Status") || @."Status" < 3)')
+                        ELSE false END
+            )
+            UPDATE gateway_sessions AS s
+               SET phase = 'resume_pending', resume_reason = @reason, premark_stop_id = NULL,
+                   resume_marked_at = LEAST(now(), u.modifiedon), updated_at = now()
+              FROM unfinished u
+             WHERE s.session_id = ANY(ARRAY(SELECT session_id FROM unfinished))
+               AND s.session_id = u.session_id AND s.epoch = u.epoch AND s.phase = 'idle'
+            RETURNING s.session_id
+            """);
+        command.Parameters.AddWithValue("state_name", stateName);
+        command.Parameters.AddWithValue("settle", settle);
+        command.Parameters.AddWithValue("freshness_window", freshnessWindow);
+        command.Parameters.AddWithValue("reason", ResumeReasons.IdleWithWork);
+        return await ReadStringsAsync(command, cancellationToken);
+    }
+
     /// <summary>Sessions resumed <paramref name="maxAttempts"/> times without progress are quarantined, not resumed again.</summary>
     public async Task<IReadOnlyList<string>> QuarantineExhaustedAsync(int maxAttempts, CancellationToken cancellationToken = default)
     {
@@ -411,7 +481,7 @@ public sealed class SessionLedger(NpgsqlDataSource dataSource, LedgerScope? scop
         command.Parameters.AddWithValue("known_starts", knownStarts);
         command.Parameters.AddWithValue("kind", EventKinds.Resumed);
         command.Parameters.AddWithValue("detail", resumedDetail);
-        command.Parameters.AddWithValue("planned_reasons", ResumeReasons.Planned.ToArray());
+        command.Parameters.AddWithValue("planned_reasons", ResumeReasons.Uncounted.ToArray());
         AddScope(command);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         return await reader.ReadAsync(cancellationToken) ? new ResumeClaim(reader.GetInt64(0), reader.GetInt32(1), reader.GetInt32(2)) : null;

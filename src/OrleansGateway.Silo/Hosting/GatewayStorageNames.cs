@@ -4,4 +4,7 @@ namespace OrleansGateway;
 public static class GatewayStorageNames
 {
     public const string Sessions = "sessions";
+
+    /// <summary>The session grain's state in <see cref="Sessions"/>: its <c>orleansstorage.graintypestring</c>.</summary>
+    public const string SessionState = "session";
 }

@@ -12,8 +12,8 @@ namespace OrleansGateway.Resume;
 /// <summary>
 /// Finds interrupted sessions and resumes them, on every silo that is Active and not draining: when the silo
 /// becomes Active, on every membership change (a silo died or left), and every <see cref="SessionResumeOptions.SweepInterval"/>.
-/// A sweep (1) marks sessions still <c>running</c> on silos the cluster declared dead (crash detection),
-/// (2) quarantines sessions resumed too often without progress, (3) leases fresh resume_pending sessions in
+/// A sweep (1) marks sessions still <c>running</c> on silos the cluster declared dead (crash detection), and audits
+/// what this silo runs and (every <see cref="SessionResumeOptions.IdleAuditInterval"/>) idle sessions with work, (2) quarantines sessions resumed too often without progress, (3) leases fresh resume_pending sessions in
 /// batches and calls each grain, paced by a token bucket. The grain's claim, not the sweeper, makes it exactly once.
 /// Step 3 is left to the newest version's silos while several versions serve (<see cref="SiloVersions"/>).
 /// </summary>
@@ -33,6 +33,9 @@ internal sealed partial class ResumeSweeper(
     private static readonly TimeSpan StrandedAfter = TimeSpan.FromSeconds(30);
 
     private readonly CancellationTokenSource _stopping = new();
+
+    // When this silo's sweep next looks for idle sessions with unfinished work: at its first sweep, then once per interval.
+    private long _nextIdleAudit;
     private readonly SemaphoreSlim _wake = new(0, 1);
     private Task _loops = Task.CompletedTask;
 
@@ -147,6 +150,8 @@ internal sealed partial class ResumeSweeper(
             LogStranded(sessionId);
         }
 
+        await AuditIdleAsync(cancellationToken);
+
         foreach (var sessionId in await ledger.QuarantineExhaustedAsync(resume.MaxAttempts, cancellationToken))
         {
             LogQuarantined(sessionId, resume.MaxAttempts);
@@ -170,6 +175,33 @@ internal sealed partial class ResumeSweeper(
         await Parallel.ForEachAsync(LeaseBatchesAsync(sweeper, resumer, cancellationToken),
             new ParallelOptions { MaxDegreeOfParallelism = 32, CancellationToken = cancellationToken },
             resumer.ResumeAsync);
+    }
+
+    /// <summary>
+    /// The stranded audit's other half: idle sessions with unfinished work in their grain state (a message acknowledged
+    /// that nobody runs) become resume_pending for this very sweep to claim. Any silo's, whoever stored the message.
+    /// </summary>
+    private async Task AuditIdleAsync(CancellationToken cancellationToken)
+    {
+        if (Environment.TickCount64 < Volatile.Read(ref _nextIdleAudit))
+        {
+            return;
+        }
+
+        Volatile.Write(ref _nextIdleAudit, Environment.TickCount64 + (long)options.Value.IdleAuditInterval.TotalMilliseconds);
+        try
+        {
+            foreach (var sessionId in await ledger.MarkIdleWithWorkAsync(GatewayStorageNames.SessionState, StrandedAfter,
+                options.Value.FreshnessWindow, cancellationToken))
+            {
+                LogIdleWithWork(sessionId);
+            }
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException)
+        {
+            // Defense in depth only: its failure (a state this query cannot read) must not stop crash detection and resumes.
+            LogIdleAuditFailed(exception);
+        }
     }
 
     /// <summary>
@@ -216,6 +248,12 @@ internal sealed partial class ResumeSweeper(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Session {SessionId} was running on this silo without a turn running: marked resume_pending")]
     private partial void LogStranded(string sessionId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Session {SessionId} was idle with unfinished work in its state: marked resume_pending (idle_with_work)")]
+    private partial void LogIdleWithWork(string sessionId);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "The audit of idle sessions with unfinished work failed; the sweep goes on")]
+    private partial void LogIdleAuditFailed(Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Session {SessionId} quarantined: resumed {MaxAttempts} times without progress")]
     private partial void LogQuarantined(string sessionId, int maxAttempts);

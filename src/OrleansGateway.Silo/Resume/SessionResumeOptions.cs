@@ -46,6 +46,12 @@ public sealed class SessionResumeOptions
     /// <summary>How often the sweeper looks for work besides membership changes.</summary>
     public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// How often a silo's sweep also looks for idle sessions whose grain state holds unfinished work (a join of the
+    /// ledger with the grain state table, so not on every sweep).
+    /// </summary>
+    public TimeSpan IdleAuditInterval { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Sessions one sweep leases at a time.</summary>
     public int SweepBatchSize { get; set; } = 200;
 
@@ -89,6 +95,7 @@ public sealed class SessionResumeOptions
             Positive(options.StopMargin, nameof(StopMargin), zeroAllowed: true);
             Positive(options.FreshnessWindow, nameof(FreshnessWindow));
             Positive(options.SweepInterval, nameof(SweepInterval));
+            Positive(options.IdleAuditInterval, nameof(IdleAuditInterval));
             Positive(options.ResumeLease, nameof(ResumeLease));
             Positive(options.VanishedOwnerGrace, nameof(VanishedOwnerGrace));
             if (options.ForeignSiloTimeout is { } foreign)

@@ -44,4 +44,7 @@ public sealed partial class SessionGrain
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Session {SessionId} was taken over (this activation held epoch {Epoch}); it stops writing")]
     private partial void LogSuperseded(string sessionId, long? epoch);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Session {SessionId} did not store message {MessageId}: its write-ahead was fenced and the session is now {Phase} (null: gone); the client retries")]
+    private partial void LogAdmissionFenced(string sessionId, string messageId, SessionPhase? phase);
 }

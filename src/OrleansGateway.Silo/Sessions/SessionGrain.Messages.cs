@@ -124,14 +124,23 @@ public sealed partial class SessionGrain
                     Refused: true);
             case { Phase: SessionPhase.ResumePending, Stale: true }:
                 return await TakeOverStaleAsync(message, row);
+            case null or { Phase: SessionPhase.Idle }:
+                // The row changed between the write-ahead and this read: another activation ended its turn (this one
+                // held a stale epoch and a state that may be stale too), or the session was deleted. Stored now, the
+                // message would wait in an idle session that nobody runs. Nothing is stored: the client retries (503,
+                // the same messageId) and an activation that reads the session afresh takes it.
+                LogAdmissionFenced(SessionId, message.MessageId, row?.Phase);
+                _epoch = null;
+                this.DeactivateOnIdle();
+                throw new LedgerFenceException(SessionId);
         }
 
         await state.WriteStateAsync();
-        return row?.Phase switch
+        return row!.Phase switch
         {
             SessionPhase.Suspended => new Admission(turn, SessionPhase.Suspended, "queued: the session is suspended; it runs once the suspension is lifted"),
             SessionPhase.ResumePending => new Admission(turn, SessionPhase.ResumePending, "queued: the interrupted turn resumes first"),
-            var phase => new Admission(turn, phase ?? SessionPhase.Running, "queued behind the running turn"),
+            var phase => new Admission(turn, phase, "queued behind the running turn"),
         };
     }
 

@@ -21,7 +21,7 @@ namespace OrleansGateway.Sessions;
 /// </remarks>
 [LocalUnlessDrainingPlacement]
 public sealed partial class SessionGrain(
-    [PersistentState("session", GatewayStorageNames.Sessions)] IPersistentState<SessionState> state,
+    [PersistentState(GatewayStorageNames.SessionState, GatewayStorageNames.Sessions)] IPersistentState<SessionState> state,
     SessionLedger ledger,
     EventHistory events,
     ActiveSessions activeSessions,

@@ -31,6 +31,7 @@ public sealed class ResumeClusterTests(PostgresFixture postgres) : IAsyncLifetim
             ["Gateway:Resume:DrainTimeout"] = "00:00:00.300",
             ["Gateway:Resume:InterruptGrace"] = "00:00:02",
             ["Gateway:Resume:SweepInterval"] = "00:00:00.500",
+            ["Gateway:Resume:IdleAuditInterval"] = "00:00:01",
             ["Gateway:Resume:StopIntent"] = "Restart",
         });
     }
@@ -165,6 +166,43 @@ public sealed class ResumeClusterTests(PostgresFixture postgres) : IAsyncLifetim
         Assert.Equal(SessionPhase.Idle, (await session.GetAsync())!.Phase);
         lost.State!.Turns.Add(new TurnRecord { TurnId = "t2", MessageId = "m2", Text = "work 1x10", Status = TurnStatus.Queued });
         await Assert.ThrowsAsync<InconsistentStateException>(() => storage.WriteStateAsync("session", session.GetGrainId(), lost));
+    }
+
+    [Fact]
+    public async Task A_message_stored_behind_an_idle_row_is_found_by_the_audit_and_runs_to_completion()
+    {
+        // What an activation with a fenced write-ahead used to leave (and a 0.1 silo still may): the message stored as
+        // a queued turn while the ledger row says idle, with no owner running it and no marker. Played at the storage
+        // level, as in the test above: that activation's state and ETag plus the new turn.
+        var session = Session("idle-with-work");
+        await session.PostMessageAsync(new SessionMessage("m1", "work 1x10"));
+        await Eventually.UntilAsync(async () => (await _ledger.GetAsync("idle-with-work"))!.Phase == SessionPhase.Idle, TimeSpan.FromSeconds(10),
+            () => "the turn did not end");
+        var storage = _cluster.GetActiveSilos().OfType<InProcessSiloHandle>().First().SiloHost.Services.GetRequiredKeyedService<IGrainStorage>(GatewayStorageNames.Sessions);
+        var stored = new GrainState<SessionState>();
+        await storage.ReadStateAsync(GatewayStorageNames.SessionState, session.GetGrainId(), stored);
+        stored.State!.Turns.Add(new TurnRecord { TurnId = "t2", MessageId = "m2", Text = "work 2x10", Status = TurnStatus.Queued, StepsTotal = 2, AcceptedAt = DateTimeOffset.UtcNow });
+        stored.State.LastTurnNumber = 2;
+        await storage.WriteStateAsync(GatewayStorageNames.SessionState, session.GetGrainId(), stored);
+        // Idle for longer than the audit's settle time (30 s) before the message was stored.
+        await using (var idle = _dataSource.CreateCommand("UPDATE gateway_sessions SET updated_at = now() - interval '1 minute' WHERE session_id = 'idle-with-work'"))
+        {
+            await idle.ExecuteNonQueryAsync();
+        }
+
+        // The activation shows the state it holds until a claim reads the stored one.
+        SessionView? done = null;
+        await Eventually.UntilAsync(async () => (done = await session.GetAsync())!.Turns.Count == 2 && done.Turns[1].Status == TurnStatus.Completed
+                && (await _ledger.GetAsync("idle-with-work"))!.Phase == SessionPhase.Idle,
+            TimeSpan.FromSeconds(20), () => $"the stored message did not run: {_ledger.GetAsync("idle-with-work").Result}");
+
+        Assert.Equal(["done 1 steps", "done 2 steps"], done!.Turns.Select(t => t.Reply));
+        Assert.Equal(1, done.Turns[1].Executions);
+        var row = (await _ledger.GetAsync("idle-with-work"))!;
+        Assert.Equal((SessionPhase.Idle, 0, null), (row.Phase, row.ResumeAttempts, row.ResumeReason));
+        await using var resumed = _dataSource.CreateCommand("SELECT detail FROM gateway_events WHERE session_id = 'idle-with-work' AND kind = @kind");
+        resumed.Parameters.AddWithValue("kind", EventKinds.Resumed);
+        Assert.StartsWith($"turn t2 from step 1 ({ResumeReasons.IdleWithWork})", (string?)await resumed.ExecuteScalarAsync());
     }
 
     [Fact]

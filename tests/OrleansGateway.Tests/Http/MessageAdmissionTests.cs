@@ -189,6 +189,42 @@ public sealed class MessageAdmissionTests(PostgresFixture postgres) : IAsyncLife
         Assert.Equal("t1", fresh.GetProperty("turnId").GetString());
     }
 
+    [Fact]
+    public async Task A_message_whose_write_ahead_loses_to_a_turn_ending_elsewhere_is_not_acknowledged_and_its_retry_runs()
+    {
+        // Running for another activation at another epoch, which ends its turn (idle, epoch moved on) right after this
+        // silo's write-ahead lost to it and before the silo reads the row: a trigger ends it in the write-ahead's statement.
+        await ExecuteAsync("""
+            INSERT INTO gateway_sessions (session_id, phase, owner_silo, epoch, active_turn_id)
+            VALUES ('fenced', 'running', '10.9.9.9:11111@1', 5, 't9');
+            CREATE FUNCTION test_end_fenced_turn() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                UPDATE gateway_sessions SET phase = 'idle', active_turn_id = NULL, epoch = epoch + 1, updated_at = now()
+                 WHERE session_id = 'fenced' AND phase = 'running';
+                RETURN NULL;
+            END $$;
+            CREATE TRIGGER test_end_fenced_turn AFTER INSERT ON gateway_sessions FOR EACH STATEMENT EXECUTE FUNCTION test_end_fenced_turn();
+            """);
+
+        using var fenced = await _client.PostAsJsonAsync("api/sessions/fenced/messages", new { text = "hello", messageId = "m-1" });
+        await ExecuteAsync("DROP TRIGGER test_end_fenced_turn ON gateway_sessions; DROP FUNCTION test_end_fenced_turn()");
+
+        // Not acknowledged into an idle session that nobody runs: a retryable refusal, and nothing stored.
+        Assert.True(fenced.StatusCode == HttpStatusCode.ServiceUnavailable, $"{fenced.StatusCode}: {await fenced.Content.ReadAsStringAsync()}");
+        Assert.Equal("1", fenced.Headers.RetryAfter?.ToString());
+        var row = (await _ledger.GetAsync("fenced"))!;
+        Assert.Equal((SessionPhase.Idle, 6L), (row.Phase, row.Epoch));
+        Assert.Equal(0L, await ScalarAsync("SELECT count(*) FROM orleansstorage WHERE grainidextensionstring = 'fenced' AND payloadbinary IS NOT NULL"));
+
+        // The retry with the same messageId is accepted and runs.
+        using var retried = await _client.PostAsJsonAsync("api/sessions/fenced/messages", new { text = "hello", messageId = "m-1" });
+        var accepted = await retried.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.True(retried.StatusCode == HttpStatusCode.Accepted, $"{retried.StatusCode}: {accepted}");
+        Assert.Equal(("t1", "running"), (accepted.GetProperty("turnId").GetString(), accepted.GetProperty("phase").GetString()));
+        var session = await WaitAsync("fenced", s => s.GetProperty("phase").GetString() == "idle");
+        Assert.Equal("hello", Assert.Single(session.GetProperty("turns").EnumerateArray()).GetProperty("reply").GetString());
+    }
+
     /// <summary>A session whose first turn (two steps of 5 s) the user suspended mid-turn.</summary>
     private async Task InterruptAsync(string sessionId)
     {

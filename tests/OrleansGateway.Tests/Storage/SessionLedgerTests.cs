@@ -230,6 +230,55 @@ public sealed class SessionLedgerTests(PostgresFixture postgres) : IAsyncLifetim
     }
 
     [Fact]
+    public async Task The_audit_marks_idle_sessions_whose_state_holds_unfinished_work_and_nothing_else()
+    {
+        // Idle for a minute (a finished turn, or a claim that found nothing to run), then the grain state written: with a
+        // message queued behind it, with a turn running or interrupted, or with only finished turns (the ETag fence a claim
+        // that found nothing writes after its idle row). Controls with work: idle only just now, not idle, and stored
+        // longer ago than the freshness window (its marker would be stale).
+        string[] ids = ["queued", "running-turn", "interrupted", "finished", "just-idle", "not-idle", "long-ago"];
+        foreach (var id in ids)
+        {
+            await _ledger.EndTurnAsync(id, (await RunningAsync(id, SiloA))!.Value, MarkerChange.Clear, null, null);
+        }
+
+        await RunningAsync("not-idle", SiloB);
+        await ExecuteAsync("UPDATE gateway_sessions SET updated_at = now() - interval '1 minute' WHERE session_id <> 'just-idle'");
+        await StateAsync("queued", (3, 1), (null, 0));
+        await StateAsync("running-turn", (3, 1), (1, 1));
+        await StateAsync("interrupted", (2, 1));
+        await StateAsync("finished", (3, 1), (4, 1));
+        await StateAsync("just-idle", (null, 0));
+        await StateAsync("not-idle", (null, 0));
+        await StateAsync("long-ago", (null, 0));
+        await ExecuteAsync("""
+            UPDATE gateway_sessions SET updated_at = now() - interval '3 hours' WHERE session_id = 'long-ago';
+            UPDATE orleansstorage SET modifiedon = now() - interval '2 hours' WHERE grainidextensionstring = 'long-ago';
+            """);
+        var before = (await _ledger.GetManyAsync(ids)).ToDictionary(row => row.SessionId);
+
+        var marked = await _ledger.MarkIdleWithWorkAsync("session", TimeSpan.FromSeconds(30), TimeSpan.FromHours(1));
+        var again = await _ledger.MarkIdleWithWorkAsync("session", TimeSpan.FromSeconds(30), TimeSpan.FromHours(1));
+
+        Assert.Equal(["interrupted", "queued", "running-turn"], marked.Order());
+        Assert.Empty(again);
+        foreach (var id in marked)
+        {
+            var row = (await _ledger.GetAsync(id))!;
+            Assert.Equal((SessionPhase.ResumePending, ResumeReasons.IdleWithWork, before[id].Epoch, before[id].OwnerSilo),
+                (row.Phase, row.ResumeReason, row.Epoch, row.OwnerSilo));
+            // The marker is when the work was stored: the state's last write.
+            Assert.Equal(await StateWrittenAsync(id), row.ResumeMarkedAt);
+        }
+
+        Assert.All(new[] { "finished", "just-idle", "not-idle", "long-ago" }, id => Assert.Equal(before[id], _ledger.GetAsync(id).Result));
+
+        // Its resume is no attempt toward quarantine: nothing crashed.
+        var claim = (await _ledger.ClaimResumeAsync("queued", before["queued"].Epoch, SiloB, "t2", knownStarts: 0, "test"))!;
+        Assert.Equal(0, claim.Attempts);
+    }
+
+    [Fact]
     public async Task A_claim_counts_the_turn_s_starts_from_the_larger_of_the_ledger_s_count_and_the_state_s()
     {
         // t1 started once (the state says 1), then a crash; each resume claim is one more start.
@@ -591,6 +640,36 @@ public sealed class SessionLedgerTests(PostgresFixture postgres) : IAsyncLifetim
 
     /// <summary>A new session whose first turn runs on <paramref name="owner"/>; its epoch.</summary>
     private Task<long?> RunningAsync(string sessionId, string owner) => _ledger.BeginTurnAsync(sessionId, null, owner, "t1");
+
+    /// <summary>
+    /// The session's grain state written now, as the ADO.NET grain storage keeps it (JSON of Orleans' Newtonsoft-based
+    /// serializer, see Golden/0.1/SessionState.json): one turn per (status, executions); a null status is left out, as
+    /// the serializer leaves out Queued, the default.
+    /// </summary>
+    private async Task StateAsync(string sessionId, params (int? Status, int Executions)[] turns)
+    {
+        // Written with ' for ", for legibility.
+        var records = turns.Select((turn, i) =>
+            $"{{'$id':'{i + 2}','$type':'OrleansGateway.Sessions.TurnRecord, OrleansGateway.Silo','TurnId':'t{i + 1}','MessageId':'m-{i + 1}','Text':'work 2x10',"
+            + (turn.Status is { } status ? $"'Status':{status}," : "")
+            + $"'StepsTotal':2,'Executions':{turn.Executions},'AcceptedAt':'2026-11-30T10:00:00.123+01:00'}}");
+        var json = ("{'$id':'1','$type':'OrleansGateway.Sessions.SessionState, OrleansGateway.Silo','Turns':{'$type':'System.Collections.Generic.List`1[[OrleansGateway.Sessions.TurnRecord, OrleansGateway.Silo]], System.Private.CoreLib','$values':["
+            + string.Join(",", records) + $"]}},'LastTurnNumber':{turns.Length}}}").Replace('\'', '"');
+        await using var command = _dataSource.CreateCommand("""
+            INSERT INTO orleansstorage (grainidhash, grainidn0, grainidn1, graintypehash, graintypestring, grainidextensionstring, serviceid, payloadbinary, version)
+            VALUES (hashtext(@id), 0, 0, hashtext('session'), 'session', @id, 'test', convert_to(@json, 'UTF8'), 1)
+            """);
+        command.Parameters.AddWithValue("id", sessionId);
+        command.Parameters.AddWithValue("json", json);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    private async Task<DateTimeOffset> StateWrittenAsync(string sessionId)
+    {
+        await using var command = _dataSource.CreateCommand("SELECT modifiedon FROM orleansstorage WHERE grainidextensionstring = @id");
+        command.Parameters.AddWithValue("id", sessionId);
+        return new DateTimeOffset((DateTime)(await command.ExecuteScalarAsync())!);
+    }
 
     /// <summary>A silo as Orleans' membership table records it, in cluster <paramref name="cluster"/>.</summary>
     private async Task MemberAsync(string cluster, string address, int status, int aliveSecondsAgo)
