@@ -121,6 +121,11 @@ public sealed class SessionLedger(NpgsqlDataSource dataSource, LedgerScope? scop
         EXISTS (SELECT 1 FROM orleansmembershiptable m WHERE {MemberAddress} = gateway_sessions.owner_silo AND m.status = 6)
         """;
 
+    // The same of the silo that asks to take a session (@owner_silo): a woken zombie takes no new work either.
+    private const string TakerDeclaredDead = $"""
+        EXISTS (SELECT 1 FROM orleansmembershiptable m WHERE {MemberAddress} = @owner_silo AND m.status = 6)
+        """;
+
     // A marker too old to be resumed, by the database's clock: a silo's clock never decides.
     private const string MarkerStale = "phase = 'resume_pending' AND resume_marked_at < now() - @freshness_window";
 
@@ -137,23 +142,25 @@ public sealed class SessionLedger(NpgsqlDataSource dataSource, LedgerScope? scop
     /// idle (running elsewhere, waiting to be resumed, suspended, quarantined): the work stays queued for whoever
     /// takes the session next. With <paramref name="staleTakeover"/> a resume_pending session whose marker is older than
     /// the freshness window (never resumed automatically) is taken too, at the epoch the caller saw, and its reason is
-    /// recorded as the last error.
+    /// recorded as the last error. Null too when <paramref name="ownerSilo"/> was declared dead (a woken zombie).
     /// </summary>
     public async Task<long?> BeginTurnAsync(string sessionId, long? expectedEpoch, string ownerSilo, string turnId, DeferMark? defer = null,
         StaleTakeover? staleTakeover = null, CancellationToken cancellationToken = default)
     {
-        await using var command = dataSource.CreateCommand("""
+        await using var command = dataSource.CreateCommand($"""
             INSERT INTO gateway_sessions AS s (session_id, phase, owner_silo, epoch, active_turn_id, resume_reason, premark_stop_id, resume_marked_at)
-            VALUES (@session_id, CASE WHEN @defer_reason IS NULL THEN 'running' ELSE 'resume_pending' END, @owner_silo, 1, @turn_id,
-                    @defer_reason, @defer_stop_id, CASE WHEN @defer_reason IS NOT NULL THEN now() END)
+            SELECT @session_id, CASE WHEN @defer_reason IS NULL THEN 'running' ELSE 'resume_pending' END, @owner_silo, 1, @turn_id,
+                   @defer_reason, @defer_stop_id, CASE WHEN @defer_reason IS NOT NULL THEN now() END
+             WHERE NOT {TakerDeclaredDead}
             ON CONFLICT (session_id) DO UPDATE
                SET phase = excluded.phase, owner_silo = @owner_silo, epoch = s.epoch + 1, active_turn_id = @turn_id,
                    active_turn_starts = CASE WHEN s.active_turn_id IS NOT DISTINCT FROM @turn_id THEN s.active_turn_starts ELSE 0 END,
                    resume_attempts = CASE WHEN s.active_turn_id IS NOT DISTINCT FROM @turn_id THEN s.resume_attempts ELSE 0 END,
                    resume_reason = excluded.resume_reason, premark_stop_id = excluded.premark_stop_id,
                    resume_marked_at = excluded.resume_marked_at, last_error = coalesce(@stale_error, s.last_error), updated_at = now()
-             WHERE s.phase = 'idle' OR (s.phase = 'running' AND s.epoch = @expected_epoch)
-                OR (s.phase = 'resume_pending' AND s.epoch = @stale_epoch AND s.resume_marked_at < now() - @freshness_window)
+             WHERE (s.phase = 'idle' OR (s.phase = 'running' AND s.epoch = @expected_epoch)
+                    OR (s.phase = 'resume_pending' AND s.epoch = @stale_epoch AND s.resume_marked_at < now() - @freshness_window))
+               AND NOT {TakerDeclaredDead}
             RETURNING epoch
             """);
         command.Parameters.AddWithValue("session_id", sessionId);

@@ -344,7 +344,7 @@ public sealed class SessionLedgerTests(PostgresFixture postgres) : IAsyncLifetim
     }
 
     [Fact]
-    public async Task A_zombie_whose_silo_was_declared_dead_holds_no_checkpoint_and_ends_no_turn_before_crash_detection_marks_it()
+    public async Task A_zombie_whose_silo_was_declared_dead_holds_no_checkpoint_ends_no_turn_and_takes_no_session()
     {
         const string zombie = "10.0.0.9:11111@9";
         await MemberAsync("blue", zombie, status: 3, aliveSecondsAgo: 1);
@@ -357,6 +357,14 @@ public sealed class SessionLedgerTests(PostgresFixture postgres) : IAsyncLifetim
         Assert.Null(await _ledger.EndTurnAsync("frozen", epoch, MarkerChange.Clear, error: null, nextTurnId: "t2"));
         var row = (await _ledger.GetAsync("frozen"))!;
         Assert.Equal((SessionPhase.Running, epoch, "t1"), (row.Phase, row.Epoch, row.ActiveTurnId));
+
+        // Nor does it take a session for a message it still had queued when it froze, idle or new.
+        await RunningAsync("idle", SiloA);
+        await _ledger.EndTurnAsync("idle", (await _ledger.GetAsync("idle"))!.Epoch, MarkerChange.Clear, error: null, nextTurnId: null);
+        Assert.Null(await _ledger.BeginTurnAsync("idle", null, zombie, "t2"));
+        Assert.Null(await RunningAsync("new", zombie));
+        Assert.Null(await _ledger.GetAsync("new"));
+        Assert.NotNull(await _ledger.BeginTurnAsync("idle", null, SiloB, "t2"));
     }
 
     [Fact]
@@ -476,14 +484,16 @@ public sealed class SessionLedgerTests(PostgresFixture postgres) : IAsyncLifetim
     {
         const string BlueDead = "10.0.1.1:11111@1", BlueSilent = "10.0.1.2:11111@1", BlueAlive = "10.0.1.3:11111@1";
         const string GreenSilent = "10.0.2.1:11111@1", Vanished = "10.0.3.1:11111@1", JustVanished = "10.0.3.2:11111@1";
-        await MemberAsync("blue", BlueDead, status: 6, aliveSecondsAgo: 0);
-        await MemberAsync("blue", BlueSilent, status: 3, aliveSecondsAgo: 120);
-        await MemberAsync("blue", BlueAlive, status: 3, aliveSecondsAgo: 1);
-        await MemberAsync("green", GreenSilent, status: 3, aliveSecondsAgo: 120);
+        // Begun while their silos lived: a silo declared dead takes no session.
         foreach (var owner in new[] { BlueDead, BlueSilent, BlueAlive, GreenSilent, Vanished, JustVanished })
         {
             await RunningAsync(owner, owner);
         }
+
+        await MemberAsync("blue", BlueDead, status: 6, aliveSecondsAgo: 0);
+        await MemberAsync("blue", BlueSilent, status: 3, aliveSecondsAgo: 120);
+        await MemberAsync("blue", BlueAlive, status: 3, aliveSecondsAgo: 1);
+        await MemberAsync("green", GreenSilent, status: 3, aliveSecondsAgo: 120);
 
         await ExecuteAsync($"UPDATE gateway_sessions SET updated_at = now() - interval '5 minutes' WHERE session_id <> '{JustVanished}'");
         var green = new SessionLedger(_dataSource, new LedgerScope("green", TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(1)));
@@ -507,13 +517,15 @@ public sealed class SessionLedgerTests(PostgresFixture postgres) : IAsyncLifetim
         // Dead: heartbeat 30 min ago, last session write an hour ago. Busy: a turn it began 10 min ago, after its last
         // heartbeat. Ahead: a silo whose clock runs 10 min ahead. Vanished: no membership row, last write 2 h ago.
         const string Dead = "10.0.4.1:11111@1", Busy = "10.0.4.2:11111@1", Ahead = "10.0.4.3:11111@1", Vanished = "10.0.4.4:11111@1";
-        await MemberAsync("green", Dead, status: 6, aliveSecondsAgo: 1800);
-        await MemberAsync("green", Busy, status: 6, aliveSecondsAgo: 1800);
-        await MemberAsync("green", Ahead, status: 6, aliveSecondsAgo: -600);
+        // Begun while their silos lived: a silo declared dead takes no session.
         foreach (var owner in new[] { Dead, Busy, Ahead, Vanished })
         {
             await RunningAsync(owner, owner);
         }
+
+        await MemberAsync("green", Dead, status: 6, aliveSecondsAgo: 1800);
+        await MemberAsync("green", Busy, status: 6, aliveSecondsAgo: 1800);
+        await MemberAsync("green", Ahead, status: 6, aliveSecondsAgo: -600);
 
         await ExecuteAsync($"""
             UPDATE gateway_sessions SET updated_at = now() - interval '1 hour' WHERE session_id IN ('{Dead}', '{Ahead}');
