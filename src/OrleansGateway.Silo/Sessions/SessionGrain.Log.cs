@@ -3,6 +3,9 @@ namespace OrleansGateway.Sessions;
 // Source-generated logging of the session grain.
 public sealed partial class SessionGrain
 {
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Session {SessionId}: storage unavailable at a checkpoint; trying again in {Delay}")]
+    private partial void LogStorageRetry(Exception exception, string sessionId, TimeSpan delay);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Session {SessionId} deleted by the user")]
     private partial void LogDeleted(string sessionId);
 

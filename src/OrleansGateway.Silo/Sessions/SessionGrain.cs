@@ -259,7 +259,7 @@ public sealed partial class SessionGrain(
                 // The checkpoint: this step's effect is recorded, a resume continues with the next one. Fenced first: an
                 // activation that lost the session must not overwrite its new owner's checkpoint.
                 var progressed = resumedWithoutProgress && error is null;
-                if (!await ledger.HoldsEpochAsync(SessionId, _epoch!.Value, progressed))
+                if (!await RideOutAsync(() => ledger.HoldsEpochAsync(SessionId, _epoch!.Value, progressed)))
                 {
                     throw new LedgerFenceException(SessionId);
                 }
@@ -282,7 +282,7 @@ public sealed partial class SessionGrain(
                     }
                 }
 
-                await state.WriteStateAsync();
+                await RideOutAsync(state.WriteStateAsync);
             });
         }
 
@@ -294,7 +294,7 @@ public sealed partial class SessionGrain(
             var markers = next is not null && stop is not null ? MarkerChange.Defer
                 : turn.Status == TurnStatus.Completed ? MarkerChange.Clear
                 : MarkerChange.Keep;
-            (_epoch, awaitsClaim) = await ledger.EndTurnAsync(SessionId, _epoch!.Value, markers, turn.Error, next?.TurnId, stop?.Mark)
+            (_epoch, awaitsClaim) = await RideOutAsync(() => ledger.EndTurnAsync(SessionId, _epoch!.Value, markers, turn.Error, next?.TurnId, stop?.Mark))
                 ?? throw new LedgerFenceException(SessionId);
             // A premark (or crash detection) that came while the turn ran left the queued work to a claim: not run here.
             _ledgerTurnId = awaitsClaim ? null : next?.TurnId;
@@ -326,6 +326,12 @@ public sealed partial class SessionGrain(
         });
         LogInterrupted(SessionId, turn.TurnId, turn.StepsDone);
     }
+
+    private Task<T> RideOutAsync<T>(Func<Task<T>> write) =>
+        StorageOutage.RetryAsync(write, time, StorageOutage.RideOut, (exception, delay) => LogStorageRetry(exception, SessionId, delay), _deactivating.Token);
+
+    private Task RideOutAsync(Func<Task> write) =>
+        StorageOutage.RetryAsync(write, time, StorageOutage.RideOut, (exception, delay) => LogStorageRetry(exception, SessionId, delay), _deactivating.Token);
 
     private Task WriteAsync(Func<Task> write) => WriteAsync(requireOwnership: true, write);
 

@@ -60,7 +60,9 @@ public sealed class ScriptedAgentTests
     public async Task With_a_step_trace_each_step_records_its_start_and_its_end_with_the_execution_and_how_it_ended()
     {
         var folder = Directory.CreateTempSubdirectory("ogw-steps-").FullName;
-        var traced = Create(new ScriptedAgentOptions { StepTrace = folder });
+        var options = Options.Create(new ScriptedAgentOptions { StepTrace = folder });
+        using var writer = new StepTraceWriter(options, TimeProvider.System);
+        var traced = new ScriptedAgent(TimeProvider.System, options, writer);
         var step = new AgentStep("s", "t1", "work 2x0", 0) { Execution = "silo/a1/7" };
 
         await traced.RunStepAsync(step, CancellationToken.None);
