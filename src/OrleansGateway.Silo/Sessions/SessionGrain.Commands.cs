@@ -38,7 +38,7 @@ public sealed partial class SessionGrain
                 return ResumeOutcome.Lost;
             }
 
-            _epoch = claim.Epoch;
+            Hold(claim.Epoch);
             if (next is null)
             {
                 _ledgerTurnId = null;
@@ -140,7 +140,7 @@ public sealed partial class SessionGrain
                     : $"session {SessionId} changed while it was being resumed; try again");
             }
 
-            _epoch = ledgerRow.Epoch;
+            Hold(ledgerRow.Epoch);
             if (next is not null)
             {
                 // A resume claim may have started the turn once more than the state knows (it died before its first checkpoint).

@@ -97,9 +97,9 @@ public sealed partial class SessionGrain
         // before the message is acknowledged, so a stop or crash from now on finds the session among those with work.
         var stop = runState.Stop;
         var epoch = await ledger.BeginTurnAsync(SessionId, _epoch, Owner, turn.TurnId, stop?.Mark);
-        if (epoch is not null)
+        if (epoch is { } taken)
         {
-            _epoch = epoch;
+            Hold(taken);
             _suspending = false;
             _ledgerTurnId = stop is null ? turn.TurnId : null;
             await state.WriteStateAsync();
@@ -171,8 +171,8 @@ public sealed partial class SessionGrain
 
             var next = state.State.NextUnfinished()!;
             var stop = runState.Stop;
-            _epoch = await ledger.BeginTurnAsync(SessionId, expectedEpoch: null, Owner, next.TurnId, stop?.Mark, new StaleTakeover(row.Epoch, window, reason))
-                ?? throw new LedgerFenceException(SessionId);
+            Hold(await ledger.BeginTurnAsync(SessionId, expectedEpoch: null, Owner, next.TurnId, stop?.Mark, new StaleTakeover(row.Epoch, window, reason))
+                ?? throw new LedgerFenceException(SessionId));
             _suspending = false;
             _ledgerTurnId = stop is null ? next.TurnId : null;
             await state.WriteStateAsync();

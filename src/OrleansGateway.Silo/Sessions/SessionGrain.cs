@@ -41,8 +41,15 @@ public sealed partial class SessionGrain(
     private readonly SemaphoreSlim _writeGate = new(1, 1);
     private readonly CancellationTokenSource _deactivating = new();
 
+    // A fence older than this before a step means that the activation stood still since (SIGSTOP, a VM or GC pause) and
+    // may have been declared dead meanwhile: it asks the ledger again before it starts the step.
+    private static readonly TimeSpan FenceStaleAfter = TimeSpan.FromSeconds(1);
+
     // The epoch this activation holds in the ledger; null while it does not own the session.
     private long? _epoch;
+
+    // When a fenced write or read last confirmed the epoch (a monotonic timestamp).
+    private long _fencedAt;
 
     // The turn the ledger records as running for this activation; null when it records none.
     private string? _ledgerTurnId;
@@ -213,7 +220,7 @@ public sealed partial class SessionGrain(
             {
                 if (_ledgerTurnId != turn.TurnId)
                 {
-                    _epoch = await ledger.BeginTurnAsync(SessionId, _epoch, Owner, turn.TurnId) ?? throw new LedgerFenceException(SessionId);
+                    Hold(await ledger.BeginTurnAsync(SessionId, _epoch, Owner, turn.TurnId) ?? throw new LedgerFenceException(SessionId));
                     _ledgerTurnId = turn.TurnId;
                 }
 
@@ -233,6 +240,8 @@ public sealed partial class SessionGrain(
         var resumedWithoutProgress = _resume is { Attempt: > 0 };
         while (!turn.IsFinished)
         {
+            // Outside the step's try: losing the fence ends this execution, it does not fail the turn.
+            await RefenceIfPausedAsync();
             AgentStepResult result;
             try
             {
@@ -264,6 +273,8 @@ public sealed partial class SessionGrain(
                     throw new LedgerFenceException(SessionId);
                 }
 
+                Hold(_epoch!.Value);
+
                 resumedWithoutProgress &= !progressed;
                 if (error is not null)
                 {
@@ -294,8 +305,9 @@ public sealed partial class SessionGrain(
             var markers = next is not null && stop is not null ? MarkerChange.Defer
                 : turn.Status == TurnStatus.Completed ? MarkerChange.Clear
                 : MarkerChange.Keep;
-            (_epoch, awaitsClaim) = await RideOutAsync(() => ledger.EndTurnAsync(SessionId, _epoch!.Value, markers, turn.Error, next?.TurnId, stop?.Mark))
+            (var epoch, awaitsClaim) = await RideOutAsync(() => ledger.EndTurnAsync(SessionId, _epoch!.Value, markers, turn.Error, next?.TurnId, stop?.Mark))
                 ?? throw new LedgerFenceException(SessionId);
+            Hold(epoch);
             // A premark (or crash detection) that came while the turn ran left the queued work to a claim: not run here.
             _ledgerTurnId = awaitsClaim ? null : next?.TurnId;
         });
@@ -325,6 +337,32 @@ public sealed partial class SessionGrain(
             }
         });
         LogInterrupted(SessionId, turn.TurnId, turn.StepsDone);
+    }
+
+    /// <summary>Takes or keeps the session at <paramref name="epoch"/>, which a fenced ledger statement just confirmed.</summary>
+    private void Hold(long epoch)
+    {
+        _epoch = epoch;
+        _fencedAt = time.GetTimestamp();
+    }
+
+    /// <summary>
+    /// A zombie that woke from SIGSTOP between its last fence and its next step finds out here, before the step: its
+    /// silo was declared dead, or its session taken. Costs a read only after such a pause.
+    /// </summary>
+    private async Task RefenceIfPausedAsync()
+    {
+        if (time.GetElapsedTime(_fencedAt) <= FenceStaleAfter)
+        {
+            return;
+        }
+
+        if (!await RideOutAsync(() => ledger.HoldsEpochAsync(SessionId, _epoch!.Value, progressed: false)))
+        {
+            throw new LedgerFenceException(SessionId);
+        }
+
+        Hold(_epoch!.Value);
     }
 
     private Task<T> RideOutAsync<T>(Func<Task<T>> write) =>

@@ -88,6 +88,44 @@ public sealed class ResumeClusterTests(PostgresFixture postgres) : IAsyncLifetim
     }
 
     [Fact]
+    public async Task An_activation_that_stood_still_after_its_fence_asks_again_before_its_next_step()
+    {
+        // The pause of a SIGSTOP between a checkpoint's fence and the next step, made real: the checkpoint of step 1 (the
+        // session's third state write, after the message and the turn's start) takes the session away, as crash detection
+        // and a claim elsewhere would while the silo stood still, and then lasts 1.5 s.
+        await using (var pause = _dataSource.CreateCommand("""
+            CREATE TABLE test_pause (writes int NOT NULL);
+            INSERT INTO test_pause VALUES (0);
+            CREATE FUNCTION test_pause() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+              IF NEW.grainidextensionstring = 'paused' THEN
+                UPDATE test_pause SET writes = writes + 1;
+                IF (SELECT writes FROM test_pause) = 3 THEN
+                  UPDATE gateway_sessions SET epoch = epoch + 1 WHERE session_id = 'paused';
+                  PERFORM pg_sleep(1.5);
+                END IF;
+              END IF;
+              RETURN NEW;
+            END $$;
+            CREATE TRIGGER test_pause BEFORE INSERT OR UPDATE ON orleansstorage FOR EACH ROW EXECUTE FUNCTION test_pause();
+            """))
+        {
+            await pause.ExecuteNonQueryAsync();
+        }
+
+        await Session("paused").PostMessageAsync(new SessionMessage("m1", "work 20x100"));
+        await Eventually.UntilAsync(async () =>
+        {
+            await using var writes = _dataSource.CreateCommand("SELECT writes FROM test_pause");
+            return (int)(await writes.ExecuteScalarAsync())! >= 3;
+        }, TimeSpan.FromSeconds(30), () => "the checkpoint of step 1 never came");
+        await Task.Delay(TimeSpan.FromSeconds(3));
+
+        // The write went through (its ETag still matched), but the step after it did not start: the fence was asked again.
+        Assert.Equal([0], StepRecorder.Started.Where(s => s.SessionId == "paused").Select(s => s.Index));
+    }
+
+    [Fact]
     public async Task A_stale_marker_is_not_resumed_and_is_reported_as_stale()
     {
         // Interrupted two hours ago by a crash: older than the freshness window (1 h by default). Written in one
