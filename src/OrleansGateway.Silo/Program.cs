@@ -1,5 +1,6 @@
 using Orleans.Configuration;
 using System.Net;
+using OrleansGateway.Resume;
 using OrleansGateway.Hosting;
 using OrleansGateway.Http;
 using OrleansGateway.Storage;

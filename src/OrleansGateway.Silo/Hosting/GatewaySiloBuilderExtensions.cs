@@ -7,7 +7,6 @@ using Orleans.Configuration;
 using Orleans.Dashboard;
 using OrleansGateway;
 using OrleansGateway.Agents;
-using OrleansGateway.Hosting;
 using OrleansGateway.Operations;
 using OrleansGateway.Sessions;
 using OrleansGateway.Resume;

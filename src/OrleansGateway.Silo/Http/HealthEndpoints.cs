@@ -1,4 +1,4 @@
-using OrleansGateway.Hosting;
+using OrleansGateway.Resume;
 
 namespace OrleansGateway.Http;
 

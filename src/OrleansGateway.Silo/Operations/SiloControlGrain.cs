@@ -1,7 +1,6 @@
 using Orleans.Placement;
 using Orleans.Runtime;
 using Orleans.Runtime.Placement;
-using OrleansGateway.Hosting;
 using OrleansGateway.Resume;
 using OrleansGateway.Sessions;
 using OrleansGateway.Storage;

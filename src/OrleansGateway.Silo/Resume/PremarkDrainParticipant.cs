@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Options;
 using Orleans.Runtime;
-using OrleansGateway.Hosting;
 using OrleansGateway.Storage;
 
 namespace OrleansGateway.Resume;

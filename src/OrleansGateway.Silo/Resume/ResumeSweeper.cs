@@ -2,7 +2,6 @@ using System.Runtime.CompilerServices;
 using System.Threading.RateLimiting;
 using Microsoft.Extensions.Options;
 using Orleans.Runtime;
-using OrleansGateway.Hosting;
 using OrleansGateway.Sessions;
 using OrleansGateway.Storage;
 using OrleansGateway.Upgrade;

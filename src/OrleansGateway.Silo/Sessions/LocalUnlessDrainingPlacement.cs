@@ -1,7 +1,7 @@
 using Orleans.Placement;
 using Orleans.Runtime;
 using Orleans.Runtime.Placement;
-using OrleansGateway.Hosting;
+using OrleansGateway.Resume;
 using OrleansGateway.Upgrade;
 
 namespace OrleansGateway.Sessions;

@@ -3,7 +3,6 @@ using Orleans.Placement;
 using Orleans.Runtime;
 using Orleans.Storage;
 using OrleansGateway.Agents;
-using OrleansGateway.Hosting;
 using OrleansGateway.Resume;
 using OrleansGateway.Storage;
 

@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
-using OrleansGateway.Hosting;
 using OrleansGateway.Operations;
 using OrleansGateway.Resume;
 using OrleansGateway.Storage;

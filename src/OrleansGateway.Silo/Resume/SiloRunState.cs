@@ -2,10 +2,9 @@ using System.Diagnostics.CodeAnalysis;
 using Microsoft.Extensions.Options;
 using Orleans.Runtime;
 using OrleansGateway.Operations;
-using OrleansGateway.Resume;
 using OrleansGateway.Storage;
 
-namespace OrleansGateway.Hosting;
+namespace OrleansGateway.Resume;
 
 /// <summary>A stop of this silo in progress: its id (written to the markers it creates) and the reason it gives.</summary>
 public sealed record SiloStop(Guid StopId, string Reason)
