@@ -1,5 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Text.Json.Serialization;
+using OrleansGateway.Sessions;
 
 namespace OrleansGateway.Operations;
 
@@ -94,8 +95,6 @@ public sealed record SessionDetail : SessionSummary
     [JsonPropertyOrder(1)]
     public required string? TurnsUnavailable { get; init; }
 }
-
-public sealed record TurnResponse(string TurnId, string MessageId, string Status, int StepsDone, int? StepsTotal, int Executions, string? Reply);
 
 /// <summary><c>GET /api/operator/sessions/{id}</c>: a session with its history, newest event first.</summary>
 public sealed record SessionDetailResponse(SessionDetail Session, IReadOnlyList<EventResponse> History);

@@ -55,7 +55,7 @@ public sealed class DemoReport
     public static DemoReport Build(DemoSettings settings, IReadOnlyList<PostedTurn> posted, IReadOnlyDictionary<string, SessionRead?> final,
         IReadOnlyDictionary<string, int> explainedStarts, SessionWatch watch, IReadOnlyList<ResumeClock> clocks)
     {
-        var sessions = final.Values.Select(read => read?.Session).OfType<SessionDocument>().ToList();
+        var sessions = final.Values.Select(read => read?.Session).OfType<SessionResponse>().ToList();
         var turns = sessions.SelectMany(session => session.Turns).ToList();
         var quarantined = watch.Quarantined.Union(sessions.Where(s => s.Phase == SessionPhase.Quarantined.ToName()).Select(s => s.SessionId)).ToList();
         var report = new DemoReport
@@ -132,7 +132,7 @@ public sealed class DemoReport
         };
     }
 
-    private static IEnumerable<string> DuplicatedBecause(SessionDocument session, DemoSettings settings, IReadOnlyList<PostedTurn> posted,
+    private static IEnumerable<string> DuplicatedBecause(SessionResponse session, DemoSettings settings, IReadOnlyList<PostedTurn> posted,
         int explainedStarts)
     {
         // Each demo session holds one turn: every start of it after the first must be a resume claim's.

@@ -2,23 +2,15 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using OrleansGateway.Cli.Commands;
+using OrleansGateway.Sessions;
 
 namespace OrleansGateway.Cli.Demo;
-
-/// <summary>A session as <c>GET /api/sessions/{id}</c> shows it.</summary>
-public sealed record SessionDocument(string SessionId, string Phase, string? ResumeReason, int ResumeAttempts, string? OwnerSilo, IReadOnlyList<TurnDocument> Turns);
-
-public sealed record TurnDocument(string TurnId, string MessageId, string Status, int StepsDone, int? StepsTotal, int Executions, string? Reply,
-    string? Error = null)
-{
-    public bool IsCompleted => Status == "completed";
-}
 
 /// <summary>What one POST of a message came to: the turn it started, or a refusal (4xx), or neither (no answer, 5xx) and why.</summary>
 public sealed record PostAnswer(string? TurnId, bool Refused, string Problem);
 
 /// <summary>What one read of a session found: the session, or (null) that the gateway does not know it.</summary>
-public sealed record SessionRead(SessionDocument? Session);
+public sealed record SessionRead(SessionResponse? Session);
 
 /// <summary>The gateway's HTTP API as a user calls it; any silo answers for any session.</summary>
 public sealed class GatewayApi : IDisposable
@@ -26,8 +18,6 @@ public sealed class GatewayApi : IDisposable
     private const int PostAttempts = 3;
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private readonly HttpClient _http = new() { Timeout = Timeout.InfiniteTimeSpan };
-
-    private sealed record PostedMessage(string SessionId, string MessageId, string TurnId);
 
     /// <summary>
     /// Posts a message and returns the id of the turn it started. A failed attempt is repeated with the same
@@ -68,7 +58,7 @@ public sealed class GatewayApi : IDisposable
             using var response = await _http.PostAsJsonAsync(new Uri(silo, $"api/sessions/{sessionId}/messages"), new { text, messageId }, Json, deadline.Token);
             if (response.StatusCode == HttpStatusCode.Accepted)
             {
-                var posted = await response.Content.ReadFromJsonAsync<PostedMessage>(Json, deadline.Token);
+                var posted = await response.Content.ReadFromJsonAsync<PostMessageResponse>(Json, deadline.Token);
                 return posted?.TurnId is { } turnId
                     ? new PostAnswer(turnId, Refused: false, "")
                     : throw new CliError($"POST to session {sessionId} answered 202 without a turn id");
@@ -93,7 +83,7 @@ public sealed class GatewayApi : IDisposable
             using var response = await _http.GetAsync(new Uri(silo, $"api/sessions/{sessionId}"), deadline.Token);
             return response.StatusCode switch
             {
-                HttpStatusCode.OK => new SessionRead(await response.Content.ReadFromJsonAsync<SessionDocument>(Json, deadline.Token)),
+                HttpStatusCode.OK => new SessionRead(await response.Content.ReadFromJsonAsync<SessionResponse>(Json, deadline.Token)),
                 HttpStatusCode.NotFound => new SessionRead(null),
                 _ => null,
             };

@@ -193,7 +193,7 @@ public abstract class LongTurnsDemo(DemoSettings settings)
     private static bool IsDone(SessionWatch watch, PostedTurn turn) =>
         TurnOf(watch, turn) is { IsCompleted: true } && watch.Rows.TryGetValue(turn.SessionId, out var row) && row.Phase == SessionPhase.Idle;
 
-    private static TurnDocument? TurnOf(SessionWatch watch, PostedTurn turn) =>
+    private static TurnResponse? TurnOf(SessionWatch watch, PostedTurn turn) =>
         watch.Documents.TryGetValue(turn.SessionId, out var session) ? session.Turns.FirstOrDefault(t => t.TurnId == turn.TurnId) : null;
 
     private static async Task<bool> UntilAsync(Func<bool> condition, TimeSpan timeout, CancellationToken stop)

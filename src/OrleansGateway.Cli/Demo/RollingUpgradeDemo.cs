@@ -1,6 +1,7 @@
 using System.Globalization;
 using OrleansGateway.Cli.Cluster;
 using OrleansGateway.Cli.Commands;
+using OrleansGateway.Sessions;
 using OrleansGateway.Storage;
 
 namespace OrleansGateway.Cli.Demo;
@@ -62,7 +63,7 @@ public sealed class RollingUpgradeDemo(RollingUpgradeSettings settings) : LongTu
 
     protected override void AddRows(DemoReport report, IReadOnlyDictionary<string, SessionRead?> final)
     {
-        var interruptions = final.Values.Select(read => read?.Session).OfType<SessionDocument>()
+        var interruptions = final.Values.Select(read => read?.Session).OfType<SessionResponse>()
             .Select(session => Math.Max(0, session.Turns.Sum(turn => turn.Executions) - 1)).DefaultIfEmpty(0).ToList();
         report.Add("max interruptions", interruptions.Max().ToString(CultureInfo.InvariantCulture),
             $"per session, starts of its turn after the first; silos of {_settings.Origin.Label} may resume a session that their own stop interrupts again");

@@ -27,7 +27,7 @@ public sealed class SessionWatch : IAsyncDisposable
     private readonly ConcurrentDictionary<string, string> _premarked = new();
     private readonly ConcurrentDictionary<string, string> _otherMarks = new();
     private readonly ConcurrentDictionary<string, bool> _quarantined = new();
-    private readonly ConcurrentDictionary<string, SessionDocument> _documents = new();
+    private readonly ConcurrentDictionary<string, SessionResponse> _documents = new();
     private readonly ConcurrentQueue<ResumeClock> _resumeClocks = new();
     private IReadOnlyDictionary<string, LedgerRow> _rows = new Dictionary<string, LedgerRow>();
     private Task _loops = Task.CompletedTask;
@@ -46,7 +46,7 @@ public sealed class SessionWatch : IAsyncDisposable
     public IReadOnlyDictionary<string, LedgerRow> Rows => Volatile.Read(ref _rows);
 
     /// <summary>The latest answer of the API for each session.</summary>
-    public IReadOnlyDictionary<string, SessionDocument> Documents => _documents;
+    public IReadOnlyDictionary<string, SessionResponse> Documents => _documents;
 
     /// <summary>Sessions seen resume_pending with a stop's reason (restart_timeout, shutdown_timeout), with that reason.</summary>
     public IReadOnlyDictionary<string, string> Premarked => _premarked;

@@ -50,12 +50,6 @@ public static class OperatorDocuments
             view is null ? [] : [.. view.Turns.Select(TurnResponse.From)], turnsUnavailable);
     }
 
-    extension(TurnResponse)
-    {
-        public static TurnResponse From(TurnView turn) => new(
-            turn.TurnId, turn.MessageId, turn.Status.ToString().ToLowerInvariant(), turn.StepsDone, turn.StepsTotal, turn.Executions, turn.Reply);
-    }
-
     extension(EventResponse)
     {
         public static EventResponse From(GatewayEvent entry) => new(

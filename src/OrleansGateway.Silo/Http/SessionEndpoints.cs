@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using OrleansGateway.Agents;
+using OrleansGateway.Operations;
 using OrleansGateway.Sessions;
 
 namespace OrleansGateway.Http;

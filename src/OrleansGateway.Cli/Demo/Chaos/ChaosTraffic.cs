@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
 
+using OrleansGateway.Sessions;
+
 namespace OrleansGateway.Cli.Demo.Chaos;
 
 /// <summary>A message the gateway acknowledged with 202, and what the soak last saw of its turn.</summary>
@@ -13,7 +15,7 @@ public sealed class AckedMessage(string sessionId, string messageId, string turn
 
     public int Steps { get; } = steps;
 
-    public TurnDocument? LastSeen { get; set; }
+    public TurnResponse? LastSeen { get; set; }
 
     /// <summary>Completed with the reply its work asks for.</summary>
     public bool Completed => LastSeen is { IsCompleted: true } turn && turn.Reply == $"done {Steps} steps";
