@@ -20,7 +20,7 @@ const state = {
   selected: null, // the session shown in the detail view
   eventCursor: null, // the feed's `last`: where the next read of events starts
   lagPoints: [], // { t, v }: resume lag in seconds, from `resumed` events
-  phaseSamples: [], // { t, counts }
+  phaseSamples: [], // { t, counts }: the dashboard's samples of the counts by phase (GET .../counts/history)
   silos: [],
 };
 
@@ -128,7 +128,6 @@ function signOut(message) {
 
 function startPolling() {
   const generation = ++state.generation;
-  loadCountHistory(generation).catch(() => {});
   const every = (ms, refresh) => {
     const loop = async () => {
       if (generation !== state.generation) {
@@ -151,6 +150,7 @@ function startPolling() {
   every(2000, refreshSessions);
   every(1000, refreshDetail);
   every(3000, refreshCluster);
+  every(5000, refreshCountHistory); // the dashboard samples the counts every 5 s (PhaseCountHistory.Interval)
 }
 
 async function refreshCluster() {
@@ -335,14 +335,6 @@ function renderCounts(counts) {
     el("strong", {}, (counts[name] ?? 0).toLocaleString()),
     name.replace("_", " ")));
   byTestId("phase-counts").replaceChildren(...tiles);
-
-  state.phaseSamples.push({ t: Date.now(), counts });
-  const oldest = Date.now() - chartWindowMs;
-  while (state.phaseSamples.length && state.phaseSamples[0].t < oldest) {
-    state.phaseSamples.shift();
-  }
-
-  drawCharts();
 }
 
 // ---- Session detail ---------------------------------------------------------------------------------------------
@@ -481,17 +473,16 @@ function formatSeconds(seconds) {
 
 // ---- Charts -----------------------------------------------------------------------------------------------------
 
-// The dashboard samples the counts itself: the chart shows the last hour from the moment the page opens, before the
-// page's own samples (every poll of the sessions) continue it.
-async function loadCountHistory(generation) {
+// The counts over time have one producer, the dashboard's own samples of the last hour: the page only reads them, so
+// the chart shows what happened before the page was opened and every tab shows the same.
+async function refreshCountHistory() {
+  const generation = state.generation;
   const history = await api("/api/operator/counts/history");
   if (generation !== state.generation) {
-    return;
+    return; // Read for a sign-in that ended.
   }
 
-  const firstOwn = state.phaseSamples.length ? state.phaseSamples[0].t : Infinity;
-  const earlier = history.samples.map((s) => ({ t: Date.parse(s.at), counts: s.counts })).filter((s) => s.t < firstOwn);
-  state.phaseSamples.unshift(...earlier);
+  state.phaseSamples = history.samples.map((s) => ({ t: Date.parse(s.at), counts: s.counts }));
   drawCharts();
 }
 
