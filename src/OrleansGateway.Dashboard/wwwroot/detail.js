@@ -65,7 +65,7 @@ export async function refreshDetail() {
   const unavailable = find("detail-turns-unavailable");
   unavailable.hidden = !s.turnsUnavailable;
   unavailable.textContent = s.turnsUnavailable ?? "";
-  const turns = s.turns.map((t) => el("tr", { "data-testid": "turn-row", "data-status": t.status },
+  const turns = s.turns.map((t) => el("tr", { "data-status": t.status },
     el("td", {}, t.turnId, s.activeTurnId === t.turnId ? " ◀" : ""),
     el("td", { class: "muted" }, t.messageId),
     el("td", {}, t.status),

@@ -32,9 +32,9 @@ export async function refreshEvents() {
 // One event, in the feed and in a session's history.
 export function eventItem(event) {
   const target = [event.sessionId, event.silo].filter(Boolean).join(" on ");
-  return el("li", { "data-testid": "event", "data-kind": event.kind, "data-event-id": event.id },
+  return el("li", { "data-kind": event.kind },
     el("span", { class: "time", title: event.at }, new Date(event.at).toLocaleTimeString([], { hourCycle: "h23" })),
-    el("span", { class: "kind" }, event.kind, event.actor ? el("div", { class: "muted" }, `by ${event.actor}`) : ""),
+    el("span", { class: "kind" }, el("div", {}, event.kind), event.actor ? el("div", { class: "muted" }, `by ${event.actor}`) : ""),
     el("span", {}, target ? el("div", { class: "muted" }, target) : "", event.detail,
       event.waitedSeconds != null ? `, waited ${formatSeconds(event.waitedSeconds)}` : ""));
 }

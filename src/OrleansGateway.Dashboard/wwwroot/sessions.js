@@ -96,13 +96,12 @@ export async function refreshSessions() {
   state.next = page.next;
   const rows = page.sessions.map((s) => el("tr", {
       class: `clickable${s.sessionId === state.selected ? " selected" : ""}`,
-      "data-testid": "session-row",
       "data-session-id": s.sessionId,
       "data-phase": s.phase,
       onclick: () => select(s.sessionId),
     },
-    el("td", { "data-testid": "session-id" }, s.sessionId),
-    el("td", { "data-testid": "session-phase" }, badge(s.phase, s.phase), s.stale ? [" ", badge("stale", "stale")] : ""),
+    el("td", {}, s.sessionId),
+    el("td", {}, badge(s.phase, s.phase), s.stale ? [" ", badge("stale", "stale")] : ""),
     el("td", {}, s.resumeReason ?? ""),
     el("td", {}, s.ownerSilo ? el("a", { href: "#", title: "show this silo's sessions", onclick: (e) => { e.preventDefault(); e.stopPropagation(); setFilters({ silo: s.ownerSilo }); } }, s.ownerSilo) : ""),
     el("td", { class: "num" }, s.attempts),
@@ -120,7 +119,6 @@ function renderCounts(counts) {
   const tiles = [...phases, "stale"].map((name) => el("button", {
       type: "button",
       class: `count ${name}`,
-      "data-testid": `count-${name}`,
       title: name === "stale" ? "resume_pending longer than the freshness window: never resumed automatically" : `show ${name} sessions`,
       // A tile shows its own sessions: stale ones are resume_pending, so the two filters are not combined.
       onclick: () => setFilters(name === "stale" ? { stale: "true", phase: "" } : { phase: name, stale: "" }),

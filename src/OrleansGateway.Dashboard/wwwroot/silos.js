@@ -29,15 +29,15 @@ export async function refreshSilos() {
     }
 
     const actions = el("td", {},
-      canStop ? el("button", { class: "small", "data-testid": "silo-drain", onclick: () => stopSilo(silo, "drain") }, "Drain") : "",
+      canStop ? el("button", { class: "small", onclick: () => stopSilo(silo, "drain") }, "Drain") : "",
       " ",
-      canStop ? el("button", { class: "small", "data-testid": "silo-restart", onclick: () => stopSilo(silo, "restart") }, "Restart") : "");
-    return el("tr", { "data-testid": "silo-row", "data-address": silo.address, "data-status": silo.status, class: dead ? "dead" : null },
+      canStop ? el("button", { class: "small", onclick: () => stopSilo(silo, "restart") }, "Restart") : "");
+    return el("tr", { "data-status": silo.status, class: dead ? "dead" : null },
       el("td", {}, el("div", {}, silo.name), el("div", { class: "muted" }, silo.address)),
-      el("td", { "data-testid": "silo-status" }, ...status),
-      el("td", { "data-testid": "silo-draining" }, silo.draining == null ? "–" : silo.draining ? "yes" : "no"),
+      el("td", {}, ...status),
+      el("td", {}, silo.draining == null ? "–" : silo.draining ? "yes" : "no"),
       el("td", { class: "num" }, silo.activeSessions ?? "–"),
-      el("td", { class: "num", "data-testid": "silo-running-turns" }, silo.runningTurns ?? "–"),
+      el("td", { class: "num" }, silo.runningTurns ?? "–"),
       el("td", { class: "muted" }, (silo.version ?? "–").split("+")[0]),
       actions);
   });

@@ -1,9 +1,9 @@
-// Small pieces every screen of the page uses: elements by test id, building DOM nodes, formats, the dialog and the toast.
+// Small pieces every screen of the page uses: elements by id, building DOM nodes, formats, the dialog and the toast.
 import { toastMs } from "./constants.js";
 import { after } from "./poll.js";
 import { state } from "./state.js";
 
-export const find = (id) => document.querySelector(`[data-testid="${id}"]`);
+export const find = (id) => document.getElementById(id);
 
 // Builds DOM nodes; text always goes in as text, never as HTML (session ids and errors come from outside).
 export function el(tag, attributes, ...children) {
