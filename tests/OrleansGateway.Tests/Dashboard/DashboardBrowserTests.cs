@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text.RegularExpressions;
 using Microsoft.Playwright;
 using Npgsql;
 using OrleansGateway.Cli.Cluster;
@@ -78,86 +79,102 @@ public sealed class DashboardBrowserTests(PostgresFixture postgres)
         {
             // Sign in with the token. The chart of counts over time starts with what the dashboard sampled before.
             await page.GotoAsync(dashboard.BaseAddress.ToString());
-            await page.GetByTestId("token-input").FillAsync(DashboardHarness.OperatorToken);
+            var signInForm = page.GetByRole(AriaRole.Form, new() { Name = "Sign in" });
+            await signInForm.GetByLabel("Operator token").FillAsync(DashboardHarness.OperatorToken);
             var signedInAt = await page.EvaluateAsync<double>("() => Date.now()");
-            await page.GetByTestId("sign-in").ClickAsync();
-            await Expect(page.GetByTestId("signed-in-as")).ToHaveTextAsync("signed in as operator");
-            await page.WaitForFunctionAsync("(t) => +document.querySelector('[data-testid=chart-phases]').dataset.oldest < t", signedInAt);
-            await Expect(page.Locator("[data-testid=silo-row][data-status=Active]")).ToHaveCountAsync(2);
-            await Expect(page.GetByTestId("count-quarantined").Locator("strong")).ToHaveTextAsync("1");
+            await signInForm.GetByRole(AriaRole.Button, new() { Name = "Sign in", Exact = true }).ClickAsync();
+            await Expect(page.GetByRole(AriaRole.Banner)).ToContainTextAsync("signed in as operator");
+            var phaseChart = await page.GetByRole(AriaRole.Img, new() { Name = "Phases over time" }).ElementHandleAsync();
+            await page.WaitForFunctionAsync("([chart, t]) => +chart.dataset.oldest < t", new object[] { phaseChart, signedInAt });
+            var silos = page.GetByRole(AriaRole.Table, new() { Name = "Silos", Exact = true });
+            await Expect(silos.GetByRole(AriaRole.Row).Filter(new() { HasText = "Active" })).ToHaveCountAsync(2);
+            var counts = page.GetByRole(AriaRole.Region, new() { Name = "Sessions by phase" });
+            Task CountIsAsync(string tile, string count) =>
+                Expect(counts.GetByRole(AriaRole.Button, new() { NameRegex = new($"{tile}$") })).ToHaveTextAsync(new Regex($"^{count}\\s*{tile}$"));
+            await CountIsAsync("quarantined", "1");
 
             // Open the long session, then restart its silo through the page, behind the confirmation dialog.
-            await page.Locator("[data-testid=session-row][data-session-id='long-1'] [data-testid=session-id]").ClickAsync();
-            var phase = page.GetByTestId("detail-phase");
+            var sessions = page.GetByRole(AriaRole.Table, new() { Name = "Sessions", Exact = true });
+            await sessions.GetByRole(AriaRole.Cell, new() { Name = "long-1", Exact = true }).ClickAsync();
+            var detail = page.GetByRole(AriaRole.Region, new() { Name = "Session detail" });
+            var phase = detail.GetByLabel("Phase", new() { Exact = true });
             await Expect(phase).ToHaveAttributeAsync("data-phase", "running");
-            await Expect(page.GetByTestId("detail-owner")).ToHaveTextAsync(addressA);
-            await page.Locator($"[data-testid=silo-row][data-address='{addressA}'] [data-testid=silo-restart]").ClickAsync();
-            await Expect(page.GetByTestId("confirm-dialog")).ToBeVisibleAsync();
-            await Expect(page.GetByTestId("confirm-message")).ToContainTextAsync("restart_timeout");
-            await page.GetByTestId("confirm-ok").ClickAsync();
-            await Expect(page.GetByTestId("action-result")).ToContainTextAsync("restart requested");
+            await Expect(detail.GetByLabel("Owner", new() { Exact = true })).ToHaveTextAsync(addressA);
+            await silos.GetByRole(AriaRole.Row, new() { Name = addressA }).GetByRole(AriaRole.Button, new() { Name = "Restart" }).ClickAsync();
+            var dialog = page.GetByRole(AriaRole.Dialog);
+            await Expect(dialog).ToBeVisibleAsync();
+            await Expect(dialog).ToContainTextAsync("restart_timeout");
+            await dialog.GetByRole(AriaRole.Button, new() { Name = "Confirm" }).ClickAsync();
+            var toast = page.GetByRole(AriaRole.Status);
+            await Expect(toast).ToContainTextAsync("restart requested");
 
             // The session waits (premarked while A drains), then runs again on B.
             await Expect(phase).ToHaveAttributeAsync("data-phase", "resume_pending", new() { Timeout = 20_000 });
-            await Expect(page.GetByTestId("detail-reason")).ToHaveTextAsync(ResumeReasons.RestartTimeout);
+            await Expect(detail.GetByLabel("Reason", new() { Exact = true })).ToHaveTextAsync(ResumeReasons.RestartTimeout);
             await Expect(phase).ToHaveAttributeAsync("data-phase", "running", new() { Timeout = 60_000 });
-            await Expect(page.GetByTestId("detail-owner")).Not.ToHaveTextAsync(addressA);
-            await Expect(page.Locator("[data-testid=session-row][data-session-id='long-1']")).ToHaveAttributeAsync("data-phase", "running");
+            await Expect(detail.GetByLabel("Owner", new() { Exact = true })).Not.ToHaveTextAsync(addressA);
+            await Expect(sessions.GetByRole(AriaRole.Row, new() { Name = "long-1" })).ToHaveAttributeAsync("data-phase", "running");
             Assert.True(await siloA.WaitForExitAsync(TimeSpan.FromSeconds(30)), "silo A did not exit");
             Assert.Equal(SiloExitCodes.RestartRequested, siloA.ExitCode);
 
             // Release the quarantined session: it resumes and its turn finishes.
-            await page.Locator("[data-testid=session-row][data-session-id='poison-1'] [data-testid=session-id]").ClickAsync();
+            await sessions.GetByRole(AriaRole.Cell, new() { Name = "poison-1", Exact = true }).ClickAsync();
             await Expect(phase).ToHaveAttributeAsync("data-phase", "quarantined");
-            await Expect(page.GetByTestId("action-resume")).ToBeDisabledAsync();
-            await page.GetByTestId("action-release").ClickAsync();
-            await Expect(page.GetByTestId("confirm-message")).ToContainTextAsync("poison-1");
-            await page.GetByTestId("confirm-ok").ClickAsync();
-            await Expect(page.GetByTestId("action-result")).ToContainTextAsync("released");
+            await Expect(detail.GetByRole(AriaRole.Button, new() { Name = "Resume now" })).ToBeDisabledAsync();
+            await detail.GetByRole(AriaRole.Button, new() { Name = "Release from quarantine" }).ClickAsync();
+            await Expect(dialog).ToContainTextAsync("poison-1");
+            await dialog.GetByRole(AriaRole.Button, new() { Name = "Confirm" }).ClickAsync();
+            await Expect(toast).ToContainTextAsync("released");
             await Expect(phase).ToHaveAttributeAsync("data-phase", "idle", new() { Timeout = 30_000 });
-            await Expect(page.Locator("[data-testid=turn-row]")).ToHaveAttributeAsync("data-status", "completed");
-            await Expect(page.GetByTestId("count-quarantined").Locator("strong")).ToHaveTextAsync("0");
+            await Expect(detail.GetByRole(AriaRole.Table, new() { Name = "Turns" }).GetByRole(AriaRole.Cell, new() { Name = "completed", Exact = true })).ToBeVisibleAsync();
+            await CountIsAsync("quarantined", "0");
 
             // The live feed shows what happened, the operator's actions with their name.
-            await Expect(page.Locator("[data-testid=event-feed] [data-kind=premark]")).Not.ToHaveCountAsync(0);
-            await Expect(page.Locator("[data-testid=event-feed] [data-kind=resumed]")).Not.ToHaveCountAsync(0);
-            await Expect(page.Locator("[data-testid=event-feed] [data-kind=resumed]").First).ToContainTextAsync("waited");
-            await Expect(page.GetByTestId("chart-resume-lag")).Not.ToHaveAttributeAsync("data-points", "0");
-            await Expect(page.Locator("[data-testid=event-feed] [data-kind=operator_action]")).ToHaveCountAsync(2);
-            await Expect(page.Locator("[data-testid=event-feed] [data-kind=operator_action]").First).ToContainTextAsync("by operator");
+            var feed = page.GetByRole(AriaRole.List, new() { Name = "Events" });
+            ILocator Events(string kind) =>
+                feed.GetByRole(AriaRole.Listitem).Filter(new() { Has = page.GetByText(kind, new() { Exact = true }) });
+            await Expect(Events("premark")).Not.ToHaveCountAsync(0);
+            await Expect(Events("resumed")).Not.ToHaveCountAsync(0);
+            await Expect(Events("resumed").First).ToContainTextAsync("waited");
+            await Expect(page.GetByRole(AriaRole.Img, new() { Name = "Resume lag" })).Not.ToHaveAttributeAsync("data-points", "0");
+            await Expect(Events("operator_action")).ToHaveCountAsync(2);
+            await Expect(Events("operator_action").First).ToContainTextAsync("by operator");
             Assert.Empty(scriptErrors);
 
             // The official Orleans dashboard opens from the page's link: the sign-in left the cookie it needs.
-            var orleans = await page.RunAndWaitForPopupAsync(() => page.GetByTestId("orleans-link").ClickAsync());
+            var orleans = await page.RunAndWaitForPopupAsync(() => page.GetByRole(AriaRole.Link, new() { Name = "Orleans dashboard" }).ClickAsync());
             await Expect(orleans).ToHaveTitleAsync("Orleans Dashboard");
             await Expect(orleans.GetByText("Active silos", new() { Exact = false }).First).ToBeVisibleAsync();
             await orleans.CloseAsync();
 
             // The count tiles filter one at a time: a phase tile clears the stale filter and the stale tile the phase filter.
-            await page.GetByTestId("count-running").ClickAsync();
-            await Expect(page.GetByTestId("filter-phase")).ToHaveValueAsync("running");
-            await page.GetByTestId("count-stale").ClickAsync();
-            await Expect(page.GetByTestId("filter-stale")).ToHaveValueAsync("true");
-            await Expect(page.GetByTestId("filter-phase")).ToHaveValueAsync("");
-            await page.GetByTestId("count-idle").ClickAsync();
-            await Expect(page.GetByTestId("filter-phase")).ToHaveValueAsync("idle");
-            await Expect(page.GetByTestId("filter-stale")).ToHaveValueAsync("");
+            var filters = page.GetByRole(AriaRole.Form, new() { Name = "Session filters" });
+            var phaseFilter = filters.GetByLabel("Phase");
+            var staleFilter = filters.GetByLabel("Stale");
+            await counts.GetByRole(AriaRole.Button, new() { NameRegex = new("running$") }).ClickAsync();
+            await Expect(phaseFilter).ToHaveValueAsync("running");
+            await counts.GetByRole(AriaRole.Button, new() { NameRegex = new("stale$") }).ClickAsync();
+            await Expect(staleFilter).ToHaveValueAsync("true");
+            await Expect(phaseFilter).ToHaveValueAsync("");
+            await counts.GetByRole(AriaRole.Button, new() { NameRegex = new("idle$") }).ClickAsync();
+            await Expect(phaseFilter).ToHaveValueAsync("idle");
+            await Expect(staleFilter).ToHaveValueAsync("");
 
             // The silo filter keeps its options (and an open list stays open) across the silo polls, every 2 s, while
             // the silos do not change.
-            await page.EvaluateAsync("() => { window.lastSiloOption = document.querySelector('[data-testid=filter-silo] option:last-child'); }");
+            await filters.GetByLabel("Owner silo").EvaluateAsync("(select) => { window.lastSiloOption = select.options[select.options.length - 1]; }");
             await page.WaitForTimeoutAsync(4500);
             Assert.True(await page.EvaluateAsync<bool>("() => window.lastSiloOption.isConnected"), "the silo filter's options were replaced");
 
             // Signed out, the Orleans dashboard sends the browser to the sign-in page; a saved token that is refused is forgotten.
-            await page.RunAndWaitForResponseAsync(() => page.GetByTestId("sign-out").ClickAsync(), "**/orleans/signout");
-            await Expect(page.GetByTestId("sign-in-view")).ToBeVisibleAsync();
+            await page.RunAndWaitForResponseAsync(() => page.GetByRole(AriaRole.Button, new() { Name = "Sign out" }).ClickAsync(), "**/orleans/signout");
+            await Expect(signInForm).ToBeVisibleAsync();
             await page.GotoAsync(new Uri(dashboard.BaseAddress, "orleans/").ToString());
             Assert.Equal(dashboard.BaseAddress.ToString(), page.Url);
-            await Expect(page.GetByTestId("sign-in-view")).ToBeVisibleAsync();
+            await Expect(signInForm).ToBeVisibleAsync();
             await page.EvaluateAsync("() => sessionStorage.setItem('ogw.operatorToken', 'not-the-token')");
             await page.ReloadAsync();
-            await Expect(page.GetByTestId("sign-in-error")).ToHaveTextAsync("That token is not accepted.");
+            await Expect(signInForm.GetByRole(AriaRole.Alert)).ToHaveTextAsync("That token is not accepted.");
             Assert.Null(await page.EvaluateAsync<string?>("() => sessionStorage.getItem('ogw.operatorToken')"));
             Assert.Empty(scriptErrors);
         }

@@ -1,0 +1,94 @@
+// One session: its fields, turns and history, and the operator's actions on it (resume, suspend, release).
+import { api } from "./api.js";
+import { eventItem } from "./events.js";
+import { refreshSessions } from "./sessions.js";
+import { state } from "./state.js";
+import { badge, confirmAction, el, emptyRow, find, formatAge, progress, toast } from "./ui.js";
+
+export function initDetail() {
+  find("detail-close").addEventListener("click", () => select(null));
+  find("action-resume").addEventListener("click", () => act("resume", "Resume now? A suspended session continues; a waiting one is resumed at once, ahead of the sweepers."));
+  find("action-suspend").addEventListener("click", () => act("suspend", "Suspend? Its running turn stops at its checkpoint and nothing resumes it until an operator does."));
+  find("action-release").addEventListener("click", () => act("release", "Release from quarantine? It is resumed with a fresh count of attempts."));
+}
+
+export function select(sessionId) {
+  state.selected = sessionId;
+  find("session-detail").hidden = !sessionId;
+  for (const row of find("sessions").tBodies[0].rows) {
+    row.classList.toggle("selected", row.dataset.sessionId === sessionId);
+  }
+
+  if (sessionId) {
+    find("detail-id").textContent = sessionId;
+    refreshDetail().catch(() => {});
+  }
+}
+
+export async function refreshDetail() {
+  const sessionId = state.selected;
+  if (!sessionId) {
+    return;
+  }
+
+  let detail;
+  try {
+    detail = await api(`/api/operator/sessions/${encodeURIComponent(sessionId)}`);
+  } catch (e) {
+    if (e.status === 404 && state.selected === sessionId) {
+      find("detail-phase").replaceChildren("gone");
+    }
+
+    throw e;
+  }
+
+  if (state.selected !== sessionId) {
+    return;
+  }
+
+  const s = detail.session;
+  const phase = find("detail-phase");
+  phase.dataset.phase = s.phase;
+  phase.replaceChildren(badge(s.phase, s.phase), s.stale ? [" ", badge("stale", "stale")] : "");
+  find("detail-reason").textContent = s.resumeReason ?? "–";
+  find("detail-owner").textContent = s.ownerSilo ?? "–";
+  find("detail-epoch").textContent = s.epoch;
+  find("detail-attempts").textContent = s.attempts;
+  find("detail-age").textContent = `${formatAge(s.ageSeconds)} ${s.phase === "resume_pending" ? "since it was marked" : "since its last change"}`;
+  find("detail-error").textContent = s.lastError ?? "–";
+
+  const canAct = state.caller?.canAct;
+  find("action-resume").disabled = !canAct || !["suspended", "resume_pending"].includes(s.phase);
+  find("action-suspend").disabled = !canAct || s.phase === "suspended";
+  find("action-release").disabled = !canAct || s.phase !== "quarantined";
+
+  const unavailable = find("detail-turns-unavailable");
+  unavailable.hidden = !s.turnsUnavailable;
+  unavailable.textContent = s.turnsUnavailable ?? "";
+  const turns = s.turns.map((t) => el("tr", { "data-status": t.status },
+    el("td", {}, t.turnId, s.activeTurnId === t.turnId ? " ◀" : ""),
+    el("td", { class: "muted" }, t.messageId),
+    el("td", {}, t.status),
+    el("td", {}, progress(t.stepsDone, t.stepsTotal), `${t.stepsDone}/${t.stepsTotal ?? "?"}`),
+    el("td", { class: "num" }, t.executions),
+    el("td", {}, t.reply ?? "")));
+  find("detail-turns").tBodies[0].replaceChildren(...(turns.length ? turns : [emptyRow(6, "no turns")]));
+  find("detail-history").replaceChildren(...detail.history.map(eventItem));
+}
+
+async function act(action, question) {
+  const sessionId = state.selected;
+  if (!sessionId || !(await confirmAction(`${question}\n\nSession: ${sessionId}`))) {
+    return;
+  }
+
+  try {
+    const result = await api(`/api/operator/sessions/${encodeURIComponent(sessionId)}/${action}`, { method: "POST" });
+    toast(`${sessionId}: ${result.message}`);
+  } catch (e) {
+    toast(`${action} ${sessionId}: ${e.message}`, true);
+  }
+
+  refreshDetail().catch(() => {});
+  refreshSessions().catch(() => {});
+}
