@@ -1,4 +1,5 @@
 using Npgsql;
+using OrleansGateway.Operations;
 
 namespace OrleansGateway.Storage;
 
@@ -51,7 +52,7 @@ public sealed class MembershipTable(NpgsqlDataSource dataSource)
                 Address: $"{reader.GetString(0)}:{reader.GetInt32(1)}@{reader.GetInt32(2)}",
                 SiloName: reader.GetString(3),
                 HostName: reader.GetString(4),
-                Status: StatusName(reader.GetInt32(5)),
+                Status: SiloStatuses.FromNumber(reader.GetInt32(5)),
                 StartedAt: ToUtc(reader.GetDateTime(6)),
                 IAmAliveAt: ToUtc(reader.GetDateTime(7)),
                 Version: reader.IsDBNull(8) ? SiloRow.Unregistered : reader.GetString(8)));
@@ -71,18 +72,6 @@ public sealed class MembershipTable(NpgsqlDataSource dataSource)
         return _hasRegistry;
     }
 
-    // Orleans.Runtime.SiloStatus, by value: the table stores the number.
-    private static string StatusName(int status) => status switch
-    {
-        0 => "None",
-        1 => "Created",
-        2 => "Joining",
-        3 => "Active",
-        4 => "ShuttingDown",
-        5 => "Stopping",
-        6 => "Dead",
-        _ => $"Unknown({status})",
-    };
 
     private static DateTimeOffset ToUtc(DateTime value) => new(DateTime.SpecifyKind(value, DateTimeKind.Utc));
 }

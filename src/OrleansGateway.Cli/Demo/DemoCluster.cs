@@ -2,6 +2,7 @@ using System.Diagnostics;
 using OrleansGateway.Cli.Cluster;
 using OrleansGateway.Cli.Commands;
 using OrleansGateway.Cli.Operator;
+using OrleansGateway.Operations;
 using Spectre.Console;
 
 namespace OrleansGateway.Cli.Demo;
@@ -128,7 +129,7 @@ public sealed class AttachedDemoCluster : DemoCluster
     /// <summary>Finds an Active silo on each of <paramref name="silos"/> consecutive ports from <paramref name="first"/>.</summary>
     public static async Task<AttachedDemoCluster> ConnectAsync(OperatorApiClient api, ClusterPorts first, int silos, string connectionString, CancellationToken stop)
     {
-        var active = (await api.GetSilosAsync(stop)).Value.Where(silo => silo.Status == "Active").ToList();
+        var active = (await api.GetSilosAsync(stop)).Value.Where(silo => silo.Status == SiloStatuses.Active).ToList();
         var found = new List<DemoSilo>();
         for (var i = 0; i < silos; i++)
         {
@@ -161,7 +162,7 @@ public sealed class AttachedDemoCluster : DemoCluster
         {
             // Gone: the membership table says Dead, or the silo is no longer listed.
             var silos = (await _api.GetSilosAsync(stop)).Value;
-            if (silos.FirstOrDefault(silo => silo.Address == _stopped[index]) is not { Status: not "Dead" })
+            if (silos.FirstOrDefault(silo => silo.Address == _stopped[index]) is not { Status: not SiloStatuses.Dead })
             {
                 return true;
             }
@@ -199,7 +200,7 @@ public sealed class AttachedDemoCluster : DemoCluster
     }
 
     private async Task<string?> ActiveAddressAsync(int siloPort, CancellationToken stop) =>
-        (await _api.GetSilosAsync(stop)).Value.FirstOrDefault(silo => silo.Status == "Active" && PortOf(silo.Address) == siloPort)?.Address;
+        (await _api.GetSilosAsync(stop)).Value.FirstOrDefault(silo => silo.Status == SiloStatuses.Active && PortOf(silo.Address) == siloPort)?.Address;
 
     private async Task<bool> IsReadyAsync(DemoSilo silo, CancellationToken stop)
     {

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using OrleansGateway.Operations;
 using OrleansGateway.Storage;
 
 namespace OrleansGateway.Cli.Demo;
@@ -14,7 +15,7 @@ public sealed class VersionTimeline(MembershipTable membership, string clusterId
     /// <summary>Reads the Active silos now and records them; returns what it recorded, e.g. "0.1 x2, 0.2.0 x1".</summary>
     public async Task<string> RecordAsync(CancellationToken cancellationToken)
     {
-        var active = (await membership.ReadSilosAsync(clusterId, cancellationToken)).Where(silo => silo.Status == "Active");
+        var active = (await membership.ReadSilosAsync(clusterId, cancellationToken)).Where(silo => silo.Status == SiloStatuses.Active);
         // In order of start: the old release first. The commit after '+' is the same for every silo of a build.
         var versions = string.Join(", ", active.GroupBy(silo => silo.Version.Split('+')[0]).Select(group => $"{group.Key} x{group.Count()}"));
         var text = versions.Length == 0 ? "no Active silo" : versions;

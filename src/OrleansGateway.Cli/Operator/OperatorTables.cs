@@ -18,7 +18,6 @@ public static class OperatorTables
     private const string Unknown = "?";
 
     // Orleans' SiloStatus name, as the operator API reports it.
-    private const string DeadStatus = "Dead";
 
     /// <summary>
     /// In a pipe or a file there is no terminal width to respect: rows stay on one line (for grep), instead of the
@@ -44,7 +43,7 @@ public static class OperatorTables
             foreach (var silo in silos)
             {
                 // A dead silo is not asked: nothing to report, and nothing an operator should wonder about (its version is registered).
-                var missing = silo.Status == DeadStatus ? "-" : Unknown;
+                var missing = silo.Status == SiloStatuses.Dead ? "-" : Unknown;
                 table.AddRow(
                     Plain(silo.Address), Plain(silo.Name), Plain(silo.Status),
                     Plain(silo.Draining switch { null => missing, true => "yes", false => "no" }),
@@ -54,7 +53,7 @@ public static class OperatorTables
             }
 
             AnsiConsole.Write(table);
-            if (silos.Any(s => s.Status != DeadStatus && (s.Draining is null || s.ActiveSessions is null || s.RunningTurns is null || s.Version is null)))
+            if (silos.Any(s => s.Status != SiloStatuses.Dead && (s.Draining is null || s.ActiveSessions is null || s.RunningTurns is null || s.Version is null)))
             {
                 AnsiConsole.WriteLine($"{Unknown}: the silo did not answer.");
             }

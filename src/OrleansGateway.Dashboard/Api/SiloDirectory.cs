@@ -15,9 +15,6 @@ public sealed partial class SiloDirectory(
     TimeProvider time,
     ILogger<SiloDirectory> logger)
 {
-    public const string Dead = "Dead";
-    public const string Active = "Active";
-
     /// <summary>
     /// How long a silo may take to report. A silo killed a moment ago is still Active in the membership table until
     /// the others declare it dead; a call to it gets no answer, and the page must not wait for one.
@@ -35,11 +32,11 @@ public sealed partial class SiloDirectory(
         var rows = await membership.ReadSilosAsync(cluster.ClusterId, cancellationToken);
         var shownSince = time.GetUtcNow() - DeadSilosShownFor;
         var shown = rows
-            .Where(row => row.Status != Dead || Max(row.StartedAt, row.IAmAliveAt) >= shownSince)
-            .OrderBy(row => row.Status == Dead)
-            .ThenBy(row => row.Status == Dead ? -row.StartedAt.UtcTicks : row.StartedAt.UtcTicks)
+            .Where(row => row.Status != SiloStatuses.Dead || Max(row.StartedAt, row.IAmAliveAt) >= shownSince)
+            .OrderBy(row => row.Status == SiloStatuses.Dead)
+            .ThenBy(row => row.Status == SiloStatuses.Dead ? -row.StartedAt.UtcTicks : row.StartedAt.UtcTicks)
             .ToList();
-        var reports = await Task.WhenAll(shown.Select(row => row.Status == Dead ? Task.FromResult<SiloReport?>(null) : TryGetReportAsync(row.Address)));
+        var reports = await Task.WhenAll(shown.Select(row => row.Status == SiloStatuses.Dead ? Task.FromResult<SiloReport?>(null) : TryGetReportAsync(row.Address)));
         return [.. shown.Zip(reports, (row, report) => new SiloResponse(
             row.Address,
             row.SiloName,

@@ -25,7 +25,7 @@ public static class SiloEndpoints
     {
         var action = kind == SiloStopKind.Restart ? "restart" : "drain";
         var silo = await silos.FindAsync(address, CancellationToken.None);
-        if (silo is null || silo.Status == SiloDirectory.Dead)
+        if (silo is null || silo.Status == SiloStatuses.Dead)
         {
             // Anything may be in the address of a refused request: the trail keeps a bounded, escaped form of it.
             var shown = AuditText.Bounded(address);
@@ -36,7 +36,7 @@ public static class SiloEndpoints
             return ApiErrors.NotFound(reason);
         }
 
-        if (silo.Status != SiloDirectory.Active)
+        if (silo.Status != SiloStatuses.Active)
         {
             var reason = $"{silo.SiloName} ({address}) is {silo.Status} in the membership table: only an Active silo can be drained or restarted";
             await audit.RecordAsync(user, action, sessionId: null, address, reason);
