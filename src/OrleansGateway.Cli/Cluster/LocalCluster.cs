@@ -19,8 +19,6 @@ public static class LocalCluster
         : int.TryParse(configured, out var port) && port is > 0 and < 65536 ? port
         : throw new CliError($"OGW_PG_PORT={configured} is not a port number (1-65535)");
 
-    public const string DefaultClusterId = "ogw";
-
     public static string Home
     {
         get
@@ -108,5 +106,5 @@ public static class LocalCluster
         return new Npgsql.NpgsqlConnectionStringBuilder(connectionString) { Database = database }.ConnectionString;
     }
 
-    public static string ClusterId => Environment.GetEnvironmentVariable("Orleans__ClusterId") is { Length: > 0 } configured ? configured : DefaultClusterId;
+    public static string ClusterId => Environment.GetEnvironmentVariable("Orleans__ClusterId") is { Length: > 0 } configured ? configured : GatewayDefaults.ClusterId;
 }

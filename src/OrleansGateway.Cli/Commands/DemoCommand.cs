@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.CommandLine;
+using OrleansGateway.Agents;
 using OrleansGateway.Cli.Cluster;
 using OrleansGateway.Cli.Demo;
 using OrleansGateway.Cli.Demo.Chaos;
@@ -9,9 +10,6 @@ namespace OrleansGateway.Cli.Commands;
 /// <summary><c>ogw demo</c>: guided demonstrations on a local cluster of their own.</summary>
 public static class DemoCommand
 {
-    // The built-in agent's limits (ScriptedAgent): checked here so that a bad option fails before the cluster starts.
-    private const int MaxSteps = 10_000;
-    private const int MaxStepMilliseconds = 600_000;
     private const int MaxSessions = 10_000;
 
     // The demo's own silos drain for 5 s; those of `ogw up` for Gateway:Resume:DrainTimeout's default of 15 s. Turns of
@@ -151,8 +149,10 @@ public static class DemoCommand
     {
         cluster.Validate();
         Require(sessions is >= 1 and <= MaxSessions, $"--sessions must be between 1 and {MaxSessions}");
-        Require(steps is >= 1 and <= MaxSteps, $"--steps must be between 1 and {MaxSteps}");
-        Require(stepMilliseconds is >= 0 and <= MaxStepMilliseconds, $"--step-ms must be between 0 and {MaxStepMilliseconds}");
+        // The built-in agent's limits, checked here so that a bad option fails before the cluster starts.
+        Require(steps is >= 1 and <= ScriptedAgentLimits.MaxSteps, $"--steps must be between 1 and {ScriptedAgentLimits.MaxSteps}");
+        Require(stepMilliseconds is >= 0 and <= ScriptedAgentLimits.MaxStepMilliseconds,
+            $"--step-ms must be between 0 and {ScriptedAgentLimits.MaxStepMilliseconds}");
         Require(drainTimeout <= TimeSpan.FromMinutes(10), "--drain-timeout must be at most 10m");
     }
 

@@ -8,18 +8,14 @@ namespace OrleansGateway.Dashboard.Hosting;
 /// </summary>
 public sealed record ClusterSettings(string ClusterId, string ServiceId, TimeSpan FreshnessWindow)
 {
-    public const string DefaultClusterId = "ogw";
-    public const string DefaultServiceId = "orleans-gateway";
-    public static readonly TimeSpan DefaultFreshnessWindow = TimeSpan.FromHours(1);
-
     /// <summary>The configuration keys behind these settings, for documentation and the compose file check.</summary>
     public static readonly IReadOnlyList<string> Keys = ["Orleans:ClusterId", "Orleans:ServiceId", "Gateway:Resume:FreshnessWindow"];
 
     public static ClusterSettings Read(IConfiguration configuration)
     {
-        var clusterId = configuration["Orleans:ClusterId"] is { Length: > 0 } id ? id : DefaultClusterId;
-        var serviceId = configuration["Orleans:ServiceId"] is { Length: > 0 } service ? service : DefaultServiceId;
-        var freshness = DefaultFreshnessWindow;
+        var clusterId = configuration["Orleans:ClusterId"] is { Length: > 0 } id ? id : GatewayDefaults.ClusterId;
+        var serviceId = configuration["Orleans:ServiceId"] is { Length: > 0 } service ? service : GatewayDefaults.ServiceId;
+        var freshness = GatewayDefaults.FreshnessWindow;
         if (configuration["Gateway:Resume:FreshnessWindow"] is { Length: > 0 } text)
         {
             if (!TimeSpan.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, out freshness) || freshness <= TimeSpan.Zero)

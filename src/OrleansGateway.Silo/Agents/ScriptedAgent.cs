@@ -30,13 +30,10 @@ public sealed class ScriptedAgentOptions
 /// </summary>
 public sealed partial class ScriptedAgent(TimeProvider time, IOptions<ScriptedAgentOptions> options, StepTraceWriter trace) : IAgent
 {
-    public const int MaxSteps = 10_000;
-    public const int MaxStepMilliseconds = 600_000;
-
     public string? Validate(string text) => Parse(text) switch
     {
-        WorkScript { Steps: < 1 or > MaxSteps } => $"steps must be between 1 and {MaxSteps}",
-        WorkScript { StepMilliseconds: < 0 or > MaxStepMilliseconds } => $"step milliseconds must be between 0 and {MaxStepMilliseconds}",
+        WorkScript { Steps: < 1 or > ScriptedAgentLimits.MaxSteps } => $"steps must be between 1 and {ScriptedAgentLimits.MaxSteps}",
+        WorkScript { StepMilliseconds: < 0 or > ScriptedAgentLimits.MaxStepMilliseconds } => $"step milliseconds must be between 0 and {ScriptedAgentLimits.MaxStepMilliseconds}",
         _ => null,
     };
 

@@ -8,9 +8,9 @@ public sealed class SiloEndpointOptions
 {
     public const string Section = "Orleans";
 
-    public string ClusterId { get; set; } = "ogw";
+    public string ClusterId { get; set; } = GatewayDefaults.ClusterId;
 
-    public string ServiceId { get; set; } = "orleans-gateway";
+    public string ServiceId { get; set; } = GatewayDefaults.ServiceId;
 
     /// <summary>The name the membership table and the dashboard show for this silo; unset: one Orleans makes up.</summary>
     public string? SiloName { get; set; }

@@ -32,7 +32,7 @@ public sealed class SessionResumeOptions
     public StopIntent StopIntent { get; set; } = StopIntent.Shutdown;
 
     /// <summary>Markers older than this are stale: shown to operators, never resumed automatically.</summary>
-    public TimeSpan FreshnessWindow { get; set; } = TimeSpan.FromHours(1);
+    public TimeSpan FreshnessWindow { get; set; } = GatewayDefaults.FreshnessWindow;
 
     /// <summary>Resumes without forward progress after which a session is quarantined instead.</summary>
     public int MaxAttempts { get; set; } = 3;
