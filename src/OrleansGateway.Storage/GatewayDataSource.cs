@@ -4,6 +4,9 @@ namespace OrleansGateway.Storage;
 
 public static class GatewayDataSource
 {
+    /// <summary>The ADO.NET invariant under which Orleans' providers (clustering, grain storage, reminders) find Npgsql.</summary>
+    public const string AdoNetInvariant = "Npgsql";
+
     /// <summary>
     /// The process's one pool of PostgreSQL connections, shared by Orleans' providers and the gateway's own
     /// statements. The application name shows who holds a connection in <c>pg_stat_activity</c>.

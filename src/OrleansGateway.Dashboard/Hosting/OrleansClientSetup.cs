@@ -1,13 +1,11 @@
 using Orleans.Configuration;
 using Orleans.Dashboard;
+using OrleansGateway.Storage;
 
 namespace OrleansGateway.Dashboard.Hosting;
 
 public static class OrleansClientSetup
 {
-    /// <summary>The ADO.NET invariant name of Npgsql, as the Orleans providers expect it.</summary>
-    public const string NpgsqlInvariant = "Npgsql";
-
     /// <summary>
     /// How often the client re-reads the membership table for gateways. Orleans' default (1 minute) would leave a
     /// restarted cluster invisible to the dashboard for that long.
@@ -37,7 +35,7 @@ public static class OrleansClientSetup
             });
             client.UseAdoNetClustering(options =>
             {
-                options.Invariant = NpgsqlInvariant;
+                options.Invariant = GatewayDataSource.AdoNetInvariant;
                 options.ConnectionString = connectionString;
             });
             client.Configure<GatewayOptions>(options => options.GatewayListRefreshPeriod = GatewayListRefreshPeriod);

@@ -17,9 +17,6 @@ namespace Orleans.Hosting;
 
 public static class GatewaySiloBuilderExtensions
 {
-    /// <summary>The ADO.NET invariant name of Npgsql, as the Orleans providers expect it.</summary>
-    public const string NpgsqlInvariant = "Npgsql";
-
     /// <summary>
     /// The one way to turn a silo into a gateway silo: Orleans clustering, grain storage and reminders on
     /// PostgreSQL through one <see cref="NpgsqlDataSource"/>, the session ledger, the agent that runs turns,
@@ -78,21 +75,12 @@ public static class GatewaySiloBuilderExtensions
             builder.AddDashboard();
         }
 
-        builder.UseAdoNetClustering(options => options.Configure<NpgsqlDataSource>((o, dataSource) =>
-        {
-            o.Invariant = NpgsqlInvariant;
-            o.DataSource = dataSource;
-        }));
-        builder.AddAdoNetGrainStorage(GatewayStorageNames.Sessions, options => options.Configure<NpgsqlDataSource>((o, dataSource) =>
-        {
-            o.Invariant = NpgsqlInvariant;
-            o.DataSource = dataSource;
-        }));
-        builder.UseAdoNetReminderService(options => options.Configure<NpgsqlDataSource>((o, dataSource) =>
-        {
-            o.Invariant = NpgsqlInvariant;
-            o.DataSource = dataSource;
-        }));
+        // Orleans' three ADO.NET providers, on the silo's one pool of connections.
+        const string invariant = GatewayDataSource.AdoNetInvariant;
+        builder.UseAdoNetClustering(options => options.Configure<NpgsqlDataSource>((o, pool) => (o.Invariant, o.DataSource) = (invariant, pool)));
+        builder.AddAdoNetGrainStorage(GatewayStorageNames.Sessions,
+            options => options.Configure<NpgsqlDataSource>((o, pool) => (o.Invariant, o.DataSource) = (invariant, pool)));
+        builder.UseAdoNetReminderService(options => options.Configure<NpgsqlDataSource>((o, pool) => (o.Invariant, o.DataSource) = (invariant, pool)));
         return builder;
     }
 

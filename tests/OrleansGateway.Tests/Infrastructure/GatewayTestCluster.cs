@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using Orleans.Hosting;
 using Orleans.TestingHost;
 using OrleansGateway.Agents;
+using OrleansGateway.Storage;
 
 namespace OrleansGateway.Tests.Infrastructure;
 
@@ -71,7 +72,7 @@ public static class GatewayTestCluster
         public void Configure(IConfiguration configuration, IClientBuilder clientBuilder) =>
             clientBuilder.UseAdoNetClustering(options =>
             {
-                options.Invariant = GatewaySiloBuilderExtensions.NpgsqlInvariant;
+                options.Invariant = GatewayDataSource.AdoNetInvariant;
                 options.ConnectionString = configuration.GetConnectionString("Postgres");
             });
     }
