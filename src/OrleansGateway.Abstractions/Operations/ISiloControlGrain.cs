@@ -20,7 +20,7 @@ public interface ISiloControlGrain : IGrainWithStringKey
     /// The silo decides: it takes one request, and none once it is stopping (an earlier request, SIGTERM, its drain);
     /// a refused request changes nothing and the answer says why.
     /// </summary>
-    /// <remarks>Another alias than the first version's, which answered a bare report: the two do not mix.</remarks>
+    /// <remarks>Its own alias: release 0.1's stop request answers a bare report, and a call of one must never reach the other.</remarks>
     [Alias("RequestStopOnce")]
     Task<SiloStopAnswer> RequestStopAsync(SiloStopKind kind);
 }
