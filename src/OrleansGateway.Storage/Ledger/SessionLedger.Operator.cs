@@ -57,9 +57,9 @@ public sealed partial class SessionLedger
         command.Parameters.AddWithValue("user_only", userSuspensionOnly);
         command.Parameters.AddWithValue("session_id", sessionId);
         command.Parameters.AddWithValue("owner_silo", ownerSilo);
-        command.Parameters.Add(Nullable("turn_id", NpgsqlDbType.Text, turnId));
-        command.Parameters.Add(Nullable("defer_reason", NpgsqlDbType.Text, defer?.Reason));
-        command.Parameters.Add(Nullable("defer_stop_id", NpgsqlDbType.Uuid, defer?.StopId));
+        command.Parameters.AddNullable("turn_id", NpgsqlDbType.Text, turnId);
+        command.Parameters.AddNullable("defer_reason", NpgsqlDbType.Text, defer?.Reason);
+        command.Parameters.AddNullable("defer_stop_id", NpgsqlDbType.Uuid, defer?.StopId);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         return await reader.ReadAsync(cancellationToken) ? (reader.GetInt64(0), reader.GetInt32(1)) : null;
     }
@@ -101,7 +101,7 @@ public sealed partial class SessionLedger
             """);
         command.Parameters.AddWithValue("session_id", sessionId);
         command.Parameters.AddWithValue("kind", EventKinds.Deleted);
-        command.Parameters.Add(Nullable("silo", NpgsqlDbType.Text, silo));
+        command.Parameters.AddNullable("silo", NpgsqlDbType.Text, silo);
         command.Parameters.AddWithValue("actor", actor);
         await command.ExecuteNonQueryAsync(cancellationToken);
     }

@@ -109,7 +109,7 @@ public sealed partial class SessionLedger
         command.Parameters.AddWithValue("session_id", sessionId);
         command.Parameters.AddWithValue("expected_epoch", expectedEpoch);
         command.Parameters.AddWithValue("owner_silo", ownerSilo);
-        command.Parameters.Add(Nullable("turn_id", NpgsqlDbType.Text, turnId));
+        command.Parameters.AddNullable("turn_id", NpgsqlDbType.Text, turnId);
         command.Parameters.AddWithValue("known_starts", knownStarts);
         command.Parameters.AddWithValue("kind", EventKinds.Resumed);
         command.Parameters.AddWithValue("detail", resumedDetail);

@@ -43,7 +43,7 @@ public sealed partial class SessionLedger
         command.Parameters.AddWithValue("session_id", sessionId);
         command.Parameters.AddWithValue("epoch", epoch);
         command.Parameters.AddWithValue("reason", reason);
-        command.Parameters.Add(Nullable("stop_id", NpgsqlDbType.Uuid, stopId));
+        command.Parameters.AddNullable("stop_id", NpgsqlDbType.Uuid, stopId);
         return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
     }
 

@@ -36,12 +36,12 @@ public sealed partial class SessionLedger
         command.Parameters.AddWithValue("session_id", sessionId);
         command.Parameters.AddWithValue("owner_silo", ownerSilo);
         command.Parameters.AddWithValue("turn_id", turnId);
-        command.Parameters.Add(Nullable("expected_epoch", NpgsqlDbType.Bigint, expectedEpoch));
-        command.Parameters.Add(Nullable("defer_reason", NpgsqlDbType.Text, defer?.Reason));
-        command.Parameters.Add(Nullable("defer_stop_id", NpgsqlDbType.Uuid, defer?.StopId));
-        command.Parameters.Add(Nullable("stale_epoch", NpgsqlDbType.Bigint, staleTakeover?.Epoch));
+        command.Parameters.AddNullable("expected_epoch", NpgsqlDbType.Bigint, expectedEpoch);
+        command.Parameters.AddNullable("defer_reason", NpgsqlDbType.Text, defer?.Reason);
+        command.Parameters.AddNullable("defer_stop_id", NpgsqlDbType.Uuid, defer?.StopId);
+        command.Parameters.AddNullable("stale_epoch", NpgsqlDbType.Bigint, staleTakeover?.Epoch);
         command.Parameters.AddWithValue("freshness_window", staleTakeover?.FreshnessWindow ?? TimeSpan.Zero);
-        command.Parameters.Add(Nullable("stale_error", NpgsqlDbType.Text, staleTakeover?.Reason));
+        command.Parameters.AddNullable("stale_error", NpgsqlDbType.Text, staleTakeover?.Reason);
         return (long?)await command.ExecuteScalarAsync(cancellationToken);
     }
 
@@ -87,10 +87,10 @@ public sealed partial class SessionLedger
         command.Parameters.AddWithValue("session_id", sessionId);
         command.Parameters.AddWithValue("epoch", epoch);
         command.Parameters.AddWithValue("markers", markers.ToString().ToLowerInvariant());
-        command.Parameters.Add(Nullable("error", NpgsqlDbType.Text, error));
-        command.Parameters.Add(Nullable("next_turn_id", NpgsqlDbType.Text, nextTurnId));
-        command.Parameters.Add(Nullable("defer_reason", NpgsqlDbType.Text, defer?.Reason));
-        command.Parameters.Add(Nullable("defer_stop_id", NpgsqlDbType.Uuid, defer?.StopId));
+        command.Parameters.AddNullable("error", NpgsqlDbType.Text, error);
+        command.Parameters.AddNullable("next_turn_id", NpgsqlDbType.Text, nextTurnId);
+        command.Parameters.AddNullable("defer_reason", NpgsqlDbType.Text, defer?.Reason);
+        command.Parameters.AddNullable("defer_stop_id", NpgsqlDbType.Uuid, defer?.StopId);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         return await reader.ReadAsync(cancellationToken) ? (reader.GetInt64(0), reader.GetBoolean(1)) : null;
     }

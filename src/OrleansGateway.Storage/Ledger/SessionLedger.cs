@@ -102,11 +102,11 @@ public sealed partial class SessionLedger(NpgsqlDataSource dataSource, LedgerSco
              ORDER BY session_id
              LIMIT @limit
             """);
-        command.Parameters.Add(Nullable("phase", NpgsqlDbType.Text, query.Phase?.ToName()));
-        command.Parameters.Add(Nullable("owner_silo", NpgsqlDbType.Text, query.OwnerSilo));
-        command.Parameters.Add(Nullable("stale", NpgsqlDbType.Boolean, query.Stale));
+        command.Parameters.AddNullable("phase", NpgsqlDbType.Text, query.Phase?.ToName());
+        command.Parameters.AddNullable("owner_silo", NpgsqlDbType.Text, query.OwnerSilo);
+        command.Parameters.AddNullable("stale", NpgsqlDbType.Boolean, query.Stale);
         AddFreshnessWindow(command, query.FreshnessWindow);
-        command.Parameters.Add(Nullable("after", NpgsqlDbType.Text, query.After));
+        command.Parameters.AddNullable("after", NpgsqlDbType.Text, query.After);
         command.Parameters.AddWithValue("limit", query.Limit + 1);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         var rows = new List<LedgerRow>();
@@ -193,16 +193,13 @@ public sealed partial class SessionLedger(NpgsqlDataSource dataSource, LedgerSco
 
     private void AddScope(NpgsqlCommand command)
     {
-        command.Parameters.Add(Nullable("cluster_id", NpgsqlDbType.Text, scope?.ClusterId));
+        command.Parameters.AddNullable("cluster_id", NpgsqlDbType.Text, scope?.ClusterId);
         command.Parameters.AddWithValue("foreign_timeout", scope?.ForeignSiloTimeout ?? TimeSpan.Zero);
         command.Parameters.AddWithValue("vanished_grace", scope?.VanishedOwnerGrace ?? TimeSpan.Zero);
     }
 
     private static void AddFreshnessWindow(NpgsqlCommand command, TimeSpan? freshnessWindow) =>
-        command.Parameters.Add(Nullable("freshness_window", NpgsqlDbType.Interval, freshnessWindow));
-
-    private static NpgsqlParameter Nullable(string name, NpgsqlDbType type, object? value) =>
-        new(name, type) { Value = value ?? DBNull.Value };
+        command.Parameters.AddNullable("freshness_window", NpgsqlDbType.Interval, freshnessWindow);
 
     private static LedgerRow ReadRow(NpgsqlDataReader reader) => new(
         SessionId: reader.GetString(0),
