@@ -107,7 +107,7 @@ public sealed partial class SessionGrain
     private async Task<SessionCommandResult> LiftSuspensionAsync(string? actor)
     {
         _stateJustLoaded = false;
-        var row = await ledger.GetAsync(SessionId);
+        var row = await queries.GetAsync(SessionId);
         if (row is null)
         {
             return new SessionCommandResult(SessionCommandStatus.NotFound, null, $"session {SessionId} does not exist");
@@ -178,7 +178,7 @@ public sealed partial class SessionGrain
     public async Task<SessionCommandResult> ResumeNowAsync()
     {
         _stateJustLoaded = false;
-        var row = await ledger.GetAsync(SessionId);
+        var row = await queries.GetAsync(SessionId);
         switch (row?.Phase)
         {
             case null:
@@ -205,7 +205,7 @@ public sealed partial class SessionGrain
     public async Task<SessionCommandResult> ReleaseAsync()
     {
         _stateJustLoaded = false;
-        var row = await ledger.GetAsync(SessionId);
+        var row = await queries.GetAsync(SessionId);
         if (row is null)
         {
             return new SessionCommandResult(SessionCommandStatus.NotFound, null, $"session {SessionId} does not exist");
@@ -226,7 +226,7 @@ public sealed partial class SessionGrain
     public async Task<SessionCommandResult> DeleteAsync()
     {
         _stateJustLoaded = false;
-        if (await ledger.GetAsync(SessionId) is null && state.State.Turns.Count == 0)
+        if (await queries.GetAsync(SessionId) is null && state.State.Turns.Count == 0)
         {
             return new SessionCommandResult(SessionCommandStatus.NotFound, null, $"session {SessionId} does not exist");
         }

@@ -84,15 +84,6 @@ public enum MarkerChange
     Defer,
 }
 
-/// <summary>Which sessions an operator listing shows: every filter optional; <paramref name="After"/> is the previous page's cursor.</summary>
-public sealed record SessionListQuery(SessionPhase? Phase, string? OwnerSilo, bool? Stale, TimeSpan FreshnessWindow, int Limit, string? After);
-
-/// <summary>A page of sessions and the cursor of the next one (null on the last page).</summary>
-public sealed record SessionPage(IReadOnlyList<LedgerRow> Sessions, string? Next);
-
-/// <summary>A page of the operators' listing with the counts that head it: sessions by phase, and stale markers.</summary>
-public sealed record SessionOverview(SessionPage Page, IReadOnlyDictionary<SessionPhase, long> Counts, long Stale);
-
 /// <summary>
 /// A stale interruption a new message ends: the epoch the session was seen at, the freshness window its marker is
 /// older than, and the reason recorded as the session's last error.
