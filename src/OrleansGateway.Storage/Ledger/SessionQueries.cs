@@ -24,7 +24,7 @@ public sealed class SessionQueries(NpgsqlDataSource dataSource)
     {
         await using var command = dataSource.CreateCommand($"SELECT {Columns} FROM gateway_sessions WHERE session_id = @session_id");
         command.Parameters.AddWithValue("session_id", sessionId);
-        AddFreshnessWindow(command, freshnessWindow);
+        AddFreshnessWindow(command.Parameters, freshnessWindow);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         return await reader.ReadAsync(cancellationToken) ? ReadRow(reader) : null;
     }
@@ -42,24 +42,48 @@ public sealed class SessionQueries(NpgsqlDataSource dataSource)
     {
         await using var command = dataSource.CreateCommand($"SELECT {Columns} FROM gateway_sessions WHERE session_id = ANY(@session_ids)");
         command.Parameters.AddWithValue("session_ids", sessionIds.ToArray());
-        AddFreshnessWindow(command, freshnessWindow: null);
+        AddFreshnessWindow(command.Parameters, freshnessWindow: null);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        var rows = new List<LedgerRow>();
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            rows.Add(ReadRow(reader));
-        }
-
-        return rows;
+        return await ReadRowsAsync(reader, cancellationToken);
     }
 
     /// <summary>
     /// A page of sessions in id order, filtered by phase, owner and staleness, for operator listings of any size:
     /// keyset paging on the primary key (and the phase index), never an offset.
     /// </summary>
-    public async Task<SessionPage> ListAsync(SessionListQuery query, CancellationToken cancellationToken = default)
+    public Task<SessionPage> ListAsync(SessionListQuery query, CancellationToken cancellationToken = default) =>
+        ExecuteAsync([ListCommand(query)], reader => ReadPageAsync(reader, query.Limit, cancellationToken), cancellationToken);
+
+    /// <summary>
+    /// What one refresh of the operators' listing reads: the page <paramref name="query"/> asks for, the counts by phase
+    /// and of stale markers; the three statements in one batch, one round trip.
+    /// </summary>
+    public Task<SessionOverview> OverviewAsync(SessionListQuery query, CancellationToken cancellationToken = default) =>
+        ExecuteAsync([ListCommand(query), CountByPhaseCommand(), CountStaleCommand(query.FreshnessWindow)], async reader =>
+        {
+            var page = await ReadPageAsync(reader, query.Limit, cancellationToken);
+            await reader.NextResultAsync(cancellationToken);
+            var counts = await ReadCountsAsync(reader, cancellationToken);
+            await reader.NextResultAsync(cancellationToken);
+            return new SessionOverview(page, counts, await ReadCountAsync(reader, cancellationToken));
+        }, cancellationToken);
+
+    /// <summary>Number of sessions in each phase, every phase present (0 when none).</summary>
+    /// <remarks>
+    /// The dashboard asks every second. Counting idle sessions, nearly all of a large ledger, through a GROUP BY costs
+    /// three times a bare count(*); so the other phases are counted through the phase index and idle is what remains of
+    /// the total, both in one statement and so from one snapshot.
+    /// </remarks>
+    public Task<IReadOnlyDictionary<SessionPhase, long>> CountByPhaseAsync(CancellationToken cancellationToken = default) =>
+        ExecuteAsync([CountByPhaseCommand()], reader => ReadCountsAsync(reader, cancellationToken), cancellationToken);
+
+    /// <summary>Resume_pending sessions whose marker is older than <paramref name="freshnessWindow"/>: shown, never resumed.</summary>
+    public Task<long> CountStaleAsync(TimeSpan freshnessWindow, CancellationToken cancellationToken = default) =>
+        ExecuteAsync([CountStaleCommand(freshnessWindow)], reader => ReadCountAsync(reader, cancellationToken), cancellationToken);
+
+    private static NpgsqlBatchCommand ListCommand(SessionListQuery query)
     {
-        await using var command = dataSource.CreateCommand($"""
+        var command = new NpgsqlBatchCommand($"""
             SELECT {Columns}
               FROM gateway_sessions
              WHERE (@phase IS NULL OR phase = @phase)
@@ -72,18 +96,48 @@ public sealed class SessionQueries(NpgsqlDataSource dataSource)
         command.Parameters.AddNullable("phase", NpgsqlDbType.Text, query.Phase?.ToName());
         command.Parameters.AddNullable("owner_silo", NpgsqlDbType.Text, query.OwnerSilo);
         command.Parameters.AddNullable("stale", NpgsqlDbType.Boolean, query.Stale);
-        AddFreshnessWindow(command, query.FreshnessWindow);
+        AddFreshnessWindow(command.Parameters, query.FreshnessWindow);
         command.Parameters.AddNullable("after", NpgsqlDbType.Text, query.After);
         command.Parameters.AddWithValue("limit", query.Limit + 1);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        var rows = new List<LedgerRow>();
-        while (await reader.ReadAsync(cancellationToken))
+        return command;
+    }
+
+    private static NpgsqlBatchCommand CountByPhaseCommand()
+    {
+        var command = new NpgsqlBatchCommand("""
+            SELECT phase, count(*) FROM gateway_sessions WHERE phase = ANY(@busy) GROUP BY phase
+            UNION ALL
+            SELECT NULL, count(*) FROM gateway_sessions
+            """);
+        command.Parameters.AddWithValue("busy", Enum.GetValues<SessionPhase>().Where(phase => phase != SessionPhase.Idle).Select(phase => phase.ToName()).ToArray());
+        return command;
+    }
+
+    private static NpgsqlBatchCommand CountStaleCommand(TimeSpan freshnessWindow)
+    {
+        var command = new NpgsqlBatchCommand($"SELECT count(*) FROM gateway_sessions WHERE {MarkerStale}");
+        command.Parameters.AddWithValue("freshness_window", freshnessWindow);
+        return command;
+    }
+
+    private async Task<T> ExecuteAsync<T>(NpgsqlBatchCommand[] commands, Func<NpgsqlDataReader, Task<T>> read, CancellationToken cancellationToken)
+    {
+        await using var batch = dataSource.CreateBatch();
+        foreach (var command in commands)
         {
-            rows.Add(ReadRow(reader));
+            batch.BatchCommands.Add(command);
         }
 
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+        return await read(reader);
+    }
+
+    private static async Task<SessionPage> ReadPageAsync(NpgsqlDataReader reader, int limit, CancellationToken cancellationToken)
+    {
+        var rows = await ReadRowsAsync(reader, cancellationToken);
+
         // One row more than asked says whether there is a next page; its cursor is the last row shown.
-        var more = rows.Count > query.Limit;
+        var more = rows.Count > limit;
         if (more)
         {
             rows.RemoveAt(rows.Count - 1);
@@ -92,34 +146,8 @@ public sealed class SessionQueries(NpgsqlDataSource dataSource)
         return new SessionPage(rows, more ? rows[^1].SessionId : null);
     }
 
-    /// <summary>
-    /// What one refresh of the operators' listing reads: the page <paramref name="query"/> asks for, the counts by phase
-    /// and of stale markers, the three statements at once (each on its own pooled connection).
-    /// </summary>
-    public async Task<SessionOverview> OverviewAsync(SessionListQuery query, CancellationToken cancellationToken = default)
+    private static async Task<IReadOnlyDictionary<SessionPhase, long>> ReadCountsAsync(NpgsqlDataReader reader, CancellationToken cancellationToken)
     {
-        var page = ListAsync(query, cancellationToken);
-        var counts = CountByPhaseAsync(cancellationToken);
-        var stale = CountStaleAsync(query.FreshnessWindow, cancellationToken);
-        await Task.WhenAll(page, counts, stale);
-        return new SessionOverview(await page, await counts, await stale);
-    }
-
-    /// <summary>Number of sessions in each phase, every phase present (0 when none).</summary>
-    /// <remarks>
-    /// The dashboard asks every second. Counting idle sessions, nearly all of a large ledger, through a GROUP BY costs
-    /// three times a bare count(*); so the other phases are counted through the phase index and idle is what remains of
-    /// the total, both in one statement and so from one snapshot.
-    /// </remarks>
-    public async Task<IReadOnlyDictionary<SessionPhase, long>> CountByPhaseAsync(CancellationToken cancellationToken = default)
-    {
-        await using var command = dataSource.CreateCommand("""
-            SELECT phase, count(*) FROM gateway_sessions WHERE phase = ANY(@busy) GROUP BY phase
-            UNION ALL
-            SELECT NULL, count(*) FROM gateway_sessions
-            """);
-        command.Parameters.AddWithValue("busy", Enum.GetValues<SessionPhase>().Where(phase => phase != SessionPhase.Idle).Select(phase => phase.ToName()).ToArray());
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         var counts = Enum.GetValues<SessionPhase>().ToDictionary(phase => phase, _ => 0L);
         var total = 0L;
         while (await reader.ReadAsync(cancellationToken))
@@ -138,16 +166,25 @@ public sealed class SessionQueries(NpgsqlDataSource dataSource)
         return counts;
     }
 
-    /// <summary>Resume_pending sessions whose marker is older than <paramref name="freshnessWindow"/>: shown, never resumed.</summary>
-    public async Task<long> CountStaleAsync(TimeSpan freshnessWindow, CancellationToken cancellationToken = default)
+    private static async Task<long> ReadCountAsync(NpgsqlDataReader reader, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand($"SELECT count(*) FROM gateway_sessions WHERE {MarkerStale}");
-        command.Parameters.AddWithValue("freshness_window", freshnessWindow);
-        return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
+        await reader.ReadAsync(cancellationToken);
+        return reader.GetInt64(0);
     }
 
-    private static void AddFreshnessWindow(NpgsqlCommand command, TimeSpan? freshnessWindow) =>
-        command.Parameters.AddNullable("freshness_window", NpgsqlDbType.Interval, freshnessWindow);
+    private static async Task<List<LedgerRow>> ReadRowsAsync(NpgsqlDataReader reader, CancellationToken cancellationToken)
+    {
+        var rows = new List<LedgerRow>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            rows.Add(ReadRow(reader));
+        }
+
+        return rows;
+    }
+
+    private static void AddFreshnessWindow(NpgsqlParameterCollection parameters, TimeSpan? freshnessWindow) =>
+        parameters.AddNullable("freshness_window", NpgsqlDbType.Interval, freshnessWindow);
 
     private static LedgerRow ReadRow(NpgsqlDataReader reader) => new(
         SessionId: reader.GetString(0),

@@ -576,6 +576,29 @@ public sealed class SessionLedgerTests(PostgresFixture postgres) : IAsyncLifetim
     }
 
     [Fact]
+    public async Task The_overview_reads_in_one_batch_what_the_page_and_the_counts_read_alone()
+    {
+        foreach (var id in new[] { "o-1", "o-2", "o-3", "o-stale" })
+        {
+            await RunningAsync(id, SiloA);
+        }
+
+        await RunningAsync("o-elsewhere", SiloB);
+        await _ledger.PremarkAsync(SiloA, Guid.NewGuid(), ResumeReasons.RestartTimeout);
+        await ExecuteAsync("UPDATE gateway_sessions SET resume_marked_at = now() - interval '2 hours' WHERE session_id = 'o-stale'");
+        var query = new SessionListQuery(SessionPhase.ResumePending, SiloA, null, TimeSpan.FromHours(1), 2, null);
+
+        var overview = await _queries.OverviewAsync(query);
+
+        Assert.Equal(["o-1", "o-2"], overview.Page.Sessions.Select(row => row.SessionId));
+        Assert.Equal("o-2", overview.Page.Next);
+        Assert.Equal((await _queries.ListAsync(query)).Sessions, overview.Page.Sessions);
+        Assert.Equal((4, 1), (overview.Counts[SessionPhase.ResumePending], overview.Counts[SessionPhase.Running]));
+        Assert.Equal(await _queries.CountByPhaseAsync(), overview.Counts);
+        Assert.Equal(1, overview.Stale);
+    }
+
+    [Fact]
     public async Task A_suspension_wins_over_everything_until_it_is_lifted()
     {
         var epoch = (await RunningAsync("held", SiloA))!.Value;
