@@ -58,8 +58,7 @@ public sealed partial class SessionLedger
         command.Parameters.AddWithValue("session_id", sessionId);
         command.Parameters.AddWithValue("owner_silo", ownerSilo);
         command.Parameters.AddNullable("turn_id", NpgsqlDbType.Text, turnId);
-        command.Parameters.AddNullable("defer_reason", NpgsqlDbType.Text, defer?.Reason);
-        command.Parameters.AddNullable("defer_stop_id", NpgsqlDbType.Uuid, defer?.StopId);
+        AddDefer(command, defer);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         return await reader.ReadAsync(cancellationToken) ? (reader.GetInt64(0), reader.GetInt32(1)) : null;
     }

@@ -37,8 +37,7 @@ public sealed partial class SessionLedger
         command.Parameters.AddWithValue("owner_silo", ownerSilo);
         command.Parameters.AddWithValue("turn_id", turnId);
         command.Parameters.AddNullable("expected_epoch", NpgsqlDbType.Bigint, expectedEpoch);
-        command.Parameters.AddNullable("defer_reason", NpgsqlDbType.Text, defer?.Reason);
-        command.Parameters.AddNullable("defer_stop_id", NpgsqlDbType.Uuid, defer?.StopId);
+        AddDefer(command, defer);
         command.Parameters.AddNullable("stale_epoch", NpgsqlDbType.Bigint, staleTakeover?.Epoch);
         command.Parameters.AddWithValue("freshness_window", staleTakeover?.FreshnessWindow ?? TimeSpan.Zero);
         command.Parameters.AddNullable("stale_error", NpgsqlDbType.Text, staleTakeover?.Reason);
@@ -89,8 +88,7 @@ public sealed partial class SessionLedger
         command.Parameters.AddWithValue("markers", markers.ToString().ToLowerInvariant());
         command.Parameters.AddNullable("error", NpgsqlDbType.Text, error);
         command.Parameters.AddNullable("next_turn_id", NpgsqlDbType.Text, nextTurnId);
-        command.Parameters.AddNullable("defer_reason", NpgsqlDbType.Text, defer?.Reason);
-        command.Parameters.AddNullable("defer_stop_id", NpgsqlDbType.Uuid, defer?.StopId);
+        AddDefer(command, defer);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         return await reader.ReadAsync(cancellationToken) ? (reader.GetInt64(0), reader.GetBoolean(1)) : null;
     }

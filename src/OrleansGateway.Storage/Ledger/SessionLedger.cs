@@ -54,6 +54,12 @@ public sealed partial class SessionLedger(NpgsqlDataSource dataSource, LedgerSco
         return values;
     }
 
+    private static void AddDefer(NpgsqlCommand command, DeferMark? defer)
+    {
+        command.Parameters.AddNullable("defer_reason", NpgsqlDbType.Text, defer?.Reason);
+        command.Parameters.AddNullable("defer_stop_id", NpgsqlDbType.Uuid, defer?.StopId);
+    }
+
     private void AddScope(NpgsqlCommand command)
     {
         command.Parameters.AddNullable("cluster_id", NpgsqlDbType.Text, scope?.ClusterId);
