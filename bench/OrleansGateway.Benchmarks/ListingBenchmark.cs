@@ -8,7 +8,7 @@ namespace OrleansGateway.Benchmarks;
 /// <summary>
 /// 4. What one refresh of the dashboard's sessions view costs the database with 100k sessions: a page of 50
 /// (keyset paging, with each filter the page offers) plus the counts by phase and of stale markers that head the page:
-/// <see cref="SessionLedger.OverviewAsync"/>, as <c>GET /api/operator/sessions</c> calls it.
+/// <see cref="SessionQueries.OverviewAsync"/>, as <c>GET /api/operator/sessions</c> calls it.
 /// The baseline is the least any such view needs: a bare keyset page of 50 rows by primary key and a bare
 /// <c>count(*)</c> of the table. The page polls every second, so the worst filter is what counts.
 /// </summary>
@@ -24,7 +24,7 @@ internal sealed class ListingBenchmark(string connectionString, TextWriter outpu
     {
         await using var dataSource = NpgsqlDataSource.Create(connectionString);
         await PopulateAsync(dataSource, cancellationToken);
-        var ledger = new SessionLedger(dataSource);
+        var ledger = new SessionQueries(dataSource);
 
         // The views an operator opens at 3 a.m.: everything, a page deep in the list, the rare phases, the stale
         // markers, one silo's sessions (a silo that owns none: the filter that must look furthest).

@@ -19,7 +19,7 @@ try
 
     builder.Services.AddSingleton(cluster);
     builder.Services.AddSingleton(_ => GatewayDataSource.Create(connectionString, "ogw-dashboard"));
-    builder.Services.AddSingleton<SessionLedger>();
+    builder.Services.AddSingleton<SessionQueries>();
     builder.Services.AddSingleton<EventHistory>();
     builder.Services.AddSingleton<MembershipTable>();
     builder.Services.AddSingleton(TimeProvider.System);

@@ -147,9 +147,9 @@ public sealed class EventHistory(NpgsqlDataSource dataSource)
         await using var command = dataSource.CreateCommand(
             "INSERT INTO gateway_events (kind, session_id, silo, actor, detail) VALUES (@kind, @session_id, @silo, @actor, @detail)");
         command.Parameters.AddWithValue("kind", kind);
-        command.Parameters.Add(new NpgsqlParameter("session_id", NpgsqlDbType.Text) { Value = (object?)sessionId ?? DBNull.Value });
-        command.Parameters.Add(new NpgsqlParameter("silo", NpgsqlDbType.Text) { Value = (object?)silo ?? DBNull.Value });
-        command.Parameters.Add(new NpgsqlParameter("actor", NpgsqlDbType.Text) { Value = (object?)actor ?? DBNull.Value });
+        command.Parameters.AddNullable("session_id", NpgsqlDbType.Text, sessionId);
+        command.Parameters.AddNullable("silo", NpgsqlDbType.Text, silo);
+        command.Parameters.AddNullable("actor", NpgsqlDbType.Text, actor);
         command.Parameters.AddWithValue("detail", detail);
         await command.ExecuteNonQueryAsync(cancellationToken);
     }

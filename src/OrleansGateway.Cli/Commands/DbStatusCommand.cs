@@ -31,7 +31,7 @@ public static class DbStatusCommand
             try
             {
                 silos = await new MembershipTable(dataSource).ReadSilosAsync(parse.GetValue(clusterId)!, cancellationToken);
-                phases = await new SessionLedger(dataSource).CountByPhaseAsync(cancellationToken);
+                phases = await new SessionQueries(dataSource).CountByPhaseAsync(cancellationToken);
             }
             catch (PostgresException exception) when (exception.SqlState == PostgresErrorCodes.UndefinedTable)
             {

@@ -66,7 +66,7 @@ public abstract class LongTurnsDemo(DemoSettings settings)
         // Session ids of their own for every run: the embedded database keeps the sessions of earlier runs.
         var runId = $"{DateTime.UtcNow:HHmmss}-{Guid.NewGuid():N}"[..13];
         var sessionIds = Enumerable.Range(1, settings.Sessions).Select(i => $"demo-{runId}-{i:000}").ToList();
-        await using var watch = new SessionWatch(sessionIds, new SessionLedger(dataSource), api, board.ServingSilos, Clock);
+        await using var watch = new SessionWatch(sessionIds, new SessionQueries(dataSource), api, board.ServingSilos, Clock);
         board.Watch = watch;
 
         var run = new DemoRun(cluster, api, watch, board, sessionIds);

@@ -19,7 +19,7 @@ public sealed class SessionWatch : IAsyncDisposable
     private static readonly HashSet<string> StopReasons = [ResumeReasons.RestartTimeout, ResumeReasons.ShutdownTimeout];
 
     private readonly IReadOnlyList<string> _sessionIds;
-    private readonly SessionLedger _ledger;
+    private readonly SessionQueries _ledger;
     private readonly GatewayApi _api;
     private readonly Func<IReadOnlyList<Uri>> _servingSilos;
     private readonly Stopwatch _clock;
@@ -33,7 +33,7 @@ public sealed class SessionWatch : IAsyncDisposable
     private Task _loops = Task.CompletedTask;
 
     /// <param name="servingSilos">The silos to read sessions from now: up and not stopping.</param>
-    public SessionWatch(IReadOnlyList<string> sessionIds, SessionLedger ledger, GatewayApi api, Func<IReadOnlyList<Uri>> servingSilos, Stopwatch clock)
+    public SessionWatch(IReadOnlyList<string> sessionIds, SessionQueries ledger, GatewayApi api, Func<IReadOnlyList<Uri>> servingSilos, Stopwatch clock)
     {
         _sessionIds = sessionIds;
         _ledger = ledger;

@@ -11,7 +11,7 @@ namespace OrleansGateway.Dashboard.Api;
 /// "what did the restart an hour ago do", not "what happens from now on". Kept in memory: a restarted dashboard
 /// starts a new history.
 /// </summary>
-public sealed partial class PhaseCountHistory(SessionLedger ledger, ClusterSettings cluster, TimeProvider time, ILogger<PhaseCountHistory> logger)
+public sealed partial class PhaseCountHistory(SessionQueries ledger, ClusterSettings cluster, TimeProvider time, ILogger<PhaseCountHistory> logger)
     : BackgroundService
 {
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(5);

@@ -33,7 +33,7 @@ public static class SessionEndpoints
             RunAsync("release", sessionId, session => session.ReleaseAsync(), client, audit, user));
     }
 
-    private static async Task<IResult> ListAsync(HttpRequest request, SessionLedger ledger, ClusterSettings cluster, TimeProvider time,
+    private static async Task<IResult> ListAsync(HttpRequest request, SessionQueries ledger, ClusterSettings cluster, TimeProvider time,
         CancellationToken cancellationToken)
     {
         var query = request.Query;
@@ -68,7 +68,7 @@ public static class SessionEndpoints
             countsByName));
     }
 
-    private static async Task<IResult> GetAsync(string sessionId, SessionLedger ledger, EventHistory events, IClusterClient client,
+    private static async Task<IResult> GetAsync(string sessionId, SessionQueries ledger, EventHistory events, IClusterClient client,
         ClusterSettings cluster, TimeProvider time, CancellationToken cancellationToken)
     {
         if (!SessionIds.IsValid(sessionId))

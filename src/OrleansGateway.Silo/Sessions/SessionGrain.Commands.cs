@@ -106,7 +106,7 @@ public sealed partial class SessionGrain
     private async Task<SessionCommandResult> LiftSuspensionAsync(string? actor)
     {
         _stateJustLoaded = false;
-        var row = await ledger.GetAsync(SessionId);
+        var row = await queries.GetAsync(SessionId);
         if (row is null)
         {
             return new SessionCommandResult(SessionCommandStatus.NotFound, null, $"session {SessionId} does not exist");
@@ -177,7 +177,7 @@ public sealed partial class SessionGrain
     public async Task<SessionCommandResult> ResumeNowAsync()
     {
         _stateJustLoaded = false;
-        var row = await ledger.GetAsync(SessionId);
+        var row = await queries.GetAsync(SessionId);
         switch (row?.Phase)
         {
             case null:
@@ -204,7 +204,7 @@ public sealed partial class SessionGrain
     public async Task<SessionCommandResult> ReleaseAsync()
     {
         _stateJustLoaded = false;
-        var row = await ledger.GetAsync(SessionId);
+        var row = await queries.GetAsync(SessionId);
         if (row is null)
         {
             return new SessionCommandResult(SessionCommandStatus.NotFound, null, $"session {SessionId} does not exist");
@@ -225,7 +225,7 @@ public sealed partial class SessionGrain
     public async Task<SessionCommandResult> DeleteAsync()
     {
         _stateJustLoaded = false;
-        if (await ledger.GetAsync(SessionId) is null && state.State.Turns.Count == 0)
+        if (await queries.GetAsync(SessionId) is null && state.State.Turns.Count == 0)
         {
             return new SessionCommandResult(SessionCommandStatus.NotFound, null, $"session {SessionId} does not exist");
         }

@@ -109,7 +109,7 @@ public sealed partial class SessionGrain
 
         // Not idle: whoever takes the session next (a resume, a lifted suspension) runs the queued message, except
         // where nobody would: a stale interruption is never resumed, a quarantine waits for an operator.
-        var row = await ledger.GetAsync(SessionId, resumeOptions.Value.FreshnessWindow);
+        var row = await queries.GetAsync(SessionId, resumeOptions.Value.FreshnessWindow);
         switch (row)
         {
             case { Phase: SessionPhase.Quarantined }:
@@ -158,7 +158,7 @@ public sealed partial class SessionGrain
             await state.ReadStateAsync();
             var turn = Enqueue(message);
             var window = resumeOptions.Value.FreshnessWindow;
-            var age = await ledger.MarkerAgeAsync(SessionId) ?? TimeSpan.Zero;
+            var age = await queries.MarkerAgeAsync(SessionId) ?? TimeSpan.Zero;
             var reason = $"abandoned: interrupted {Describe(age)} ago, older than the freshness window ({Describe(window)})";
             var abandoned = state.State.Turns.FindAll(t => !t.IsFinished && t.Status != TurnStatus.Queued);
             foreach (var stale in abandoned)
@@ -209,7 +209,7 @@ public sealed partial class SessionGrain
     public async Task<SessionView?> GetAsync()
     {
         _stateJustLoaded = false;
-        var row = await ledger.GetAsync(SessionId, resumeOptions.Value.FreshnessWindow);
+        var row = await queries.GetAsync(SessionId, resumeOptions.Value.FreshnessWindow);
         if (row is null && state.State.Turns.Count == 0)
         {
             return null;

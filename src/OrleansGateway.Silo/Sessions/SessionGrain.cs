@@ -22,6 +22,7 @@ namespace OrleansGateway.Sessions;
 public sealed partial class SessionGrain(
     [PersistentState(GatewayStorageNames.SessionState, GatewayStorageNames.Sessions)] IPersistentState<SessionState> state,
     SessionLedger ledger,
+    SessionQueries queries,
     EventHistory events,
     ActiveSessions activeSessions,
     IAgent agent,

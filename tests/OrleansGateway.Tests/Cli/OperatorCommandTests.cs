@@ -400,7 +400,7 @@ public sealed class OperatorCluster(PostgresFixture postgres) : IAsyncLifetime
 
     public string ClusterId => _cluster!.ClusterId;
 
-    public SessionLedger Ledger { get; private set; } = null!;
+    public SessionQueries Ledger { get; private set; } = null!;
 
     /// <summary>The environment of an <c>ogw</c> run: this dashboard and its token unless told otherwise (empty: unset).</summary>
     public IReadOnlyDictionary<string, string> Environment(string? url = null, string token = DashboardHarness.OperatorToken) =>
@@ -410,7 +410,7 @@ public sealed class OperatorCluster(PostgresFixture postgres) : IAsyncLifetime
     {
         var connectionString = await postgres.CreateMigratedDatabaseAsync("opcli");
         _dataSource = NpgsqlDataSource.Create(connectionString);
-        Ledger = new SessionLedger(_dataSource);
+        Ledger = new SessionQueries(_dataSource);
         await ExecuteAsync($"""
             INSERT INTO gateway_sessions (session_id, phase, owner_silo, updated_at)
                  VALUES ('cli-idle-1', 'idle', '{SeededSilo}', now() - interval '5 minutes'),

@@ -18,13 +18,13 @@ public sealed class ResumeClusterTests(PostgresFixture postgres) : IAsyncLifetim
 {
     private TestCluster _cluster = null!;
     private NpgsqlDataSource _dataSource = null!;
-    private SessionLedger _ledger = null!;
+    private SessionQueries _ledger = null!;
 
     public async Task InitializeAsync()
     {
         var connectionString = await postgres.CreateMigratedDatabaseAsync("resume");
         _dataSource = NpgsqlDataSource.Create(connectionString);
-        _ledger = new SessionLedger(_dataSource);
+        _ledger = new SessionQueries(_dataSource);
         _cluster = await GatewayTestCluster.StartAsync(connectionString, silos: 2, new Dictionary<string, string?>
         {
             [GatewayTestCluster.RecordStepsKey] = "true",

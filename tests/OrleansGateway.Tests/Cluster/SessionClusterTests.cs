@@ -99,7 +99,7 @@ public sealed class SessionClusterTests(PostgresFixture postgres) : IAsyncLifeti
         Assert.Equal(["done 3 steps", "second", "done 1 steps"], view.Turns.Select(t => t.Reply));
         Assert.All(view.Turns, t => Assert.Equal(1, t.Executions));
 
-        var row = await new SessionLedger(_dataSource).GetAsync("fifo");
+        var row = await new SessionQueries(_dataSource).GetAsync("fifo");
         Assert.NotNull(row);
         Assert.Equal(SessionPhase.Idle, row.Phase);
         Assert.Null(row.ActiveTurnId);
@@ -110,7 +110,7 @@ public sealed class SessionClusterTests(PostgresFixture postgres) : IAsyncLifeti
     {
         var accepted = await _cluster.Client.GetGrain<ISessionGrain>("write-ahead").PostMessageAsync(new SessionMessage("m1", "work 1x2000"));
 
-        var row = await new SessionLedger(_dataSource).GetAsync("write-ahead");
+        var row = await new SessionQueries(_dataSource).GetAsync("write-ahead");
 
         Assert.NotNull(row);
         Assert.Equal((SessionPhase.Running, accepted.TurnId), (row.Phase, row.ActiveTurnId));
@@ -121,7 +121,7 @@ public sealed class SessionClusterTests(PostgresFixture postgres) : IAsyncLifeti
     public async Task An_unknown_session_is_null_and_leaves_no_trace()
     {
         Assert.Null(await _cluster.Client.GetGrain<ISessionGrain>("never-written").GetAsync());
-        Assert.Null(await new SessionLedger(_dataSource).GetAsync("never-written"));
+        Assert.Null(await new SessionQueries(_dataSource).GetAsync("never-written"));
     }
 
     private async Task<SessionView> WaitUntilIdleAsync(string sessionId)

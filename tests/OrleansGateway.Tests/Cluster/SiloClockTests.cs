@@ -49,6 +49,6 @@ public sealed class SiloClockTests(PostgresFixture postgres) : IAsyncLifetime
         // Never resumed, so a new message takes the session over instead of queueing behind a resume that never comes.
         var accepted = await session.PostMessageAsync(new SessionMessage("m1", "work 1x10"));
         Assert.Equal(SessionPhase.Running, accepted.Phase);
-        Assert.StartsWith("abandoned: interrupted 1h30m ago", (await new SessionLedger(_dataSource).GetAsync("old"))!.LastError);
+        Assert.StartsWith("abandoned: interrupted 1h30m ago", (await new SessionQueries(_dataSource).GetAsync("old"))!.LastError);
     }
 }

@@ -28,7 +28,7 @@ public sealed class DashboardActionTests(PostgresFixture postgres)
     {
         await using var cluster = new SiloProcessCluster(await postgres.CreateMigratedDatabaseAsync("dashact"));
         await using var dataSource = NpgsqlDataSource.Create(cluster.ConnectionString);
-        var ledger = new SessionLedger(dataSource);
+        var ledger = new SessionQueries(dataSource);
 
         // Silo A alone takes four long turns, so that they are A's when A is drained.
         var siloA = await cluster.StartSiloAsync("a", QuickStops);
@@ -195,7 +195,7 @@ public sealed class DashboardActionTests(PostgresFixture postgres)
         Assert.Contains(reason, body.GetProperty("error").GetString());
     }
 
-    private static async Task<IReadOnlyList<LedgerRow>> WaitForAsync(SessionLedger ledger, IReadOnlyList<string> ids, Func<IReadOnlyList<LedgerRow>, bool> condition,
+    private static async Task<IReadOnlyList<LedgerRow>> WaitForAsync(SessionQueries ledger, IReadOnlyList<string> ids, Func<IReadOnlyList<LedgerRow>, bool> condition,
         string what, SiloProcessCluster cluster, TimeSpan? timeout = null)
     {
         IReadOnlyList<LedgerRow> rows = [];

@@ -39,7 +39,7 @@ public sealed class DashboardBrowserTests(PostgresFixture postgres)
         Assert.True(File.Exists(ChromiumPath), $"{ChromiumPath} is missing: apt-get install -y chromium (.ci/run does)");
         await using var cluster = new SiloProcessCluster(await postgres.CreateMigratedDatabaseAsync("dashweb"));
         await using var dataSource = NpgsqlDataSource.Create(cluster.ConnectionString);
-        var ledger = new SessionLedger(dataSource);
+        var ledger = new SessionQueries(dataSource);
 
         // A long turn on silo A, then silo B to take it over; a quarantined session (suspended, then marked by hand).
         var siloA = await cluster.StartSiloAsync("a", Stops);
@@ -196,7 +196,7 @@ public sealed class DashboardBrowserTests(PostgresFixture postgres)
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
     }
 
-    private static async Task<LedgerRow> WaitForPhaseAsync(SessionLedger ledger, string sessionId, SessionPhase phase)
+    private static async Task<LedgerRow> WaitForPhaseAsync(SessionQueries ledger, string sessionId, SessionPhase phase)
     {
         LedgerRow? row = null;
         await Eventually.UntilAsync(async () => (row = await ledger.GetAsync(sessionId))?.Phase == phase, TimeSpan.FromSeconds(30),

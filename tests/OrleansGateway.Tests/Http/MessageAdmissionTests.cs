@@ -20,6 +20,7 @@ public sealed class MessageAdmissionTests(PostgresFixture postgres) : IAsyncLife
     private HttpClient _other = null!;
     private NpgsqlDataSource _dataSource = null!;
     private SessionLedger _ledger = null!;
+    private SessionQueries _queries = null!;
 
     public async Task InitializeAsync()
     {
@@ -31,6 +32,7 @@ public sealed class MessageAdmissionTests(PostgresFixture postgres) : IAsyncLife
         _other = SiloProcessCluster.ClientFor(await _cluster.StartSiloAsync("admission-other", quiet));
         _dataSource = NpgsqlDataSource.Create(_cluster.ConnectionString);
         _ledger = new SessionLedger(_dataSource);
+        _queries = new SessionQueries(_dataSource);
     }
 
     public async Task DisposeAsync()
@@ -71,7 +73,7 @@ public sealed class MessageAdmissionTests(PostgresFixture postgres) : IAsyncLife
             UPDATE gateway_sessions SET phase = 'quarantined', epoch = epoch + 1,
                    last_error = 'quarantined after 3 resumes without progress' WHERE session_id = 'quarantined'
             """);
-        var before = (await _ledger.GetAsync("quarantined"), await GrainStateVersionAsync("quarantined"), await CountEventsAsync("quarantined"));
+        var before = (await _queries.GetAsync("quarantined"), await GrainStateVersionAsync("quarantined"), await CountEventsAsync("quarantined"));
 
         var message = await PostAsync("quarantined", "hello", HttpStatusCode.Conflict);
         var throughAnotherSilo = await PostAsync("quarantined", "hello", HttpStatusCode.Conflict, _other);
@@ -84,7 +86,7 @@ public sealed class MessageAdmissionTests(PostgresFixture postgres) : IAsyncLife
         Assert.Equal(HttpStatusCode.Conflict, suspend.StatusCode);
         Assert.Contains("is quarantined; an operator must release it (ogw release quarantined)", await suspend.Content.ReadAsStringAsync());
         Assert.Equal(HttpStatusCode.Conflict, resume.StatusCode);
-        Assert.Equal(before, (await _ledger.GetAsync("quarantined"), await GrainStateVersionAsync("quarantined"), await CountEventsAsync("quarantined")));
+        Assert.Equal(before, (await _queries.GetAsync("quarantined"), await GrainStateVersionAsync("quarantined"), await CountEventsAsync("quarantined")));
         var session = await _client.GetFromJsonAsync<JsonElement>("api/sessions/quarantined");
         Assert.Equal("quarantined", session.GetProperty("phase").GetString());
         Assert.Single(session.GetProperty("turns").EnumerateArray());
@@ -135,7 +137,7 @@ public sealed class MessageAdmissionTests(PostgresFixture postgres) : IAsyncLife
 
         Assert.Equal(HttpStatusCode.Conflict, resume.StatusCode);
         Assert.Contains("was suspended by an operator; only an operator can resume it", await resume.Content.ReadAsStringAsync());
-        Assert.Equal(SessionPhase.Suspended, (await _ledger.GetAsync("operator-held"))!.Phase);
+        Assert.Equal(SessionPhase.Suspended, (await _queries.GetAsync("operator-held"))!.Phase);
         Assert.Empty(await UserEventsAsync("operator-held"));
     }
 
@@ -172,7 +174,7 @@ public sealed class MessageAdmissionTests(PostgresFixture postgres) : IAsyncLife
             Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
         }
 
-        Assert.Null(await _ledger.GetAsync("doomed"));
+        Assert.Null(await _queries.GetAsync("doomed"));
         Assert.Equal(0L, await ScalarAsync("SELECT count(*) FROM orleansstorage WHERE grainidextensionstring = 'doomed' AND payloadbinary IS NOT NULL"));
         Assert.Equal([EventKinds.Deleted], await UserEventsAsync("doomed"));
         Assert.Equal(1L, await CountEventsAsync("doomed"));
@@ -212,7 +214,7 @@ public sealed class MessageAdmissionTests(PostgresFixture postgres) : IAsyncLife
         // Not acknowledged into an idle session that nobody runs: a retryable refusal, and nothing stored.
         Assert.True(fenced.StatusCode == HttpStatusCode.ServiceUnavailable, $"{fenced.StatusCode}: {await fenced.Content.ReadAsStringAsync()}");
         Assert.Equal("1", fenced.Headers.RetryAfter?.ToString());
-        var row = (await _ledger.GetAsync("fenced"))!;
+        var row = (await _queries.GetAsync("fenced"))!;
         Assert.Equal((SessionPhase.Idle, 6L), (row.Phase, row.Epoch));
         Assert.Equal(0L, await ScalarAsync("SELECT count(*) FROM orleansstorage WHERE grainidextensionstring = 'fenced' AND payloadbinary IS NOT NULL"));
 

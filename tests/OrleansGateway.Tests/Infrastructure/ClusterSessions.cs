@@ -26,7 +26,7 @@ public static class ClusterSessions
     public static async Task<IReadOnlyList<LedgerRow>> ReadLedgerAsync(SiloProcessCluster cluster, IReadOnlyList<string> ids)
     {
         await using var dataSource = NpgsqlDataSource.Create(cluster.ConnectionString);
-        var rows = (await new SessionLedger(dataSource).GetManyAsync([.. ids])).ToDictionary(row => row.SessionId);
+        var rows = (await new SessionQueries(dataSource).GetManyAsync([.. ids])).ToDictionary(row => row.SessionId);
         return [.. ids.Select(id => rows.TryGetValue(id, out var row) ? row : throw new InvalidOperationException($"{id} has no ledger row"))];
     }
 

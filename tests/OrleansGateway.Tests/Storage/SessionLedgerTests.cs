@@ -13,11 +13,13 @@ public sealed class SessionLedgerTests(PostgresFixture postgres) : IAsyncLifetim
     private const string SiloB = "10.0.0.2:11111@1";
     private NpgsqlDataSource _dataSource = null!;
     private SessionLedger _ledger = null!;
+    private SessionQueries _queries = null!;
 
     public async Task InitializeAsync()
     {
         _dataSource = NpgsqlDataSource.Create(await postgres.CreateMigratedDatabaseAsync("ledger"));
         _ledger = new SessionLedger(_dataSource);
+        _queries = new SessionQueries(_dataSource);
     }
 
     public async Task DisposeAsync() => await _dataSource.DisposeAsync();
@@ -28,7 +30,7 @@ public sealed class SessionLedgerTests(PostgresFixture postgres) : IAsyncLifetim
         var stop = Guid.NewGuid();
         await RunningAsync("a-pending-before", SiloA);
         await _ledger.PremarkAsync(SiloA, Guid.NewGuid(), ResumeReasons.ShutdownTimeout);
-        var before = await _ledger.GetAsync("a-pending-before");
+        var before = await _queries.GetAsync("a-pending-before");
         await RunningAsync("a-running-1", SiloA);
         await RunningAsync("a-running-2", SiloA);
         await RunningAsync("b-running", SiloB);
@@ -41,15 +43,15 @@ public sealed class SessionLedgerTests(PostgresFixture postgres) : IAsyncLifetim
         Assert.Equal(2, marked);
         foreach (var id in new[] { "a-running-1", "a-running-2" })
         {
-            var row = (await _ledger.GetAsync(id))!;
+            var row = (await _queries.GetAsync(id))!;
             Assert.Equal((SessionPhase.ResumePending, ResumeReasons.RestartTimeout, stop), (row.Phase, row.ResumeReason, row.PremarkStopId));
             Assert.NotNull(row.ResumeMarkedAt);
         }
 
-        Assert.Equal(SessionPhase.Running, (await _ledger.GetAsync("b-running"))!.Phase);
-        Assert.Equal(SessionPhase.Idle, (await _ledger.GetAsync("a-idle"))!.Phase);
-        Assert.Equal(SessionPhase.Suspended, (await _ledger.GetAsync("a-suspended"))!.Phase);
-        Assert.Equal(before, await _ledger.GetAsync("a-pending-before"));
+        Assert.Equal(SessionPhase.Running, (await _queries.GetAsync("b-running"))!.Phase);
+        Assert.Equal(SessionPhase.Idle, (await _queries.GetAsync("a-idle"))!.Phase);
+        Assert.Equal(SessionPhase.Suspended, (await _queries.GetAsync("a-suspended"))!.Phase);
+        Assert.Equal(before, await _queries.GetAsync("a-pending-before"));
     }
 
     [Fact]
@@ -65,11 +67,11 @@ public sealed class SessionLedgerTests(PostgresFixture postgres) : IAsyncLifetim
         await _ledger.EndTurnAsync("fails", failing, MarkerChange.Keep, "step 2 failed: boom", null);
         await _ledger.EndTurnAsync("queued-behind", withQueue, MarkerChange.Defer, null, "t2", new DeferMark(ResumeReasons.ShutdownTimeout, stop));
 
-        var completed = (await _ledger.GetAsync("completes"))!;
+        var completed = (await _queries.GetAsync("completes"))!;
         Assert.Equal((SessionPhase.Idle, null, null, null), (completed.Phase, completed.ResumeReason, completed.PremarkStopId, completed.ResumeMarkedAt));
-        var failed = (await _ledger.GetAsync("fails"))!;
+        var failed = (await _queries.GetAsync("fails"))!;
         Assert.Equal((SessionPhase.ResumePending, stop, "step 2 failed: boom"), (failed.Phase, failed.PremarkStopId, failed.LastError));
-        var queued = (await _ledger.GetAsync("queued-behind"))!;
+        var queued = (await _queries.GetAsync("queued-behind"))!;
         Assert.Equal((SessionPhase.ResumePending, stop, "t2"), (queued.Phase, queued.PremarkStopId, queued.ActiveTurnId));
     }
 
@@ -89,7 +91,7 @@ public sealed class SessionLedgerTests(PostgresFixture postgres) : IAsyncLifetim
         Assert.Equal((failing + 1, true), failed);
         foreach (var id in new[] { "completes-queued", "fails-queued" })
         {
-            var row = (await _ledger.GetAsync(id))!;
+            var row = (await _queries.GetAsync(id))!;
             Assert.Equal((SessionPhase.ResumePending, ResumeReasons.RestartTimeout, stop, "t2"), (row.Phase, row.ResumeReason, row.PremarkStopId, row.ActiveTurnId));
             Assert.NotNull(row.ResumeMarkedAt);
         }
@@ -120,14 +122,14 @@ public sealed class SessionLedgerTests(PostgresFixture postgres) : IAsyncLifetim
 
         Assert.Equal(1, await premark);
         Assert.Equal((epoch + 1, true), await endTurn);
-        var row = (await _ledger.GetAsync("racing"))!;
+        var row = (await _queries.GetAsync("racing"))!;
         Assert.Equal((SessionPhase.ResumePending, ResumeReasons.ShutdownTimeout, stop, "t2"), (row.Phase, row.ResumeReason, row.PremarkStopId, row.ActiveTurnId));
     }
 
     [Fact]
     public async Task The_counts_by_phase_count_every_phase_idle_included()
     {
-        var before = await _ledger.CountByPhaseAsync();
+        var before = await _queries.CountByPhaseAsync();
         var added = new Dictionary<SessionPhase, int>
         {
             [SessionPhase.Idle] = 7, [SessionPhase.Running] = 5, [SessionPhase.ResumePending] = 4, [SessionPhase.Suspended] = 2, [SessionPhase.Quarantined] = 1,
@@ -139,7 +141,7 @@ public sealed class SessionLedgerTests(PostgresFixture postgres) : IAsyncLifetim
             await insert.ExecuteNonQueryAsync();
         }
 
-        var after = await _ledger.CountByPhaseAsync();
+        var after = await _queries.CountByPhaseAsync();
 
         Assert.Equal(Enum.GetValues<SessionPhase>(), after.Keys.Order());
         Assert.All(Enum.GetValues<SessionPhase>(), phase => Assert.Equal(before[phase] + added[phase], after[phase]));
@@ -156,7 +158,7 @@ public sealed class SessionLedgerTests(PostgresFixture postgres) : IAsyncLifetim
 
         var winner = Assert.Single(claims, claim => claim is not null)!;
         Assert.Equal((epoch + 1, 1), (winner.Epoch, winner.Attempts));
-        var row = (await _ledger.GetAsync("raced"))!;
+        var row = (await _queries.GetAsync("raced"))!;
         Assert.Equal((SessionPhase.Running, epoch + 1, (DateTimeOffset?)null), (row.Phase, row.Epoch, row.ResumeMarkedAt));
         var resumed = Assert.Single(await new EventHistory(_dataSource).ReadForSessionAsync("raced", 100), e => e.Kind == EventKinds.Resumed);
         Assert.Equal((row.OwnerSilo, 1), (resumed.Silo, claims.Count(claim => claim is not null)));
@@ -174,7 +176,7 @@ public sealed class SessionLedgerTests(PostgresFixture postgres) : IAsyncLifetim
         Assert.Null(await _ledger.EndTurnAsync("fenced", stale, MarkerChange.Clear, null, null));
         Assert.False(await _ledger.MarkSelfAsync("fenced", stale, ResumeReasons.Deactivated, null));
         Assert.Null(await _ledger.BeginTurnAsync("fenced", stale, SiloA, "t2"));
-        Assert.Equal((SiloB, claim.Epoch), ((await _ledger.GetAsync("fenced"))!.OwnerSilo, (await _ledger.GetAsync("fenced"))!.Epoch));
+        Assert.Equal((SiloB, claim.Epoch), ((await _queries.GetAsync("fenced"))!.OwnerSilo, (await _queries.GetAsync("fenced"))!.Epoch));
     }
 
     [Fact]
@@ -187,10 +189,10 @@ public sealed class SessionLedgerTests(PostgresFixture postgres) : IAsyncLifetim
 
         Assert.Equal(1, await _ledger.MarkOrphanedAsync([SiloA]));
 
-        var orphan = (await _ledger.GetAsync("on-dead"))!;
+        var orphan = (await _queries.GetAsync("on-dead"))!;
         Assert.Equal((SessionPhase.ResumePending, ResumeReasons.RestartInterrupted), (orphan.Phase, orphan.ResumeReason));
-        Assert.Equal(SessionPhase.Running, (await _ledger.GetAsync("on-live"))!.Phase);
-        Assert.Equal(SessionPhase.Suspended, (await _ledger.GetAsync("suspended-on-dead"))!.Phase);
+        Assert.Equal(SessionPhase.Running, (await _queries.GetAsync("on-live"))!.Phase);
+        Assert.Equal(SessionPhase.Suspended, (await _queries.GetAsync("suspended-on-dead"))!.Phase);
     }
 
     [Fact]
@@ -210,7 +212,7 @@ public sealed class SessionLedgerTests(PostgresFixture postgres) : IAsyncLifetim
 
         Assert.Equal("fresh", Assert.Single(leased).SessionId);
         Assert.Empty(again);
-        Assert.Equal(1, await _ledger.CountStaleAsync(TimeSpan.FromHours(1)));
+        Assert.Equal(1, await _queries.CountStaleAsync(TimeSpan.FromHours(1)));
     }
 
     [Fact]
@@ -225,8 +227,8 @@ public sealed class SessionLedgerTests(PostgresFixture postgres) : IAsyncLifetim
         var marked = await _ledger.MarkStrandedAsync(SiloA, ["turn-runs"], TimeSpan.FromSeconds(30));
 
         Assert.Equal(["stranded"], marked);
-        Assert.Equal((SessionPhase.ResumePending, ResumeReasons.Deactivated), ((await _ledger.GetAsync("stranded"))!.Phase, (await _ledger.GetAsync("stranded"))!.ResumeReason));
-        Assert.All(new[] { "turn-runs", "just-started", "elsewhere" }, id => Assert.Equal(SessionPhase.Running, _ledger.GetAsync(id).Result!.Phase));
+        Assert.Equal((SessionPhase.ResumePending, ResumeReasons.Deactivated), ((await _queries.GetAsync("stranded"))!.Phase, (await _queries.GetAsync("stranded"))!.ResumeReason));
+        Assert.All(new[] { "turn-runs", "just-started", "elsewhere" }, id => Assert.Equal(SessionPhase.Running, _queries.GetAsync(id).Result!.Phase));
     }
 
     [Fact]
@@ -255,7 +257,7 @@ public sealed class SessionLedgerTests(PostgresFixture postgres) : IAsyncLifetim
             UPDATE gateway_sessions SET updated_at = now() - interval '3 hours' WHERE session_id = 'long-ago';
             UPDATE orleansstorage SET modifiedon = now() - interval '2 hours' WHERE grainidextensionstring = 'long-ago';
             """);
-        var before = (await _ledger.GetManyAsync(ids)).ToDictionary(row => row.SessionId);
+        var before = (await _queries.GetManyAsync(ids)).ToDictionary(row => row.SessionId);
 
         var marked = await _ledger.MarkIdleWithWorkAsync("session", TimeSpan.FromSeconds(30), TimeSpan.FromHours(1));
         var again = await _ledger.MarkIdleWithWorkAsync("session", TimeSpan.FromSeconds(30), TimeSpan.FromHours(1));
@@ -264,14 +266,14 @@ public sealed class SessionLedgerTests(PostgresFixture postgres) : IAsyncLifetim
         Assert.Empty(again);
         foreach (var id in marked)
         {
-            var row = (await _ledger.GetAsync(id))!;
+            var row = (await _queries.GetAsync(id))!;
             Assert.Equal((SessionPhase.ResumePending, ResumeReasons.IdleWithWork, before[id].Epoch, before[id].OwnerSilo),
                 (row.Phase, row.ResumeReason, row.Epoch, row.OwnerSilo));
             // The marker is when the work was stored: the state's last write.
             Assert.Equal(await StateWrittenAsync(id), row.ResumeMarkedAt);
         }
 
-        Assert.All(new[] { "finished", "just-idle", "not-idle", "long-ago" }, id => Assert.Equal(before[id], _ledger.GetAsync(id).Result));
+        Assert.All(new[] { "finished", "just-idle", "not-idle", "long-ago" }, id => Assert.Equal(before[id], _queries.GetAsync(id).Result));
 
         // Its resume is no attempt toward quarantine: nothing crashed.
         var claim = (await _ledger.ClaimResumeAsync("queued", before["queued"].Epoch, SiloB, "t2", knownStarts: 0, "test"))!;
@@ -318,7 +320,7 @@ public sealed class SessionLedgerTests(PostgresFixture postgres) : IAsyncLifetim
         await _ledger.WithdrawClaimedStartAsync("withdrawn", claim.Epoch);
         await _ledger.WithdrawClaimedStartAsync("withdrawn", claim.Epoch - 1);
 
-        Assert.Equal(1, (await _ledger.GetAsync("withdrawn"))!.ActiveTurnStarts);
+        Assert.Equal(1, (await _queries.GetAsync("withdrawn"))!.ActiveTurnStarts);
         Assert.Equal(2, (await _ledger.ClaimResumeAsync("withdrawn", claim.Epoch, SiloA, "t1", knownStarts: 1, "test"))!.TurnStarts);
     }
 
@@ -337,7 +339,7 @@ public sealed class SessionLedgerTests(PostgresFixture postgres) : IAsyncLifetim
 
         await _ledger.MarkOrphanedAsync([SiloA, SiloB]);
         Assert.Equal(["poison"], await _ledger.QuarantineExhaustedAsync(maxAttempts: 3));
-        var row = (await _ledger.GetAsync("poison"))!;
+        var row = (await _queries.GetAsync("poison"))!;
         Assert.Equal(SessionPhase.Quarantined, row.Phase);
         Assert.StartsWith("quarantined after 3 resumes without progress", row.LastError);
         Assert.Null(await _ledger.ClaimResumeAsync("poison", row.Epoch, SiloA, "t1", 1, "test"));
@@ -355,15 +357,15 @@ public sealed class SessionLedgerTests(PostgresFixture postgres) : IAsyncLifetim
         await ExecuteAsync("UPDATE orleansmembershiptable SET status = 6");
         Assert.False(await _ledger.HoldsEpochAsync("frozen", epoch, progressed: false));
         Assert.Null(await _ledger.EndTurnAsync("frozen", epoch, MarkerChange.Clear, error: null, nextTurnId: "t2"));
-        var row = (await _ledger.GetAsync("frozen"))!;
+        var row = (await _queries.GetAsync("frozen"))!;
         Assert.Equal((SessionPhase.Running, epoch, "t1"), (row.Phase, row.Epoch, row.ActiveTurnId));
 
         // Nor does it take a session for a message it still had queued when it froze, idle or new.
         await RunningAsync("idle", SiloA);
-        await _ledger.EndTurnAsync("idle", (await _ledger.GetAsync("idle"))!.Epoch, MarkerChange.Clear, error: null, nextTurnId: null);
+        await _ledger.EndTurnAsync("idle", (await _queries.GetAsync("idle"))!.Epoch, MarkerChange.Clear, error: null, nextTurnId: null);
         Assert.Null(await _ledger.BeginTurnAsync("idle", null, zombie, "t2"));
         Assert.Null(await RunningAsync("new", zombie));
-        Assert.Null(await _ledger.GetAsync("new"));
+        Assert.Null(await _queries.GetAsync("new"));
         Assert.NotNull(await _ledger.BeginTurnAsync("idle", null, SiloB, "t2"));
     }
 
@@ -376,13 +378,13 @@ public sealed class SessionLedgerTests(PostgresFixture postgres) : IAsyncLifetim
 
         // The activation on A lost the session to B's claim: its checkpoint is fenced off, and resets nothing.
         Assert.False(await _ledger.HoldsEpochAsync("progressing", epoch, progressed: true));
-        Assert.Equal(1, (await _ledger.GetAsync("progressing"))!.ResumeAttempts);
+        Assert.Equal(1, (await _queries.GetAsync("progressing"))!.ResumeAttempts);
 
         // B's first checkpoint without progress (a failed step) keeps the count; one with progress resets it.
         Assert.True(await _ledger.HoldsEpochAsync("progressing", claim.Epoch, progressed: false));
-        Assert.Equal(1, (await _ledger.GetAsync("progressing"))!.ResumeAttempts);
+        Assert.Equal(1, (await _queries.GetAsync("progressing"))!.ResumeAttempts);
         Assert.True(await _ledger.HoldsEpochAsync("progressing", claim.Epoch, progressed: true));
-        Assert.Equal(0, (await _ledger.GetAsync("progressing"))!.ResumeAttempts);
+        Assert.Equal(0, (await _queries.GetAsync("progressing"))!.ResumeAttempts);
     }
 
     [Fact]
@@ -404,7 +406,7 @@ public sealed class SessionLedgerTests(PostgresFixture postgres) : IAsyncLifetim
         Assert.Equal(["on-b"], (await LeaseAsync("sweeper-1", skipOwners: [SiloA])).Select(c => c.SessionId));
         var rest = Assert.Single(await LeaseAsync("sweeper-2"));
         Assert.Equal(("on-a", SiloA), (rest.SessionId, rest.OwnerSilo));
-        Assert.Equal(SessionPhase.ResumePending, (await _ledger.GetAsync("spent"))!.Phase);
+        Assert.Equal(SessionPhase.ResumePending, (await _queries.GetAsync("spent"))!.Phase);
     }
 
     [Fact]
@@ -417,7 +419,7 @@ public sealed class SessionLedgerTests(PostgresFixture postgres) : IAsyncLifetim
         await _ledger.PremarkAsync(SiloB, Guid.NewGuid(), ResumeReasons.RestartTimeout);
 
         await _ledger.WithdrawClaimedStartAsync("rolling", claim.Epoch);
-        Assert.Equal(0, (await _ledger.GetAsync("rolling"))!.ResumeAttempts);
+        Assert.Equal(0, (await _queries.GetAsync("rolling"))!.ResumeAttempts);
 
         // A failed turn keeps its attempts on the idle row; the next turn does not inherit them.
         var planned = (await _ledger.ClaimResumeAsync("rolling", claim.Epoch, SiloA, "t1", knownStarts: 1, "test"))!;
@@ -425,9 +427,9 @@ public sealed class SessionLedgerTests(PostgresFixture postgres) : IAsyncLifetim
         await _ledger.MarkOrphanedAsync([SiloA]);
         var again = (await _ledger.ClaimResumeAsync("rolling", planned.Epoch, SiloB, "t1", knownStarts: 1, "test"))!;
         var idle = (await _ledger.EndTurnAsync("rolling", again.Epoch, MarkerChange.Keep, "step 1 failed", nextTurnId: null))!.Value.Epoch;
-        Assert.Equal((SessionPhase.Idle, 1), ((await _ledger.GetAsync("rolling"))!.Phase, (await _ledger.GetAsync("rolling"))!.ResumeAttempts));
+        Assert.Equal((SessionPhase.Idle, 1), ((await _queries.GetAsync("rolling"))!.Phase, (await _queries.GetAsync("rolling"))!.ResumeAttempts));
         await _ledger.BeginTurnAsync("rolling", idle, SiloA, "t2");
-        Assert.Equal(0, (await _ledger.GetAsync("rolling"))!.ResumeAttempts);
+        Assert.Equal(0, (await _queries.GetAsync("rolling"))!.ResumeAttempts);
     }
 
     [Fact]
@@ -435,20 +437,20 @@ public sealed class SessionLedgerTests(PostgresFixture postgres) : IAsyncLifetim
     {
         var epoch = (await RunningAsync("upgraded", SiloA))!.Value;
         async Task<ResumeClaim> ClaimAsync(string by) =>
-            (await _ledger.ClaimResumeAsync("upgraded", (await _ledger.GetAsync("upgraded"))!.Epoch, by, "t1", knownStarts: 1, "test"))!;
+            (await _ledger.ClaimResumeAsync("upgraded", (await _queries.GetAsync("upgraded"))!.Epoch, by, "t1", knownStarts: 1, "test"))!;
 
         // Every planned stop of an upgrade: a premark, a re-mark, a session deferring itself on a draining silo.
         await _ledger.PremarkAsync(SiloA, Guid.NewGuid(), ResumeReasons.RestartTimeout);
         Assert.Equal(0, (await ClaimAsync(SiloB)).Attempts);
         await _ledger.PremarkAsync(SiloB, Guid.NewGuid(), ResumeReasons.ShutdownTimeout);
         Assert.Equal(0, (await ClaimAsync(SiloA)).Attempts);
-        Assert.True(await _ledger.MarkSelfAsync("upgraded", (await _ledger.GetAsync("upgraded"))!.Epoch, ResumeReasons.RestartTimeout, Guid.NewGuid()));
+        Assert.True(await _ledger.MarkSelfAsync("upgraded", (await _queries.GetAsync("upgraded"))!.Epoch, ResumeReasons.RestartTimeout, Guid.NewGuid()));
         Assert.Equal(0, (await ClaimAsync(SiloB)).Attempts);
 
         // What counts: the resumed turn dies with its silo, or goes away with its activation, without progress.
         await _ledger.MarkOrphanedAsync([SiloB]);
         Assert.Equal(1, (await ClaimAsync(SiloA)).Attempts);
-        Assert.True(await _ledger.MarkSelfAsync("upgraded", (await _ledger.GetAsync("upgraded"))!.Epoch, ResumeReasons.Deactivated, stopId: null));
+        Assert.True(await _ledger.MarkSelfAsync("upgraded", (await _queries.GetAsync("upgraded"))!.Epoch, ResumeReasons.Deactivated, stopId: null));
         Assert.Equal(2, (await ClaimAsync(SiloB)).Attempts);
         await _ledger.PremarkAsync(SiloB, Guid.NewGuid(), ResumeReasons.RestartTimeout);
         Assert.Empty(await _ledger.QuarantineExhaustedAsync(maxAttempts: 3));
@@ -504,7 +506,7 @@ public sealed class SessionLedgerTests(PostgresFixture postgres) : IAsyncLifetim
         var phases = new Dictionary<string, SessionPhase>();
         foreach (var owner in new[] { BlueDead, BlueSilent, Vanished, BlueAlive, GreenSilent, JustVanished })
         {
-            phases[owner] = (await _ledger.GetAsync(owner))!.Phase;
+            phases[owner] = (await _queries.GetAsync(owner))!.Phase;
         }
 
         Assert.Equal([SessionPhase.ResumePending, SessionPhase.ResumePending, SessionPhase.ResumePending,
@@ -547,7 +549,7 @@ public sealed class SessionLedgerTests(PostgresFixture postgres) : IAsyncLifetim
         Assert.Equal([30L, 10L, 0L, 120L], ages.Values);
 
         // After a long outage a crash is as old as it is: the vanished owner's marker is stale, never resumed.
-        Assert.Equal(1, await _ledger.CountStaleAsync(TimeSpan.FromHours(1)));
+        Assert.Equal(1, await _queries.CountStaleAsync(TimeSpan.FromHours(1)));
         Assert.DoesNotContain(Vanished, (await LeaseAsync(SiloB)).Select(c => c.SessionId));
     }
 
@@ -566,11 +568,34 @@ public sealed class SessionLedgerTests(PostgresFixture postgres) : IAsyncLifetim
             """);
         var window = TimeSpan.FromHours(1);
 
-        Assert.Equal((false, true, false), ((await _ledger.GetAsync("fresh", window))!.Stale, (await _ledger.GetAsync("stale", window))!.Stale,
-            (await _ledger.GetAsync("running", window))!.Stale));
-        Assert.Null((await _ledger.GetAsync("stale"))!.Stale);
-        var listed = await _ledger.ListAsync(new SessionListQuery(null, null, null, window, 10, null));
+        Assert.Equal((false, true, false), ((await _queries.GetAsync("fresh", window))!.Stale, (await _queries.GetAsync("stale", window))!.Stale,
+            (await _queries.GetAsync("running", window))!.Stale));
+        Assert.Null((await _queries.GetAsync("stale"))!.Stale);
+        var listed = await _queries.ListAsync(new SessionListQuery(null, null, null, window, 10, null));
         Assert.Equal(["stale"], listed.Sessions.Where(row => row.Stale == true).Select(row => row.SessionId));
+    }
+
+    [Fact]
+    public async Task The_overview_reads_in_one_batch_what_the_page_and_the_counts_read_alone()
+    {
+        foreach (var id in new[] { "o-1", "o-2", "o-3", "o-stale" })
+        {
+            await RunningAsync(id, SiloA);
+        }
+
+        await RunningAsync("o-elsewhere", SiloB);
+        await _ledger.PremarkAsync(SiloA, Guid.NewGuid(), ResumeReasons.RestartTimeout);
+        await ExecuteAsync("UPDATE gateway_sessions SET resume_marked_at = now() - interval '2 hours' WHERE session_id = 'o-stale'");
+        var query = new SessionListQuery(SessionPhase.ResumePending, SiloA, null, TimeSpan.FromHours(1), 2, null);
+
+        var overview = await _queries.OverviewAsync(query);
+
+        Assert.Equal(["o-1", "o-2"], overview.Page.Sessions.Select(row => row.SessionId));
+        Assert.Equal("o-2", overview.Page.Next);
+        Assert.Equal((await _queries.ListAsync(query)).Sessions, overview.Page.Sessions);
+        Assert.Equal((4, 1), (overview.Counts[SessionPhase.ResumePending], overview.Counts[SessionPhase.Running]));
+        Assert.Equal(await _queries.CountByPhaseAsync(), overview.Counts);
+        Assert.Equal(1, overview.Stale);
     }
 
     [Fact]
@@ -588,7 +613,7 @@ public sealed class SessionLedgerTests(PostgresFixture postgres) : IAsyncLifetim
         var lifted = await _ledger.LiftSuspensionAsync("held", SiloB, "t1", defer: null);
 
         Assert.NotNull(lifted);
-        var row = (await _ledger.GetAsync("held"))!;
+        var row = (await _queries.GetAsync("held"))!;
         Assert.Equal((SessionPhase.Running, SiloB), (row.Phase, row.OwnerSilo));
         Assert.Null(await _ledger.LiftSuspensionAsync("held", SiloB, "t1", defer: null));
     }
@@ -601,8 +626,8 @@ public sealed class SessionLedgerTests(PostgresFixture postgres) : IAsyncLifetim
         await RunningAsync("fresh", SiloA);
         await _ledger.MarkOrphanedAsync([SiloA]);
         await ExecuteAsync("UPDATE gateway_sessions SET resume_marked_at = now() - interval '2 hours' WHERE session_id = 'stale'");
-        var stale = (await _ledger.GetAsync("stale"))!;
-        var fresh = (await _ledger.GetAsync("fresh"))!;
+        var stale = (await _queries.GetAsync("stale"))!;
+        var fresh = (await _queries.GetAsync("fresh"))!;
 
         Assert.Null(await _ledger.BeginTurnAsync("stale", null, SiloB, "t2"));
         Assert.Null(await _ledger.BeginTurnAsync("stale", null, SiloB, "t2", staleTakeover: new StaleTakeover(stale.Epoch - 1, window, "abandoned")));
@@ -610,10 +635,10 @@ public sealed class SessionLedgerTests(PostgresFixture postgres) : IAsyncLifetim
         var taken = await _ledger.BeginTurnAsync("stale", null, SiloB, "t2", staleTakeover: new StaleTakeover(stale.Epoch, window, "abandoned: old"));
 
         Assert.Equal(stale.Epoch + 1, taken);
-        var row = (await _ledger.GetAsync("stale"))!;
+        var row = (await _queries.GetAsync("stale"))!;
         Assert.Equal((SessionPhase.Running, SiloB, "t2", null, null, "abandoned: old"),
             (row.Phase, row.OwnerSilo, row.ActiveTurnId, row.ResumeReason, row.ResumeMarkedAt, row.LastError));
-        Assert.Equal(fresh, await _ledger.GetAsync("fresh"));
+        Assert.Equal(fresh, await _queries.GetAsync("fresh"));
     }
 
     [Fact]
@@ -624,7 +649,7 @@ public sealed class SessionLedgerTests(PostgresFixture postgres) : IAsyncLifetim
         await RunningAsync("taken-over", SiloA);
         await RunningAsync("quarantined", SiloA);
         await ExecuteAsync("UPDATE gateway_sessions SET phase = 'quarantined' WHERE session_id = 'quarantined'");
-        var quarantined = await _ledger.GetAsync("quarantined");
+        var quarantined = await _queries.GetAsync("quarantined");
 
         Assert.Equal(SessionPhase.Running, await _ledger.SuspendAsync("by-user", byUser: true));
         Assert.Equal(SessionPhase.Running, await _ledger.SuspendAsync("by-operator"));
@@ -635,12 +660,12 @@ public sealed class SessionLedgerTests(PostgresFixture postgres) : IAsyncLifetim
 
         // A user's second suspension changes nothing: it does not make an operator's suspension the user's.
         Assert.Equal(SessionPhase.Suspended, await _ledger.SuspendAsync("by-operator", byUser: true));
-        Assert.Equal(quarantined, await _ledger.GetAsync("quarantined"));
+        Assert.Equal(quarantined, await _queries.GetAsync("quarantined"));
         Assert.Null(await _ledger.LiftSuspensionAsync("by-operator", SiloB, "t1", defer: null, userSuspensionOnly: true));
         Assert.Null(await _ledger.LiftSuspensionAsync("taken-over", SiloB, "t1", defer: null, userSuspensionOnly: true));
         Assert.NotNull(await _ledger.LiftSuspensionAsync("by-user", SiloB, "t1", defer: null, userSuspensionOnly: true));
         Assert.NotNull(await _ledger.LiftSuspensionAsync("by-operator", SiloB, "t1", defer: null));
-        Assert.Equal(SessionPhase.Running, (await _ledger.GetAsync("by-user"))!.Phase);
+        Assert.Equal(SessionPhase.Running, (await _queries.GetAsync("by-user"))!.Phase);
 
         // Lifted once, the user's epoch is gone: a later suspension by anyone else is not the user's.
         await _ledger.SuspendAsync("by-user");

@@ -17,7 +17,7 @@ public sealed record SoakSummary(int Acknowledged, int Completed, int Resumed, i
 /// step, no healthy session is quarantined, no message was refused or ended otherwise than completed. At the end, also:
 /// every acknowledged message completed, and no turn ran more often than its history explains.
 /// </summary>
-public sealed class ChaosChecks(ChaosSettings settings, SessionLedger ledger, EventHistory events, MembershipTable membership, ChaosMoves moves,
+public sealed class ChaosChecks(ChaosSettings settings, SessionQueries ledger, EventHistory events, MembershipTable membership, ChaosMoves moves,
     ChaosTraffic traffic, IReadOnlyList<string> sessionIds)
 {
     private readonly List<string> _violations = [];

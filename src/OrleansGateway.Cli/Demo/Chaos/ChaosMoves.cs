@@ -14,7 +14,7 @@ namespace OrleansGateway.Cli.Demo.Chaos;
 /// back and ready). Keeps what the step-trace check needs: when each silo process ended, when one was frozen.
 /// </summary>
 public sealed class ChaosMoves(LocalClusterHost host, ChaosSettings settings, OperatorApiClient dashboard, MembershipTable membership,
-    SessionLedger ledger, IReadOnlyList<string> sessionIds)
+    SessionQueries ledger, IReadOnlyList<string> sessionIds)
 {
     private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(200);
 

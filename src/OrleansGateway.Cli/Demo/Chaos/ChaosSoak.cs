@@ -39,7 +39,7 @@ public sealed class ChaosSoak(ChaosSettings settings)
         var runId = $"{DateTime.UtcNow:HHmmss}-{Guid.NewGuid():N}"[..13];
         var sessionIds = Enumerable.Range(1, settings.Sessions).Select(i => $"chaos-{runId}-{i:00}").ToList();
         var membership = new MembershipTable(dataSource);
-        var ledger = new SessionLedger(dataSource);
+        var ledger = new SessionQueries(dataSource);
         var moves = new ChaosMoves(host, settings, dashboard, membership, ledger, sessionIds);
         var traffic = new ChaosTraffic(api, moves.SilosUp, sessionIds, settings.StepMilliseconds, settings.Seed);
         var checks = new ChaosChecks(settings, ledger, new EventHistory(dataSource), membership, moves, traffic, sessionIds);
