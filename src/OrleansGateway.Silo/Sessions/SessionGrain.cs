@@ -268,7 +268,7 @@ public sealed partial class SessionGrain(
                 // The checkpoint: this step's effect is recorded, a resume continues with the next one. Fenced first: an
                 // activation that lost the session must not overwrite its new owner's checkpoint.
                 var progressed = resumedWithoutProgress && error is null;
-                if (!await RideOutAsync(() => ledger.HoldsEpochAsync(SessionId, _epoch!.Value, progressed)))
+                if (!await RideOutAsync(() => ledger.FenceCheckpointAsync(SessionId, _epoch!.Value, progressed)))
                 {
                     throw new LedgerFenceException(SessionId);
                 }
@@ -321,7 +321,7 @@ public sealed partial class SessionGrain(
         // when a claim elsewhere did: the state is the new owner's then.
         await WriteAsync(requireOwnership: false, write: async () =>
         {
-            if (!_suspending && (_epoch is not { } held || !await ledger.HoldsEpochAsync(SessionId, held, progressed: false)))
+            if (!_suspending && (_epoch is not { } held || !await ledger.FenceCheckpointAsync(SessionId, held, progressed: false)))
             {
                 return;
             }
@@ -357,7 +357,7 @@ public sealed partial class SessionGrain(
             return;
         }
 
-        if (!await RideOutAsync(() => ledger.HoldsEpochAsync(SessionId, _epoch!.Value, progressed: false)))
+        if (!await RideOutAsync(() => ledger.FenceCheckpointAsync(SessionId, _epoch!.Value, progressed: false)))
         {
             throw new LedgerFenceException(SessionId);
         }

@@ -36,8 +36,7 @@ public sealed partial class SessionLedger
                SET resume_leased_by = @sweeper, resume_lease_until = now() + @lease
               FROM (SELECT session_id
                       FROM gateway_sessions
-                     WHERE phase = 'resume_pending'
-                       AND resume_marked_at >= now() - @freshness_window
+                     WHERE phase = 'resume_pending' AND NOT ({SessionQueries.Stale()})
                        AND (resume_lease_until IS NULL OR resume_lease_until < now())
                        AND resume_attempts < @max_attempts
                        AND (owner_silo IS NULL OR owner_silo <> ALL(@skip_owners))

@@ -29,7 +29,7 @@ public sealed partial class SessionLedger
                    resume_reason = excluded.resume_reason, premark_stop_id = excluded.premark_stop_id,
                    resume_marked_at = excluded.resume_marked_at, last_error = coalesce(@stale_error, s.last_error), updated_at = now()
              WHERE (s.phase = 'idle' OR (s.phase = 'running' AND s.epoch = @expected_epoch)
-                    OR (s.phase = 'resume_pending' AND s.epoch = @stale_epoch AND s.resume_marked_at < now() - @freshness_window))
+                    OR (s.epoch = @stale_epoch AND {SessionQueries.Stale("s.")}))
                AND NOT {TakerDeclaredDead}
             RETURNING epoch
             """);
@@ -101,7 +101,7 @@ public sealed partial class SessionLedger
     /// With <paramref name="progressed"/> (a resumed turn got a step further) the resume attempts start again from 0.
     /// A read unless there are attempts to reset: one statement per step, and no WAL for the common case.
     /// </summary>
-    public async Task<bool> HoldsEpochAsync(string sessionId, long epoch, bool progressed, CancellationToken cancellationToken = default)
+    public async Task<bool> FenceCheckpointAsync(string sessionId, long epoch, bool progressed, CancellationToken cancellationToken = default)
     {
         await using var command = dataSource.CreateCommand($"""
             WITH progress AS (

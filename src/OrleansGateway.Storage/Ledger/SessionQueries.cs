@@ -10,10 +10,15 @@ namespace OrleansGateway.Storage;
 /// </summary>
 public sealed class SessionQueries(NpgsqlDataSource dataSource)
 {
-    // A marker too old to be resumed, by the database's clock: a silo's clock never decides.
-    private const string MarkerStale = "phase = 'resume_pending' AND resume_marked_at < now() - @freshness_window";
+    /// <summary>
+    /// SQL: the marker of row <paramref name="row"/> (an alias with its dot, or none) is too old to be resumed, by the
+    /// database's clock (a silo's never decides), as of <c>@freshness_window</c>. The rule's one statement.
+    /// </summary>
+    internal static string Stale(string row = "") => $"{row}phase = 'resume_pending' AND {row}resume_marked_at < now() - @freshness_window";
 
-    private const string Columns = $"""
+    private static readonly string MarkerStale = Stale();
+
+    private static readonly string Columns = $"""
         session_id, phase, owner_silo, epoch, active_turn_id, resume_reason, premark_stop_id,
         resume_marked_at, resume_attempts, last_error, created_at, updated_at, active_turn_starts,
         CASE WHEN @freshness_window IS NOT NULL THEN {MarkerStale} END

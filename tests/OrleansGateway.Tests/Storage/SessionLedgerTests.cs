@@ -351,11 +351,11 @@ public sealed class SessionLedgerTests(PostgresFixture postgres) : IAsyncLifetim
         const string zombie = "10.0.0.9:11111@9";
         await MemberAsync("blue", zombie, status: 3, aliveSecondsAgo: 1);
         var epoch = (await RunningAsync("frozen", zombie))!.Value;
-        Assert.True(await _ledger.HoldsEpochAsync("frozen", epoch, progressed: false));
+        Assert.True(await _ledger.FenceCheckpointAsync("frozen", epoch, progressed: false));
 
         // SIGSTOP, then the cluster votes it dead; on SIGCONT it runs on until it reads the membership table itself.
         await ExecuteAsync("UPDATE orleansmembershiptable SET status = 6");
-        Assert.False(await _ledger.HoldsEpochAsync("frozen", epoch, progressed: false));
+        Assert.False(await _ledger.FenceCheckpointAsync("frozen", epoch, progressed: false));
         Assert.Null(await _ledger.EndTurnAsync("frozen", epoch, MarkerChange.Clear, error: null, nextTurnId: "t2"));
         var row = (await _queries.GetAsync("frozen"))!;
         Assert.Equal((SessionPhase.Running, epoch, "t1"), (row.Phase, row.Epoch, row.ActiveTurnId));
@@ -377,13 +377,13 @@ public sealed class SessionLedgerTests(PostgresFixture postgres) : IAsyncLifetim
         var claim = (await _ledger.ClaimResumeAsync("progressing", epoch, SiloB, "t1", 1, "test"))!;
 
         // The activation on A lost the session to B's claim: its checkpoint is fenced off, and resets nothing.
-        Assert.False(await _ledger.HoldsEpochAsync("progressing", epoch, progressed: true));
+        Assert.False(await _ledger.FenceCheckpointAsync("progressing", epoch, progressed: true));
         Assert.Equal(1, (await _queries.GetAsync("progressing"))!.ResumeAttempts);
 
         // B's first checkpoint without progress (a failed step) keeps the count; one with progress resets it.
-        Assert.True(await _ledger.HoldsEpochAsync("progressing", claim.Epoch, progressed: false));
+        Assert.True(await _ledger.FenceCheckpointAsync("progressing", claim.Epoch, progressed: false));
         Assert.Equal(1, (await _queries.GetAsync("progressing"))!.ResumeAttempts);
-        Assert.True(await _ledger.HoldsEpochAsync("progressing", claim.Epoch, progressed: true));
+        Assert.True(await _ledger.FenceCheckpointAsync("progressing", claim.Epoch, progressed: true));
         Assert.Equal(0, (await _queries.GetAsync("progressing"))!.ResumeAttempts);
     }
 
