@@ -22,7 +22,7 @@ public static class OperatorApi
             ? new CallerResponse(name, CanAct: true)
             : new CallerResponse(null, CanAct: false));
         SiloEndpoints.MapSiloEndpoints(read, act);
-        SessionEndpoints.MapSessionEndpoints(read, act);
+        OperatorSessionEndpoints.MapSessionEndpoints(read, act);
         EventEndpoints.MapEventEndpoints(read);
         read.MapGet("/counts/history", (PhaseCountHistory history) =>
             new CountHistoryResponse(history.Samples, PhaseCountHistory.Interval.TotalSeconds));

@@ -2,7 +2,7 @@ using OrleansGateway.Dashboard.Api;
 
 namespace OrleansGateway.Dashboard.Hosting;
 
-public static class HealthEndpoints
+public static class DashboardHealthEndpoints
 {
     public static IEndpointRouteBuilder MapHealthEndpoints(this IEndpointRouteBuilder endpoints)
     {

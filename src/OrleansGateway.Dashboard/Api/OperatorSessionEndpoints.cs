@@ -10,7 +10,7 @@ namespace OrleansGateway.Dashboard.Api;
 /// <c>/api/operator/sessions</c>: pages of the ledger (keyset paging, so a listing of 100k sessions costs one page),
 /// one session with its turns and history, and the actions resume, suspend and release.
 /// </summary>
-public static class SessionEndpoints
+public static class OperatorSessionEndpoints
 {
     public const int DefaultLimit = 50;
     public const int MaxLimit = 500;
