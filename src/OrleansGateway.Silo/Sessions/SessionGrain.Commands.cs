@@ -37,15 +37,15 @@ public sealed partial class SessionGrain
                 return ResumeOutcome.Lost;
             }
 
-            Hold(claim.Epoch);
+            _ownership.Hold(claim.Epoch);
             if (next is null)
             {
-                _ledgerTurnId = null;
+                _ownership.LedgerTurnId = null;
                 await FenceStateAsync();
                 return ResumeOutcome.NothingToResume;
             }
 
-            _ledgerTurnId = next.TurnId;
+            _ownership.LedgerTurnId = next.TurnId;
             _claimedStarts = claim.TurnStarts;
             _resume = new ResumeNote(ticket.Reason ?? "unknown", next.StepsDone, ticket.MarkedAt, claim.Attempts);
             LogResumed(SessionId, next.TurnId, ticket.Reason, next.StepsDone, claim.Attempts);
@@ -88,8 +88,7 @@ public sealed partial class SessionGrain
 
             // The suspension moved the epoch: this activation owns nothing now, and its running turn (if any)
             // stops at once, checkpointed as interrupted.
-            _epoch = null;
-            _ledgerTurnId = null;
+            _ownership.Lose();
             _suspending = true;
             _interrupt?.Cancel();
             await events.AppendAsync(EventKinds.Suspended, SessionId, Owner, actor, $"was {before.Value.ToName()}");
@@ -139,7 +138,7 @@ public sealed partial class SessionGrain
                     : $"session {SessionId} changed while it was being resumed; try again");
             }
 
-            Hold(ledgerRow.Epoch);
+            _ownership.Hold(ledgerRow.Epoch);
             if (next is not null)
             {
                 // A resume claim may have started the turn once more than the state knows (it died before its first checkpoint).
@@ -158,7 +157,7 @@ public sealed partial class SessionGrain
                 return new SessionCommandResult(SessionCommandStatus.Done, SessionPhase.ResumePending, "resumed; it continues on another silo (this one drains)");
             }
 
-            _ledgerTurnId = next.TurnId;
+            _ownership.LedgerTurnId = next.TurnId;
             if (next.Status == TurnStatus.Interrupted)
             {
                 // The agent hears that its step was cut short, as after any resume: its effect may have happened.
@@ -231,8 +230,7 @@ public sealed partial class SessionGrain
         }
 
         // The turn stops first. Holding no epoch, the loop ends at its next step and its interruption writes nothing.
-        _epoch = null;
-        _ledgerTurnId = null;
+        _ownership.Lose();
         _interrupt?.Cancel();
         if (_turnLoop is { } loop)
         {

@@ -95,12 +95,12 @@ public sealed partial class SessionGrain
         // Write-ahead: when nothing runs, the ledger says "running here" (or, on a draining silo, "resume elsewhere")
         // before the message is acknowledged, so a stop or crash from now on finds the session among those with work.
         var stop = runState.Stop;
-        var epoch = await ledger.BeginTurnAsync(SessionId, _epoch, Owner, turn.TurnId, stop?.Mark);
+        var epoch = await ledger.BeginTurnAsync(SessionId, _ownership.Epoch, Owner, turn.TurnId, stop?.Mark);
         if (epoch is { } taken)
         {
-            Hold(taken);
+            _ownership.Hold(taken);
             _suspending = false;
-            _ledgerTurnId = stop is null ? turn.TurnId : null;
+            _ownership.LedgerTurnId = stop is null ? turn.TurnId : null;
             await state.WriteStateAsync();
             return stop is null
                 ? new Admission(turn, SessionPhase.Running, Start: true)
@@ -129,7 +129,7 @@ public sealed partial class SessionGrain
                 // message would wait in an idle session that nobody runs. Nothing is stored: the client retries (503,
                 // the same messageId) and an activation that reads the session afresh takes it.
                 LogAdmissionFenced(SessionId, message.MessageId, row?.Phase);
-                _epoch = null;
+                _ownership.Lose();
                 this.DeactivateOnIdle();
                 throw new LedgerFenceException(SessionId);
         }
@@ -170,10 +170,10 @@ public sealed partial class SessionGrain
 
             var next = state.State.NextUnfinished()!;
             var stop = runState.Stop;
-            Hold(await ledger.BeginTurnAsync(SessionId, expectedEpoch: null, Owner, next.TurnId, stop?.Mark, new StaleTakeover(row.Epoch, window, reason))
+            _ownership.Hold(await ledger.BeginTurnAsync(SessionId, expectedEpoch: null, Owner, next.TurnId, stop?.Mark, new StaleTakeover(row.Epoch, window, reason))
                 ?? throw new LedgerFenceException(SessionId));
             _suspending = false;
-            _ledgerTurnId = stop is null ? next.TurnId : null;
+            _ownership.LedgerTurnId = stop is null ? next.TurnId : null;
             await state.WriteStateAsync();
             ended = abandoned.Count == 0 ? "" : $"turn {string.Join(", ", abandoned.Select(t => t.TurnId))} {reason}; ";
             admission = stop is null
@@ -183,7 +183,7 @@ public sealed partial class SessionGrain
         catch
         {
             // The abandoned turns are marked in memory only: a new activation reads what was really stored.
-            _epoch = null;
+            _ownership.Lose();
             this.DeactivateOnIdle();
             throw;
         }

@@ -41,18 +41,8 @@ public sealed partial class SessionGrain(
     private readonly SemaphoreSlim _writeGate = new(1, 1);
     private readonly CancellationTokenSource _deactivating = new();
 
-    // A fence older than this before a step means that the activation stood still since (SIGSTOP, a VM or GC pause) and
-    // may have been declared dead meanwhile: it asks the ledger again before it starts the step.
-    private static readonly TimeSpan FenceStaleAfter = TimeSpan.FromSeconds(1);
+    private readonly SessionOwnership _ownership = new(time);
 
-    // The epoch this activation holds in the ledger; null while it does not own the session.
-    private long? _epoch;
-
-    // When a fenced write or read last confirmed the epoch (a monotonic timestamp).
-    private long _fencedAt;
-
-    // The turn the ledger records as running for this activation; null when it records none.
-    private string? _ledgerTurnId;
     private Task? _turnLoop;
     private CancellationTokenSource? _interrupt;
     private ResumeNote? _resume;
@@ -102,7 +92,7 @@ public sealed partial class SessionGrain(
     {
         // Nothing between the check and the return awaits, so a message accepted after the loop saw an empty
         // inbox finds the loop finished and starts a new one.
-        while (_epoch is not null && !_deactivating.IsCancellationRequested && state.State.NextUnfinished() is { } turn)
+        while (_ownership.Owns && !_deactivating.IsCancellationRequested && state.State.NextUnfinished() is { } turn)
         {
             try
             {
@@ -124,8 +114,8 @@ public sealed partial class SessionGrain(
             catch (LedgerFenceException)
             {
                 // A claim or a suspension took the session: this activation stops and writes nothing more.
-                LogSuperseded(SessionId, _epoch);
-                _epoch = null;
+                LogSuperseded(SessionId, _ownership.Epoch);
+                _ownership.Lose();
                 this.DeactivateOnIdle();
                 return;
             }
@@ -137,7 +127,7 @@ public sealed partial class SessionGrain(
                 LogStateMoved(SessionId, turn.TurnId);
                 try
                 {
-                    if (_epoch is { } epoch)
+                    if (_ownership.Epoch is { } epoch)
                     {
                         await ledger.MarkSelfAsync(SessionId, epoch, ResumeReasons.Deactivated, stopId: null);
                     }
@@ -148,7 +138,7 @@ public sealed partial class SessionGrain(
                     LogTurnLoopFailed(exception, SessionId, turn.TurnId);
                 }
 
-                _epoch = null;
+                _ownership.Lose();
                 this.DeactivateOnIdle();
                 return;
             }
@@ -194,20 +184,20 @@ public sealed partial class SessionGrain(
         {
             await WriteAsync(async () =>
             {
-                if (await ledger.MarkSelfAsync(SessionId, _epoch!.Value, stop.Reason, stop.StopId))
+                if (await ledger.MarkSelfAsync(SessionId, _ownership.Held, stop.Reason, stop.StopId))
                 {
                     LogDeferred(SessionId, turn.TurnId, stop.StopId);
                 }
 
                 if (claimedStarts is not null)
                 {
-                    await ledger.WithdrawClaimedStartAsync(SessionId, _epoch!.Value);
+                    await ledger.WithdrawClaimedStartAsync(SessionId, _ownership.Held);
                 }
             });
             return false;
         }
 
-        if (claimedStarts is { } starts && _ledgerTurnId == turn.TurnId)
+        if (claimedStarts is { } starts && _ownership.LedgerTurnId == turn.TurnId)
         {
             // Resumed: the claim wrote this start to the ledger, in the statement that took the session. Writing the
             // state too would double what a restarted silo writes per resumed session before any turn runs again.
@@ -218,10 +208,10 @@ public sealed partial class SessionGrain(
         {
             await WriteAsync(async () =>
             {
-                if (_ledgerTurnId != turn.TurnId)
+                if (_ownership.LedgerTurnId != turn.TurnId)
                 {
-                    Hold(await ledger.BeginTurnAsync(SessionId, _epoch, Owner, turn.TurnId) ?? throw new LedgerFenceException(SessionId));
-                    _ledgerTurnId = turn.TurnId;
+                    _ownership.Hold(await ledger.BeginTurnAsync(SessionId, _ownership.Epoch, Owner, turn.TurnId) ?? throw new LedgerFenceException(SessionId));
+                    _ownership.LedgerTurnId = turn.TurnId;
                 }
 
                 turn.Status = TurnStatus.Running;
@@ -247,7 +237,7 @@ public sealed partial class SessionGrain(
             {
                 var step = new AgentStep(SessionId, turn.TurnId, turn.Text, turn.StepsDone, _resume)
                 {
-                    Execution = $"{Owner}/{GrainContext.ActivationId}/{_epoch}",
+                    Execution = $"{Owner}/{GrainContext.ActivationId}/{_ownership.Epoch}",
                 };
                 result = await agent.RunStepAsync(step, interrupt.Token);
             }
@@ -268,12 +258,12 @@ public sealed partial class SessionGrain(
                 // The checkpoint: this step's effect is recorded, a resume continues with the next one. Fenced first: an
                 // activation that lost the session must not overwrite its new owner's checkpoint.
                 var progressed = resumedWithoutProgress && error is null;
-                if (!await RideOutAsync(() => ledger.FenceCheckpointAsync(SessionId, _epoch!.Value, progressed)))
+                if (!await RideOutAsync(() => ledger.FenceCheckpointAsync(SessionId, _ownership.Held, progressed)))
                 {
                     throw new LedgerFenceException(SessionId);
                 }
 
-                Hold(_epoch!.Value);
+                _ownership.Confirm();
 
                 resumedWithoutProgress &= !progressed;
                 if (error is not null)
@@ -305,11 +295,11 @@ public sealed partial class SessionGrain(
             var markers = next is not null && stop is not null ? MarkerChange.Defer
                 : turn.Status == TurnStatus.Completed ? MarkerChange.Clear
                 : MarkerChange.Keep;
-            (var epoch, awaitsClaim) = await RideOutAsync(() => ledger.EndTurnAsync(SessionId, _epoch!.Value, markers, turn.Error, next?.TurnId, stop?.Mark))
+            (var epoch, awaitsClaim) = await RideOutAsync(() => ledger.EndTurnAsync(SessionId, _ownership.Held, markers, turn.Error, next?.TurnId, stop?.Mark))
                 ?? throw new LedgerFenceException(SessionId);
-            Hold(epoch);
+            _ownership.Hold(epoch);
             // A premark (or crash detection) that came while the turn ran left the queued work to a claim: not run here.
-            _ledgerTurnId = awaitsClaim ? null : next?.TurnId;
+            _ownership.LedgerTurnId = awaitsClaim ? null : next?.TurnId;
         });
         LogTurnFinished(SessionId, turn.TurnId, turn.Status);
         return runState.Stop is null && !awaitsClaim;
@@ -321,7 +311,7 @@ public sealed partial class SessionGrain(
         // when a claim elsewhere did: the state is the new owner's then.
         await WriteAsync(requireOwnership: false, write: async () =>
         {
-            if (!_suspending && (_epoch is not { } held || !await ledger.FenceCheckpointAsync(SessionId, held, progressed: false)))
+            if (!_suspending && (_ownership.Epoch is not { } held || !await ledger.FenceCheckpointAsync(SessionId, held, progressed: false)))
             {
                 return;
             }
@@ -331,19 +321,12 @@ public sealed partial class SessionGrain(
 
             // A drain marked this session already and a suspension took it; any other interruption
             // (Orleans deactivating the grain on a silo that keeps running) must leave it to be resumed.
-            if (!_suspending && !runState.IsDraining && _epoch is { } epoch)
+            if (!_suspending && !runState.IsDraining && _ownership.Epoch is { } epoch)
             {
                 await ledger.MarkSelfAsync(SessionId, epoch, ResumeReasons.Deactivated, stopId: null);
             }
         });
         LogInterrupted(SessionId, turn.TurnId, turn.StepsDone);
-    }
-
-    /// <summary>Takes or keeps the session at <paramref name="epoch"/>, which a fenced ledger statement just confirmed.</summary>
-    private void Hold(long epoch)
-    {
-        _epoch = epoch;
-        _fencedAt = time.GetTimestamp();
     }
 
     /// <summary>
@@ -352,17 +335,17 @@ public sealed partial class SessionGrain(
     /// </summary>
     private async Task RefenceIfPausedAsync()
     {
-        if (time.GetElapsedTime(_fencedAt) <= FenceStaleAfter)
+        if (!_ownership.ConfirmationIsStale)
         {
             return;
         }
 
-        if (!await RideOutAsync(() => ledger.FenceCheckpointAsync(SessionId, _epoch!.Value, progressed: false)))
+        if (!await RideOutAsync(() => ledger.FenceCheckpointAsync(SessionId, _ownership.Held, progressed: false)))
         {
             throw new LedgerFenceException(SessionId);
         }
 
-        Hold(_epoch!.Value);
+        _ownership.Confirm();
     }
 
     private Task<T> RideOutAsync<T>(Func<Task<T>> write) =>
@@ -378,7 +361,7 @@ public sealed partial class SessionGrain(
         await _writeGate.WaitAsync();
         try
         {
-            if (requireOwnership && _epoch is null)
+            if (requireOwnership && !_ownership.Owns)
             {
                 throw new LedgerFenceException(SessionId);
             }
