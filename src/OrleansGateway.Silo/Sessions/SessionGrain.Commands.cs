@@ -18,8 +18,7 @@ public sealed partial class SessionGrain
             return ResumeOutcome.Refused;
         }
 
-        await _writeGate.WaitAsync();
-        try
+        using (await EnterWriteGateAsync())
         {
             // The newest checkpoint: an earlier activation (on a silo that stopped) may have written after this
             // one loaded its state. An activation created for this very call has just read it.
@@ -52,10 +51,6 @@ public sealed partial class SessionGrain
             StartTurnLoop();
             return ResumeOutcome.Resumed;
         }
-        finally
-        {
-            _writeGate.Release();
-        }
     }
 
     public Task<SessionCommandResult> SuspendAsync() => SuspendAsync(actor: null);
@@ -70,8 +65,7 @@ public sealed partial class SessionGrain
     private async Task<SessionCommandResult> SuspendAsync(string? actor)
     {
         _stateJustLoaded = false;
-        await _writeGate.WaitAsync();
-        try
+        using (await EnterWriteGateAsync())
         {
             var byUser = actor == UserActor;
             var before = await ledger.SuspendAsync(SessionId, byUser);
@@ -94,10 +88,6 @@ public sealed partial class SessionGrain
             await events.AppendAsync(EventKinds.Suspended, SessionId, Owner, actor, $"was {before.Value.ToName()}");
             return new SessionCommandResult(SessionCommandStatus.Done, SessionPhase.Suspended,
                 before == SessionPhase.Suspended ? "already suspended" : $"suspended (was {before.Value.ToName()})");
-        }
-        finally
-        {
-            _writeGate.Release();
         }
     }
 
@@ -122,8 +112,7 @@ public sealed partial class SessionGrain
             await loop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing | ConfigureAwaitOptions.ContinueOnCapturedContext);
         }
 
-        await _writeGate.WaitAsync();
-        try
+        using (await EnterWriteGateAsync())
         {
             // The newest checkpoint, as a resume claim reads it: this activation may not be the one that was suspended.
             await state.ReadStateAsync();
@@ -166,10 +155,6 @@ public sealed partial class SessionGrain
 
             StartTurnLoop();
             return new SessionCommandResult(SessionCommandStatus.Done, SessionPhase.Running, $"resumed; turn {next.TurnId} continues from step {next.StepsDone + 1}");
-        }
-        finally
-        {
-            _writeGate.Release();
         }
     }
 
@@ -237,16 +222,11 @@ public sealed partial class SessionGrain
             await loop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing | ConfigureAwaitOptions.ContinueOnCapturedContext);
         }
 
-        await _writeGate.WaitAsync();
-        try
+        using (await EnterWriteGateAsync())
         {
             // State first: should the ledger statement fail, the session still shows and a repeated delete finishes it.
             await state.ClearStateAsync();
             await ledger.DeleteAsync(SessionId, Owner, UserActor);
-        }
-        finally
-        {
-            _writeGate.Release();
         }
 
         LogDeleted(SessionId);

@@ -14,8 +14,7 @@ public sealed partial class SessionGrain
     public async Task<MessageAccepted> PostMessageAsync(SessionMessage message)
     {
         _stateJustLoaded = false;
-        await _writeGate.WaitAsync();
-        try
+        using (await EnterWriteGateAsync())
         {
             if (state.State.FindByMessageId(message.MessageId) is { } known)
             {
@@ -48,10 +47,6 @@ public sealed partial class SessionGrain
             }
 
             return new MessageAccepted(SessionId, message.MessageId, admission.Turn.TurnId, Duplicate: false, admission.Phase, admission.Note);
-        }
-        finally
-        {
-            _writeGate.Release();
         }
     }
 

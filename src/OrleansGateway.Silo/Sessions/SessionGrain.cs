@@ -354,12 +354,23 @@ public sealed partial class SessionGrain(
     private Task RideOutAsync(Func<Task> write) =>
         StorageOutage.RetryAsync(write, time, StorageOutage.RideOut, (exception, delay) => LogStorageRetry(exception, SessionId, delay), _deactivating.Token);
 
+    /// <summary>Waits for the write gate; disposing the answer lets the next writer in.</summary>
+    private async ValueTask<IDisposable> EnterWriteGateAsync()
+    {
+        await _writeGate.WaitAsync();
+        return new WriteGateHeld(_writeGate);
+    }
+
+    private sealed class WriteGateHeld(SemaphoreSlim gate) : IDisposable
+    {
+        public void Dispose() => gate.Release();
+    }
+
     private Task WriteAsync(Func<Task> write) => WriteAsync(requireOwnership: true, write);
 
     private async Task WriteAsync(bool requireOwnership, Func<Task> write)
     {
-        await _writeGate.WaitAsync();
-        try
+        using (await EnterWriteGateAsync())
         {
             if (requireOwnership && !_ownership.Owns)
             {
@@ -367,10 +378,6 @@ public sealed partial class SessionGrain(
             }
 
             await write();
-        }
-        finally
-        {
-            _writeGate.Release();
         }
     }
 }
