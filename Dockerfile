@@ -11,8 +11,10 @@ WORKDIR /src
 COPY Directory.Build.props Directory.Packages.props ./
 COPY src/OrleansGateway.Abstractions/OrleansGateway.Abstractions.csproj src/OrleansGateway.Abstractions/
 COPY src/OrleansGateway.Storage/OrleansGateway.Storage.csproj src/OrleansGateway.Storage/
+COPY src/OrleansGateway.ServiceDefaults/OrleansGateway.ServiceDefaults.csproj src/OrleansGateway.ServiceDefaults/
 COPY src/OrleansGateway.Silo/OrleansGateway.Silo.csproj src/OrleansGateway.Silo/
 COPY src/OrleansGateway.Dashboard/OrleansGateway.Dashboard.csproj src/OrleansGateway.Dashboard/
+COPY src/OrleansGateway.LocalCluster/OrleansGateway.LocalCluster.csproj src/OrleansGateway.LocalCluster/
 COPY src/OrleansGateway.Cli/OrleansGateway.Cli.csproj src/OrleansGateway.Cli/
 RUN dotnet restore src/OrleansGateway.Cli/OrleansGateway.Cli.csproj
 

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Npgsql;
+using OrleansGateway.LocalCluster;
 using OrleansGateway.Storage;
 
 namespace OrleansGateway.Benchmarks;

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using OrleansGateway.Cli.Cluster;
+using OrleansGateway.LocalCluster;
 
 namespace OrleansGateway.Benchmarks;
 

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using OrleansGateway.Benchmarks;
-using OrleansGateway.Cli.Cluster;
+using OrleansGateway.LocalCluster;
 
 // dotnet run -c Release --project bench/OrleansGateway.Benchmarks [-- premark restart crash listing upgrade]
 // Every number is printed against a baseline measured in the same run: the machine may be busy with other work.

@@ -126,7 +126,7 @@ internal sealed class RestartResumeBenchmark(BenchPostgres postgres, string logD
     }
 
     /// <summary>First and last claim of the resumed sessions by the ledger's clock (updated_at), relative to B's readiness.</summary>
-    private CpuSample Cpu(Cli.Cluster.SiloProcess silo) => new(CpuTime.OfProcess(silo.ProcessId), CpuTime.OfPostgres(postgres.DataDirectory));
+    private CpuSample Cpu(LocalCluster.SiloProcess silo) => new(CpuTime.OfProcess(silo.ProcessId), CpuTime.OfPostgres(postgres.DataDirectory));
 
     /// <summary>CPU used so far by the silo process and by the PostgreSQL server; a difference of two is the cost of a window.</summary>
     private sealed record CpuSample(TimeSpan? Silo, TimeSpan? Postgres)

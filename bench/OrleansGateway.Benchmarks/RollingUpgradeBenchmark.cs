@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using OrleansGateway.Cli.Cluster;
-using OrleansGateway.Cli.Demo;
+using OrleansGateway.LocalCluster;
 using OrleansGateway.Storage;
 
 namespace OrleansGateway.Benchmarks;

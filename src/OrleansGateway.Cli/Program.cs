@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Invocation;
 using OrleansGateway.Cli.Commands;
+using OrleansGateway.LocalCluster;
 
 var root = new RootCommand("ogw: run and operate an OrleansGateway cluster")
 {
@@ -37,8 +38,9 @@ try
         ProcessTerminationTimeout = TimeSpan.FromMinutes(5),
     });
 }
-catch (CliError error)
+catch (Exception error) when (error is CliError or LocalClusterException)
 {
+    // The local cluster's library says its errors in one line too; the user sees them as every other ogw error.
     Console.Error.WriteLine($"ogw: {error.Message}");
     return 1;
 }

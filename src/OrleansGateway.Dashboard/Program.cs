@@ -2,6 +2,7 @@ using Microsoft.Extensions.Configuration.Memory;
 using OrleansGateway.Dashboard.Api;
 using OrleansGateway.Dashboard.Auth;
 using OrleansGateway.Dashboard.Hosting;
+using OrleansGateway.ServiceDefaults;
 using OrleansGateway.Storage;
 
 // Settings beside the binary are found wherever the process is started; the defaults sit below every other source.

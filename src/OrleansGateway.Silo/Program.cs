@@ -3,6 +3,7 @@ using System.Net;
 using OrleansGateway.Resume;
 using OrleansGateway.Hosting;
 using OrleansGateway.Http;
+using OrleansGateway.ServiceDefaults;
 using OrleansGateway.Storage;
 
 // The settings file next to the binary is found wherever the process is started.

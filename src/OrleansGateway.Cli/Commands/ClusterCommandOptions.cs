@@ -1,5 +1,5 @@
 using System.CommandLine;
-using OrleansGateway.Cli.Cluster;
+using OrleansGateway.LocalCluster;
 
 namespace OrleansGateway.Cli.Commands;
 

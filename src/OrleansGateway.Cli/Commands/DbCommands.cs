@@ -1,6 +1,6 @@
 using System.CommandLine;
 using Npgsql;
-using OrleansGateway.Cli.Cluster;
+using OrleansGateway.LocalCluster;
 using OrleansGateway.Storage;
 using Spectre.Console;
 
@@ -22,8 +22,8 @@ public static class DbCommands
         };
         migrate.SetAction(async (parse, cancellationToken) =>
         {
-            var connectionString = LocalCluster.ResolveConnectionString(parse.GetValue(connection));
-            var result = await MigrateAsync(connectionString, cancellationToken);
+            var connectionString = LocalClusterEnvironment.ResolveConnectionString(parse.GetValue(connection));
+            var result = await ClusterDatabase.MigrateAsync(connectionString, cancellationToken);
             AnsiConsole.MarkupLine(result.Applied.Count == 0
                 ? $"Schema is up to date (version {result.ToVersion})."
                 : $"Migrated from version {result.FromVersion} to {result.ToVersion}: {Markup.Escape(string.Join(", ", result.Applied.Select(s => $"{s.Version:000}_{s.Name}")))}");
@@ -31,40 +31,5 @@ public static class DbCommands
         });
 
         return new Command("db", "The database: schema, and the cluster's state read straight from it") { migrate, DbStatusCommand.Create() };
-    }
-
-    public static Task<MigrationResult> MigrateAsync(string connectionString, CancellationToken cancellationToken) =>
-        MigrateAsync(connectionString, targetVersion: null, cancellationToken);
-
-    /// <summary>Migrates up to <paramref name="targetVersion"/> (an old release's schema), or to this build's latest.</summary>
-    public static async Task<MigrationResult> MigrateAsync(string connectionString, int? targetVersion, CancellationToken cancellationToken)
-    {
-        await using var dataSource = GatewayDataSource.Create(connectionString, "ogw-migrate");
-        try
-        {
-            return await new SchemaMigrator(dataSource).MigrateAsync(targetVersion, cancellationToken);
-        }
-        catch (SchemaVersionException exception)
-        {
-            throw new CliError(exception.Message);
-        }
-        catch (NpgsqlException exception)
-        {
-            throw DatabaseError(connectionString, exception);
-        }
-    }
-
-    /// <summary>
-    /// A PostgreSQL error as one line: an unreachable server, or what the server said (a wrong password, a missing
-    /// database, a table of the schema that exists already with another shape).
-    /// </summary>
-    public static CliError DatabaseError(string connectionString, NpgsqlException exception) => exception is PostgresException postgres
-        ? new CliError($"PostgreSQL ({Describe(connectionString)}): {postgres.MessageText} ({postgres.SqlState})")
-        : new CliError($"cannot reach PostgreSQL ({Describe(connectionString)}): {exception.GetBaseException().Message}");
-
-    public static string Describe(string connectionString)
-    {
-        var builder = new NpgsqlConnectionStringBuilder(connectionString);
-        return $"{builder.Host}:{builder.Port}/{builder.Database}";
     }
 }

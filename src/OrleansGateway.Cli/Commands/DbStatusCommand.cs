@@ -1,6 +1,6 @@
 using System.CommandLine;
 using Npgsql;
-using OrleansGateway.Cli.Cluster;
+using OrleansGateway.LocalCluster;
 using OrleansGateway.Sessions;
 using OrleansGateway.Storage;
 using Spectre.Console;
@@ -19,12 +19,12 @@ public static class DbStatusCommand
         var clusterId = new Option<string>("--cluster-id")
         {
             Description = "Orleans cluster id (default: Orleans__ClusterId, else ogw)",
-            DefaultValueFactory = _ => LocalCluster.ClusterId,
+            DefaultValueFactory = _ => LocalClusterEnvironment.ClusterId,
         };
         var command = new Command("status", "Silos (membership table) and sessions by phase, read from the database; needs no dashboard") { connection, clusterId };
         command.SetAction(async (parse, cancellationToken) =>
         {
-            var connectionString = LocalCluster.ResolveConnectionString(parse.GetValue(connection));
+            var connectionString = LocalClusterEnvironment.ResolveConnectionString(parse.GetValue(connection));
             await using var dataSource = GatewayDataSource.Create(connectionString, "ogw-status");
             IReadOnlyList<SiloRow> silos;
             IReadOnlyDictionary<SessionPhase, long> phases;
@@ -39,7 +39,7 @@ public static class DbStatusCommand
             }
             catch (NpgsqlException exception)
             {
-                throw DbCommands.DatabaseError(connectionString, exception);
+                throw ClusterDatabase.DatabaseError(connectionString, exception);
             }
 
             var siloTable = new Table().AddColumns("Silo", "Name", "Status", "Version", "Started (UTC)", "Last alive (UTC)");

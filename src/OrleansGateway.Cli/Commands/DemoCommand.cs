@@ -1,9 +1,9 @@
 using System.Security.Cryptography;
 using System.CommandLine;
 using OrleansGateway.Agents;
-using OrleansGateway.Cli.Cluster;
 using OrleansGateway.Cli.Demo;
 using OrleansGateway.Cli.Demo.Chaos;
+using OrleansGateway.LocalCluster;
 
 namespace OrleansGateway.Cli.Commands;
 
@@ -137,7 +137,7 @@ public static class DemoCommand
             Require(roundCount is >= 1 and <= maxRounds, $"--rounds must be between 1 and {maxRounds}");
             Require(spec.Silos >= 2, "a chaos soak needs --silos 2 or more: the other silos carry the sessions while one is down");
             Validate(spec, parse.GetValue(sessions), ChaosSettings.MaxSteps, stepMilliseconds, timeout);
-            var traceFolder = Path.Combine(LocalCluster.Home, "chaos", $"{DateTime.UtcNow:yyyyMMdd-HHmmss}-steps");
+            var traceFolder = Path.Combine(LocalClusterEnvironment.Home, "chaos", $"{DateTime.UtcNow:yyyyMMdd-HHmmss}-steps");
             var settings = new ChaosSettings(spec, roundCount, parse.GetValue(seed) ?? Random.Shared.Next(1, 1_000_000), parse.GetValue(sessions),
                 stepMilliseconds, timeout, spec.Dashboard!, traceFolder);
             return new ChaosSoak(settings).RunAsync(cancellationToken);

@@ -2,7 +2,7 @@ using System.Buffers.Text;
 using System.CommandLine;
 using System.Diagnostics;
 using System.Security.Cryptography;
-using OrleansGateway.Cli.Cluster;
+using OrleansGateway.LocalCluster;
 using OrleansGateway.Operations;
 using Spectre.Console;
 
@@ -121,7 +121,7 @@ public static class UpCommand
             var dashboard = await cluster.RestartDashboardAsync(stop);
             AnsiConsole.MarkupLine($"[green]The dashboard is back[/] at {dashboard.BaseAddress}, with the same operator token.");
         }
-        catch (CliError error)
+        catch (LocalClusterException error)
         {
             AnsiConsole.MarkupLine($"[red]The dashboard did not come back:[/] {Markup.Escape(error.Message)}");
         }

@@ -1,7 +1,7 @@
 using System.Diagnostics;
-using OrleansGateway.Cli.Cluster;
 using OrleansGateway.Cli.Commands;
 using OrleansGateway.Cli.Operator;
+using OrleansGateway.LocalCluster;
 using OrleansGateway.Operations;
 using Spectre.Console;
 

@@ -1,4 +1,5 @@
 using OrleansGateway.Cli.Commands;
+using OrleansGateway.LocalCluster;
 using OrleansGateway.Sessions;
 using Spectre.Console;
 

@@ -1,4 +1,4 @@
-using OrleansGateway.Cli.Cluster;
+using OrleansGateway.LocalCluster;
 
 namespace OrleansGateway.Cli.Demo;
 

@@ -1,6 +1,6 @@
 using System.Diagnostics;
-using OrleansGateway.Cli.Cluster;
 using OrleansGateway.Cli.Commands;
+using OrleansGateway.LocalCluster;
 using OrleansGateway.Sessions;
 using OrleansGateway.Storage;
 using Spectre.Console;
@@ -172,7 +172,7 @@ public abstract class LongTurnsDemo(DemoSettings settings)
         if (!started)
         {
             var waiting = posted.Where(turn => TurnOf(watch, turn) is not { } seen || seen.StepsDone < threshold && !seen.IsCompleted).Select(turn => turn.SessionId);
-            throw new CliError($"turns did not get going within {Durations.Format(timeout)}: {string.Join(", ", waiting.Take(5))} (see the silo logs in {LocalCluster.LogDirectory})");
+            throw new CliError($"turns did not get going within {Durations.Format(timeout)}: {string.Join(", ", waiting.Take(5))} (see the silo logs in {LocalClusterEnvironment.LogDirectory})");
         }
     }
 

@@ -1,5 +1,5 @@
-using OrleansGateway.Cli.Cluster;
 using OrleansGateway.Cli.Commands;
+using OrleansGateway.LocalCluster;
 
 namespace OrleansGateway.Cli.Demo;
 
@@ -14,7 +14,7 @@ public sealed class RollingRestartDemo(RollingRestartSettings settings) : LongTu
     public async Task<int> RunAsync(CancellationToken stop)
     {
         await using DemoCluster cluster = _settings.Dashboard is { } dashboard
-            ? await AttachedDemoCluster.ConnectAsync(dashboard, _settings.Cluster.FirstPorts, _settings.Cluster.Silos, LocalCluster.ResolveConnectionString(null), stop)
+            ? await AttachedDemoCluster.ConnectAsync(dashboard, _settings.Cluster.FirstPorts, _settings.Cluster.Silos, LocalClusterEnvironment.ResolveConnectionString(null), stop)
             : new OwnDemoCluster(await LocalClusterHost.StartAsync(_settings.DemoCluster, stop));
         return await RunOnAsync(cluster, stop);
     }

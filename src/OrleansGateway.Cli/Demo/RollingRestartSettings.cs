@@ -1,6 +1,6 @@
 using OrleansGateway.Cli.Commands;
 using OrleansGateway.Cli.Operator;
-using OrleansGateway.Cli.Cluster;
+using OrleansGateway.LocalCluster;
 
 namespace OrleansGateway.Cli.Demo;
 

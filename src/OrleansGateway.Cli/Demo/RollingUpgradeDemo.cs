@@ -1,6 +1,6 @@
 using System.Globalization;
-using OrleansGateway.Cli.Cluster;
 using OrleansGateway.Cli.Commands;
+using OrleansGateway.LocalCluster;
 using OrleansGateway.Sessions;
 using OrleansGateway.Storage;
 
@@ -22,7 +22,7 @@ public sealed class RollingUpgradeDemo(RollingUpgradeSettings settings) : LongTu
         await using var cluster = new OwnDemoCluster(await LocalClusterHost.StartAsync(_settings.DemoCluster, stop));
         await using var dataSource = GatewayDataSource.Create(cluster.ConnectionString, "ogw-demo-versions");
         _cluster = cluster;
-        _versions = new VersionTimeline(new MembershipTable(dataSource), LocalCluster.ClusterId, Clock);
+        _versions = new VersionTimeline(new MembershipTable(dataSource), LocalClusterEnvironment.ClusterId, Clock);
         return await RunOnAsync(cluster, stop);
     }
 
@@ -38,7 +38,7 @@ public sealed class RollingUpgradeDemo(RollingUpgradeSettings settings) : LongTu
         await RecordVersionsAsync(board, stop);
 
         board.Say($"migrating the database to schema {SchemaMigrator.LatestVersion} while {label} serves");
-        var migration = await DbCommands.MigrateAsync(cluster.ConnectionString, stop);
+        var migration = await ClusterDatabase.MigrateAsync(cluster.ConnectionString, stop);
         board.Say($"schema {migration.FromVersion} → {migration.ToVersion} ({migration.Applied.Count} scripts); {label} serves on");
 
         var clocks = new List<ResumeClock>();

@@ -1,5 +1,5 @@
 using System.Reflection;
-using OrleansGateway.Cli.Cluster;
+using OrleansGateway.LocalCluster;
 
 namespace OrleansGateway.Cli.Demo;
 

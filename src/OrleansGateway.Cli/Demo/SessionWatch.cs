@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using Npgsql;
+using OrleansGateway.LocalCluster;
 using OrleansGateway.Sessions;
 using OrleansGateway.Storage;
 

@@ -1,4 +1,4 @@
-using OrleansGateway.Storage;
+using OrleansGateway.ServiceDefaults;
 
 namespace OrleansGateway.Dashboard.Hosting;
 

@@ -1,4 +1,4 @@
-using OrleansGateway.Storage;
+using OrleansGateway.ServiceDefaults;
 
 namespace OrleansGateway.Dashboard.Hosting;
 
@@ -18,9 +18,5 @@ public static class StartupChecks
 
     /// <summary>Fails when another process already listens where the dashboard would.</summary>
     public static void RequireFreeUrls(IConfiguration configuration) =>
-        StartupRequirements.RequireFreeUrls(configuration["Urls"], url =>
-        {
-            var binding = BindingAddress.Parse(url);
-            return (binding.Host, binding.Port);
-        });
+        StartupRequirements.RequireFreeUrls(configuration);
 }

@@ -1,5 +1,5 @@
 using System.Net;
-using OrleansGateway.Storage;
+using OrleansGateway.ServiceDefaults;
 
 namespace OrleansGateway.Hosting;
 

@@ -1,5 +1,5 @@
 using System.Net;
-using OrleansGateway.Storage;
+using OrleansGateway.ServiceDefaults;
 
 namespace OrleansGateway.Hosting;
 
@@ -28,9 +28,5 @@ public static class StartupChecks
 
     /// <summary>Fails when another process already listens on a port of <c>Urls</c>, before the silo joins its cluster.</summary>
     public static void RequireFreeUrls(IConfiguration configuration) =>
-        StartupRequirements.RequireFreeUrls(configuration["Urls"], url =>
-        {
-            var binding = BindingAddress.Parse(url);
-            return (binding.Host, binding.Port);
-        });
+        StartupRequirements.RequireFreeUrls(configuration);
 }

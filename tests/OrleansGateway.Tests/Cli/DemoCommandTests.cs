@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
-using OrleansGateway.Cli.Cluster;
 using OrleansGateway.Cli.Demo;
+using OrleansGateway.LocalCluster;
 using OrleansGateway.Tests.Infrastructure;
 
 namespace OrleansGateway.Tests.Cli;

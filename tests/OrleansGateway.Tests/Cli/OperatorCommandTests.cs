@@ -7,7 +7,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Npgsql;
-using OrleansGateway.Cli.Cluster;
+using OrleansGateway.LocalCluster;
 using OrleansGateway.Operations;
 using OrleansGateway.Sessions;
 using OrleansGateway.Storage;

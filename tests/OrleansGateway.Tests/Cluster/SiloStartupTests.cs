@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Npgsql;
-using OrleansGateway.Cli.Cluster;
+using OrleansGateway.LocalCluster;
 using OrleansGateway.Storage;
 using OrleansGateway.Tests.Infrastructure;
 

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using Npgsql;
-using OrleansGateway.Cli.Cluster;
+using OrleansGateway.LocalCluster;
 using OrleansGateway.Operations;
 using OrleansGateway.Sessions;
 using OrleansGateway.Storage;

@@ -1,5 +1,5 @@
 using Npgsql;
-using OrleansGateway.Cli.Cluster;
+using OrleansGateway.LocalCluster;
 using OrleansGateway.Tests.Infrastructure;
 
 namespace OrleansGateway.Tests.Dashboard;

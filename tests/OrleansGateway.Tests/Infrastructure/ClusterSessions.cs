@@ -1,6 +1,6 @@
 using System.Text.Json;
 using Npgsql;
-using OrleansGateway.Cli.Cluster;
+using OrleansGateway.LocalCluster;
 using OrleansGateway.Sessions;
 using OrleansGateway.Storage;
 

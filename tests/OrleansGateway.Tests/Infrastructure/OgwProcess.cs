@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using OrleansGateway.Cli.Cluster;
+using OrleansGateway.LocalCluster;
 
 namespace OrleansGateway.Tests.Infrastructure;
 

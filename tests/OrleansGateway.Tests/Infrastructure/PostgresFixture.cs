@@ -1,4 +1,5 @@
 using Npgsql;
+using OrleansGateway.LocalCluster;
 using OrleansGateway.Storage;
 
 namespace OrleansGateway.Tests.Infrastructure;

@@ -1,6 +1,6 @@
 using System.Net.Http.Json;
 using System.Text.Json;
-using OrleansGateway.Cli.Cluster;
+using OrleansGateway.LocalCluster;
 
 namespace OrleansGateway.Tests.Infrastructure;
 

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using OrleansGateway.Cli.Cluster;
+using OrleansGateway.LocalCluster;
 using OrleansGateway.Storage;
 using Xunit.Abstractions;
 

@@ -1,4 +1,4 @@
-using OrleansGateway.Cli.Cluster;
+using OrleansGateway.LocalCluster;
 using OrleansGateway.Sessions;
 using OrleansGateway.Storage;
 using OrleansGateway.Tests.Infrastructure;

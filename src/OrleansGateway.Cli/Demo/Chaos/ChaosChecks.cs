@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using OrleansGateway.Cli.Cluster;
+using OrleansGateway.LocalCluster;
 using OrleansGateway.Operations;
 using OrleansGateway.Sessions;
 using OrleansGateway.Storage;
@@ -45,7 +45,7 @@ public sealed class ChaosChecks(ChaosSettings settings, SessionQueries ledger, E
 
     private async Task<bool> SettledAsync(CancellationToken stop)
     {
-        var active = (await ChaosSoak.RetryAsync(() => membership.ReadSilosAsync(LocalCluster.ClusterId, stop), stop))
+        var active = (await ChaosSoak.RetryAsync(() => membership.ReadSilosAsync(LocalClusterEnvironment.ClusterId, stop), stop))
             .Where(silo => silo.Status == SiloStatuses.Active).Select(silo => silo.Address).ToHashSet();
         var rows = await ChaosSoak.RetryAsync(() => ledger.GetManyAsync(sessionIds, stop), stop);
         return !rows.Any(row => row.Phase == SessionPhase.ResumePending || row.Phase == SessionPhase.Running && !active.Contains(row.OwnerSilo ?? ""));

@@ -1,8 +1,8 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using OrleansGateway.Cli.Cluster;
 using OrleansGateway.Cli.Commands;
 using OrleansGateway.Cli.Operator;
+using OrleansGateway.LocalCluster;
 using OrleansGateway.Operations;
 using OrleansGateway.Sessions;
 using OrleansGateway.Storage;
@@ -98,7 +98,7 @@ public sealed class ChaosMoves(LocalClusterHost host, ChaosSettings settings, Op
         var frozenAt = DateTimeOffset.UtcNow;
         var clock = Stopwatch.StartNew();
         silo.Freeze();
-        var declared = await UntilAsync(async () => (await membership.ReadSilosAsync(LocalCluster.ClusterId, stop)).Any(row => row.Address == address && row.Status == SiloStatuses.Dead),
+        var declared = await UntilAsync(async () => (await membership.ReadSilosAsync(LocalClusterEnvironment.ClusterId, stop)).Any(row => row.Address == address && row.Status == SiloStatuses.Dead),
             DeathTimeout, stop);
         var frozenFor = clock.Elapsed;
         silo.Thaw();
@@ -209,7 +209,7 @@ public sealed class ChaosMoves(LocalClusterHost host, ChaosSettings settings, Op
     private async Task<string> ActiveAddressAsync(int index, CancellationToken stop)
     {
         var port = host.Silos[index].Settings.SiloPort;
-        var rows = await membership.ReadSilosAsync(LocalCluster.ClusterId, stop);
+        var rows = await membership.ReadSilosAsync(LocalClusterEnvironment.ClusterId, stop);
         return rows.FirstOrDefault(row => row.Status == SiloStatuses.Active && AttachedDemoCluster.PortOf(row.Address) == port)?.Address
             ?? throw new CliError($"{host.Silos[index].Settings.Name} (port {port}) is not Active in the membership table");
     }

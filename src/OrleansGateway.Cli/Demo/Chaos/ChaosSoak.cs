@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using Npgsql;
-using OrleansGateway.Cli.Cluster;
 using OrleansGateway.Cli.Commands;
 using OrleansGateway.Cli.Operator;
+using OrleansGateway.LocalCluster;
 using OrleansGateway.Sessions;
 using OrleansGateway.Storage;
 using Spectre.Console;
@@ -80,7 +80,7 @@ public sealed class ChaosSoak(ChaosSettings settings)
                 AnsiConsole.MarkupLine($"[red]violation:[/] {Markup.Escape(violation)}");
             }
 
-            throw new CliError($"{checks.Violations.Count} invariant violations in seed {settings.Seed}; replay: {settings.ReplayCommand} (silo logs in {LocalCluster.LogDirectory})");
+            throw new CliError($"{checks.Violations.Count} invariant violations in seed {settings.Seed}; replay: {settings.ReplayCommand} (silo logs in {LocalClusterEnvironment.LogDirectory})");
         }
 
         AnsiConsole.MarkupLine($"[green]No violation in {played.Count} rounds:[/] every acknowledged message completed, no two executions of a turn overlapped, " +

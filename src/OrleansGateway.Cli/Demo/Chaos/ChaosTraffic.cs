@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 
+using OrleansGateway.LocalCluster;
 using OrleansGateway.Sessions;
 
 namespace OrleansGateway.Cli.Demo.Chaos;

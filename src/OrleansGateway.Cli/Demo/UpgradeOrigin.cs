@@ -1,9 +1,10 @@
 using System.Text.RegularExpressions;
 using OrleansGateway.Cli.Commands;
+using OrleansGateway.LocalCluster;
 using OrleansGateway.Storage;
 using Spectre.Console;
 
-namespace OrleansGateway.Cli.Cluster;
+namespace OrleansGateway.Cli.Demo;
 
 /// <summary>
 /// What a rolling upgrade starts from: a release of <c>upgrade/releases</c> or any commit of the history, built, with

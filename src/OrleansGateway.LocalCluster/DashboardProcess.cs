@@ -1,4 +1,4 @@
-namespace OrleansGateway.Cli.Cluster;
+namespace OrleansGateway.LocalCluster;
 
 /// <summary>How to run the dashboard process.</summary>
 public sealed record DashboardProcessSettings(string ConnectionString, string ClusterId, int HttpPort, string LogFile)

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Npgsql;
 
-namespace OrleansGateway.Storage;
+namespace OrleansGateway.LocalCluster;
 
 /// <summary>
 /// A PostgreSQL server of this machine's installation, run on a data folder of ours and reachable on

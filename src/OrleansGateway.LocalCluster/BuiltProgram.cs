@@ -1,4 +1,4 @@
-namespace OrleansGateway.Cli.Cluster;
+namespace OrleansGateway.LocalCluster;
 
 /// <summary>Finds the programs of this repository that <c>ogw up</c> and the tests start as processes.</summary>
 public static class BuiltProgram

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace OrleansGateway.Cli.Cluster;
+namespace OrleansGateway.LocalCluster;
 
 /// <summary>Signals to other processes. .NET's Process.Kill is SIGKILL only; a graceful stop needs SIGTERM.</summary>
 public static partial class PosixSignals

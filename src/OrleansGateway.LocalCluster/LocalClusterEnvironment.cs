@@ -1,7 +1,4 @@
-using OrleansGateway.Cli.Commands;
-using OrleansGateway.Storage;
-
-namespace OrleansGateway.Cli.Cluster;
+namespace OrleansGateway.LocalCluster;
 
 /// <summary>
 /// Where <c>ogw up</c> keeps its things: the embedded PostgreSQL data folder and the silos' logs.
@@ -9,7 +6,7 @@ namespace OrleansGateway.Cli.Cluster;
 /// cannot enter root's home); otherwise <c>$XDG_DATA_HOME/orleans-gateway</c>, by default
 /// <c>~/.local/share/orleans-gateway</c>.
 /// </summary>
-public static class LocalCluster
+public static class LocalClusterEnvironment
 {
     public const int DefaultEmbeddedPostgresPort = 54329;
 
@@ -17,7 +14,7 @@ public static class LocalCluster
     public static int EmbeddedPostgresPort =>
         Environment.GetEnvironmentVariable("OGW_PG_PORT") is not { Length: > 0 } configured ? DefaultEmbeddedPostgresPort
         : int.TryParse(configured, out var port) && port is > 0 and < 65536 ? port
-        : throw new CliError($"OGW_PG_PORT={configured} is not a port number (1-65535)");
+        : throw new LocalClusterException($"OGW_PG_PORT={configured} is not a port number (1-65535)");
 
     public static string Home
     {
@@ -61,7 +58,7 @@ public static class LocalCluster
 
     /// <summary>
     /// The database a command talks to: the option, the environment, or the embedded server of <c>ogw up</c>; a
-    /// <see cref="CliError"/> naming where it came from when it is not a connection string at all.
+    /// <see cref="LocalClusterException"/> naming where it came from when it is not a connection string at all.
     /// </summary>
     public static string ResolveConnectionString(string? option)
     {
@@ -74,7 +71,7 @@ public static class LocalCluster
         }
         catch (ArgumentException exception)
         {
-            throw new CliError($"{source} is not a valid PostgreSQL connection string: {exception.Message}");
+            throw new LocalClusterException($"{source} is not a valid PostgreSQL connection string: {exception.Message}");
         }
 
         return connectionString;
@@ -100,7 +97,7 @@ public static class LocalCluster
         }
         catch (Npgsql.NpgsqlException exception)
         {
-            throw DbCommands.DatabaseError(connectionString, exception);
+            throw ClusterDatabase.DatabaseError(connectionString, exception);
         }
 
         return new Npgsql.NpgsqlConnectionStringBuilder(connectionString) { Database = database }.ConnectionString;

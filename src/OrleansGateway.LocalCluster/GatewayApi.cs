@@ -1,10 +1,9 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using OrleansGateway.Cli.Commands;
 using OrleansGateway.Sessions;
 
-namespace OrleansGateway.Cli.Demo;
+namespace OrleansGateway.LocalCluster;
 
 /// <summary>What one POST of a message came to: the turn it started, or a refusal (4xx), or neither (no answer, 5xx) and why.</summary>
 public sealed record PostAnswer(string? TurnId, bool Refused, string Problem);
@@ -35,12 +34,12 @@ public sealed class GatewayApi : IDisposable
 
             if (answer.Refused)
             {
-                throw new CliError($"{silo} refused the message for session {sessionId}: {answer.Problem}");
+                throw new LocalClusterException($"{silo} refused the message for session {sessionId}: {answer.Problem}");
             }
 
             if (attempt == PostAttempts)
             {
-                throw new CliError($"cannot post to session {sessionId} on {silo}: {answer.Problem}");
+                throw new LocalClusterException($"cannot post to session {sessionId} on {silo}: {answer.Problem}");
             }
 
             await Task.Delay(TimeSpan.FromMilliseconds(500 * attempt), cancellationToken);
@@ -61,7 +60,7 @@ public sealed class GatewayApi : IDisposable
                 var posted = await response.Content.ReadFromJsonAsync<PostMessageResponse>(Json, deadline.Token);
                 return posted?.TurnId is { } turnId
                     ? new PostAnswer(turnId, Refused: false, "")
-                    : throw new CliError($"POST to session {sessionId} answered 202 without a turn id");
+                    : throw new LocalClusterException($"POST to session {sessionId} answered 202 without a turn id");
             }
 
             var problem = $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync(deadline.Token)}";

@@ -1,9 +1,11 @@
 using System.Net;
 using System.Net.Sockets;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 using Npgsql;
+using OrleansGateway.Storage;
 
-namespace OrleansGateway.Storage;
+namespace OrleansGateway.ServiceDefaults;
 
 /// <summary>A reason a process of the gateway cannot start, said in one line.</summary>
 public sealed class StartupException(string message) : Exception(message);
@@ -74,16 +76,17 @@ public static class StartupRequirements
     /// before the host starts: Kestrel would say so too, but only once every hosted service has started (the silo has
     /// joined its cluster by then, the dashboard's Orleans client waits for a silo first).
     /// </summary>
-    /// <param name="parse">Kestrel's reading of one URL (<c>BindingAddress.Parse</c>): its host and port, 0 for none (a Unix socket).</param>
-    public static void RequireFreeUrls(string? urls, Func<string, (string Host, int Port)> parse)
+    public static void RequireFreeUrls(IConfiguration configuration)
     {
-        foreach (var url in (urls ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        foreach (var url in (configuration["Urls"] ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
             string host;
             int port;
             try
             {
-                (host, port) = parse(url);
+                // Kestrel's reading of the URL: its host and port, 0 for none (a Unix socket).
+                var binding = BindingAddress.Parse(url);
+                (host, port) = (binding.Host, binding.Port);
             }
             catch (FormatException exception)
             {

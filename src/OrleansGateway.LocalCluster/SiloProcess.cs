@@ -1,4 +1,4 @@
-namespace OrleansGateway.Cli.Cluster;
+namespace OrleansGateway.LocalCluster;
 
 /// <summary>How to run one silo process.</summary>
 public sealed record SiloProcessSettings(

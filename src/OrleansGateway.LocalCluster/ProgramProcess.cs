@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace OrleansGateway.Cli.Cluster;
+namespace OrleansGateway.LocalCluster;
 
 /// <summary>
 /// One of this repository's programs (a silo, the dashboard) in a process of its own, its output in a log file,

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 
-namespace OrleansGateway.Cli.Cluster;
+namespace OrleansGateway.LocalCluster;
 
 /// <summary>A release in production: a row of <c>upgrade/releases</c>.</summary>
 public sealed record Release(string Version, string Commit, int Schema, string Notes);

@@ -1,8 +1,7 @@
-using OrleansGateway.Cli.Commands;
 using OrleansGateway.Storage;
 using Spectre.Console;
 
-namespace OrleansGateway.Cli.Cluster;
+namespace OrleansGateway.LocalCluster;
 
 /// <summary>Ports of the first silo of a local cluster; the next silos count up from them.</summary>
 public sealed record ClusterPorts(int Http, int Silo, int Gateway)
@@ -39,12 +38,12 @@ public sealed record LocalClusterSpec(int Silos, ClusterPorts FirstPorts)
     /// </summary>
     public string? EmbeddedDatabase { get; init; }
 
-    /// <summary>Throws <see cref="CliError"/> when the silos do not fit the port ranges.</summary>
+    /// <summary>Throws <see cref="LocalClusterException"/> when the silos do not fit the port ranges.</summary>
     public void Validate()
     {
         if (Silos is < 1 or > MaxSilos)
         {
-            throw new CliError($"--silos must be between 1 and {MaxSilos}");
+            throw new LocalClusterException($"--silos must be between 1 and {MaxSilos}");
         }
 
         var ports = Silos + Successors;
@@ -52,7 +51,7 @@ public sealed record LocalClusterSpec(int Silos, ClusterPorts FirstPorts)
         {
             if (port < 1 || port + ports - 1 > 65535)
             {
-                throw new CliError($"{name} {port} leaves no room for {ports} silos below port 65536");
+                throw new LocalClusterException($"{name} {port} leaves no room for {ports} silos below port 65536");
             }
         }
 
@@ -60,12 +59,12 @@ public sealed record LocalClusterSpec(int Silos, ClusterPorts FirstPorts)
         {
             if (dashboardPort is < 1 or > 65535)
             {
-                throw new CliError($"--dashboard-port must be a port number (1-65535), not {dashboardPort}");
+                throw new LocalClusterException($"--dashboard-port must be a port number (1-65535), not {dashboardPort}");
             }
 
             if (dashboardPort >= FirstPorts.Http && dashboardPort < FirstPorts.Http + ports)
             {
-                throw new CliError($"--dashboard-port {dashboardPort} is the HTTP port of a silo ({FirstPorts.Http}-{FirstPorts.Http + ports - 1})");
+                throw new LocalClusterException($"--dashboard-port {dashboardPort} is the HTTP port of a silo ({FirstPorts.Http}-{FirstPorts.Http + ports - 1})");
             }
         }
     }
@@ -136,14 +135,14 @@ public sealed class LocalClusterHost : IAsyncDisposable
     public static async Task<LocalClusterHost> StartAsync(LocalClusterSpec spec, CancellationToken cancellationToken)
     {
         spec.Validate();
-        var connectionString = LocalCluster.ResolveConnectionString(null);
-        var embedded = LocalCluster.ConfiguredConnectionString is null ? await StartEmbeddedPostgresAsync(cancellationToken) : null;
+        var connectionString = LocalClusterEnvironment.ResolveConnectionString(null);
+        var embedded = LocalClusterEnvironment.ConfiguredConnectionString is null ? await StartEmbeddedPostgresAsync(cancellationToken) : null;
         var host = new LocalClusterHost(spec, embedded, connectionString);
         try
         {
             if (embedded is not null && spec.EmbeddedDatabase is { } database)
             {
-                host.ConnectionString = await LocalCluster.RecreateDatabaseAsync(connectionString, database, cancellationToken);
+                host.ConnectionString = await LocalClusterEnvironment.RecreateDatabaseAsync(connectionString, database, cancellationToken);
             }
 
             await host.StartAsync(cancellationToken);
@@ -211,7 +210,7 @@ public sealed class LocalClusterHost : IAsyncDisposable
         }
         catch (Exception exception) when (exception is InvalidOperationException or TimeoutException)
         {
-            throw new CliError(exception.Message);
+            throw new LocalClusterException(exception.Message);
         }
 
         return _dashboard;
@@ -279,7 +278,7 @@ public sealed class LocalClusterHost : IAsyncDisposable
 
     private async Task StartAsync(CancellationToken cancellationToken)
     {
-        AnsiConsole.MarkupLine($"PostgreSQL: [bold]{Markup.Escape(DbCommands.Describe(ConnectionString))}[/]" + _embedded switch
+        AnsiConsole.MarkupLine($"PostgreSQL: [bold]{Markup.Escape(ClusterDatabase.Describe(ConnectionString))}[/]" + _embedded switch
         {
             null => "",
             { Stops: false } e => $" (embedded, data in {Markup.Escape(e.Server.DataDirectory)}; run by another ogw, which stops it: left running on exit)",
@@ -287,11 +286,11 @@ public sealed class LocalClusterHost : IAsyncDisposable
                 "e.g. by a killed ogw: stopped on exit)",
             var e => $" (embedded, data in {Markup.Escape(e.Server.DataDirectory)})",
         });
-        var migration = await DbCommands.MigrateAsync(ConnectionString, Spec.SchemaVersion, cancellationToken);
+        var migration = await ClusterDatabase.MigrateAsync(ConnectionString, Spec.SchemaVersion, cancellationToken);
         AnsiConsole.MarkupLine($"Schema: version {migration.ToVersion}{(migration.Applied.Count > 0 ? $" ({migration.Applied.Count} scripts applied)" : "")}");
         if (Spec.SchemaVersion is { } wanted && migration.ToVersion != wanted)
         {
-            throw new CliError($"{DbCommands.Describe(ConnectionString)} is at schema {migration.ToVersion}, past the {wanted} its silos need: " +
+            throw new LocalClusterException($"{ClusterDatabase.Describe(ConnectionString)} is at schema {migration.ToVersion}, past the {wanted} its silos need: " +
                 "point ConnectionStrings__Postgres at an empty database");
         }
 
@@ -300,14 +299,14 @@ public sealed class LocalClusterHost : IAsyncDisposable
             _silos.Add(SiloProcess.Start(SiloSettings(i, Spec.SiloAssembly ?? BuiltProgram.Silo)));
         }
 
-        AnsiConsole.MarkupLine($"Starting {Spec.Silos} silos (logs in {Markup.Escape(LocalCluster.LogDirectory)})...");
+        AnsiConsole.MarkupLine($"Starting {Spec.Silos} silos (logs in {Markup.Escape(LocalClusterEnvironment.LogDirectory)})...");
         await WaitUntilReadyAsync(_silos, cancellationToken);
 
         if (Spec.Dashboard is { } dashboard)
         {
             AnsiConsole.MarkupLine("Starting the dashboard...");
-            _dashboard = DashboardProcess.Start(new DashboardProcessSettings(ConnectionString, LocalCluster.ClusterId, dashboard.Port,
-                Path.Combine(LocalCluster.LogDirectory, "dashboard.log"))
+            _dashboard = DashboardProcess.Start(new DashboardProcessSettings(ConnectionString, LocalClusterEnvironment.ClusterId, dashboard.Port,
+                Path.Combine(LocalClusterEnvironment.LogDirectory, "dashboard.log"))
             {
                 OperatorToken = dashboard.OperatorToken,
             });
@@ -317,7 +316,7 @@ public sealed class LocalClusterHost : IAsyncDisposable
             }
             catch (Exception exception) when (exception is InvalidOperationException or TimeoutException)
             {
-                throw new CliError(exception.Message);
+                throw new LocalClusterException(exception.Message);
             }
         }
     }
@@ -326,11 +325,11 @@ public sealed class LocalClusterHost : IAsyncDisposable
     private SiloProcessSettings SiloSettings(int slot, string siloAssembly) => new(
         Name: $"silo{slot + 1}",
         ConnectionString: ConnectionString,
-        ClusterId: LocalCluster.ClusterId,
+        ClusterId: LocalClusterEnvironment.ClusterId,
         HttpPort: Spec.FirstPorts.Http + slot,
         SiloPort: Spec.FirstPorts.Silo + slot,
         GatewayPort: Spec.FirstPorts.Gateway + slot,
-        LogFile: Path.Combine(LocalCluster.LogDirectory, $"silo{slot + 1}.log"))
+        LogFile: Path.Combine(LocalClusterEnvironment.LogDirectory, $"silo{slot + 1}.log"))
     {
         Environment = Spec.SiloEnvironment,
         SiloAssembly = siloAssembly,
@@ -344,12 +343,12 @@ public sealed class LocalClusterHost : IAsyncDisposable
         }
         catch (Exception exception) when (exception is InvalidOperationException or TimeoutException)
         {
-            throw new CliError(exception.Message);
+            throw new LocalClusterException(exception.Message);
         }
     }
 
     /// <summary>
-    /// The embedded server and, when this ogw is the one to stop it, the lock that says so (<see cref="LocalCluster.EmbeddedLockFile"/>).
+    /// The embedded server and, when this ogw is the one to stop it, the lock that says so (<see cref="LocalClusterEnvironment.EmbeddedLockFile"/>).
     /// </summary>
     private sealed record EmbeddedPostgres(LocalPostgresServer Server, FileStream? Owner)
     {
@@ -365,18 +364,18 @@ public sealed class LocalClusterHost : IAsyncDisposable
     /// </summary>
     private static async Task<EmbeddedPostgres> StartEmbeddedPostgresAsync(CancellationToken cancellationToken)
     {
-        var owner = TryLock(LocalCluster.EmbeddedLockFile);
+        var owner = TryLock(LocalClusterEnvironment.EmbeddedLockFile);
         try
         {
             LocalPostgresServer server;
             try
             {
-                server = await LocalPostgresServer.StartAsync(LocalCluster.PostgresDataDirectory, LocalCluster.EmbeddedPostgresPort,
+                server = await LocalPostgresServer.StartAsync(LocalClusterEnvironment.PostgresDataDirectory, LocalClusterEnvironment.EmbeddedPostgresPort,
                     throwaway: false, cancellationToken);
             }
             catch (InvalidOperationException exception)
             {
-                throw new CliError($"cannot start the embedded PostgreSQL: {exception.Message}");
+                throw new LocalClusterException($"cannot start the embedded PostgreSQL: {exception.Message}");
             }
 
             if (owner is not null && server.Adopted)
