@@ -12,10 +12,10 @@ builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource { InitialD
 WebApplication app;
 try
 {
-    var connectionString = StartupChecks.RequireConnectionString(builder.Configuration);
-    var dashboard = StartupChecks.ReadDashboardSettings(builder.Configuration);
+    var connectionString = DashboardStartupChecks.RequireConnectionString(builder.Configuration);
+    var dashboard = DashboardStartupChecks.ReadDashboardSettings(builder.Configuration);
     var cluster = ClusterSettings.Read(builder.Configuration);
-    StartupChecks.RequireFreeUrls(builder.Configuration);
+    DashboardStartupChecks.RequireFreeUrls(builder.Configuration);
     await StartupRequirements.RequireDatabaseAsync(connectionString, CancellationToken.None);
 
     builder.Services.AddSingleton(cluster);

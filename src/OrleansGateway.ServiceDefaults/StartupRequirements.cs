@@ -13,7 +13,7 @@ public sealed class StartupException(string message) : Exception(message);
 /// <summary>
 /// The start-up checks every process of the gateway makes, the silo and the dashboard alike: a connection string,
 /// settings that bind and validate, a database it can reach at the schema version of this build, and free places to
-/// listen. Each process names its own settings and addresses in its own <c>StartupChecks</c>, and ends at once with the
+/// listen. Each process names its own settings and addresses in its own start-up checks (<c>SiloStartupChecks</c>, <c>DashboardStartupChecks</c>), and ends at once with the
 /// one line of a <see cref="StartupException"/>.
 /// </summary>
 public static class StartupRequirements

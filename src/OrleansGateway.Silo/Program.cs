@@ -11,12 +11,12 @@ var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = ar
 WebApplication? app = null;
 try
 {
-    var connectionString = StartupChecks.RequireConnectionString(builder.Configuration);
-    var endpoints = StartupChecks.ReadEndpoints(builder.Configuration);
+    var connectionString = SiloStartupChecks.RequireConnectionString(builder.Configuration);
+    var endpoints = SiloStartupChecks.ReadEndpoints(builder.Configuration);
     var advertised = endpoints.ResolveAdvertisedAddress();
     var listenOnAnyAddress = !IPAddress.IsLoopback(advertised);
-    StartupChecks.RequireFreePorts(endpoints, listenOnAnyAddress ? IPAddress.Any : advertised);
-    StartupChecks.RequireFreeUrls(builder.Configuration);
+    SiloStartupChecks.RequireFreePorts(endpoints, listenOnAnyAddress ? IPAddress.Any : advertised);
+    SiloStartupChecks.RequireFreeUrls(builder.Configuration);
     await StartupRequirements.RequireDatabaseAsync(connectionString, CancellationToken.None);
 
     // HostOptions:ShutdownTimeout bounds the whole stop, the drain included (checked against Gateway:Resume at start).

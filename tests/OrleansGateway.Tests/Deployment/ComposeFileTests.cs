@@ -167,7 +167,7 @@ public sealed class ComposeFileTests
 
             var problems = options.Validate().ToList();
             Assert.True(problems.Count == 0, $"{name}: {string.Join("; ", problems)}");
-            Assert.True(StartupChecks.RequireConnectionString(configuration).Length > 0);
+            Assert.True(SiloStartupChecks.RequireConnectionString(configuration).Length > 0);
         }
     }
 

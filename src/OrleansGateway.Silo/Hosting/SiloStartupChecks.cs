@@ -8,7 +8,7 @@ namespace OrleansGateway.Hosting;
 /// failure ends the process at once with one line that says what to fix, instead of a silo that retries forever or dies
 /// later with a stack trace.
 /// </summary>
-public static class StartupChecks
+public static class SiloStartupChecks
 {
     public static string RequireConnectionString(IConfiguration configuration) =>
         StartupRequirements.RequireConnectionString(configuration,

@@ -7,7 +7,7 @@ namespace OrleansGateway.Dashboard.Hosting;
 /// a way to authenticate operators, and URLs it can listen on. Each failure ends the process at once with one line,
 /// as the silo does.
 /// </summary>
-public static class StartupChecks
+public static class DashboardStartupChecks
 {
     public static string RequireConnectionString(IConfiguration configuration) =>
         StartupRequirements.RequireConnectionString(configuration,
