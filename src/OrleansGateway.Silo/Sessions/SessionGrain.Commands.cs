@@ -169,21 +169,23 @@ public sealed partial class SessionGrain
             case SessionPhase.Suspended:
                 return await LiftSuspensionAsync();
             case SessionPhase.ResumePending:
-                var outcome = await ResumeAsync(new ResumeTicket(row.Epoch, row.ResumeReason, row.ResumeMarkedAt ?? time.GetUtcNow()));
-                return outcome switch
-                {
-                    ResumeOutcome.Resumed => new SessionCommandResult(SessionCommandStatus.Done, SessionPhase.Running, "resumed"),
-                    ResumeOutcome.NothingToResume => new SessionCommandResult(SessionCommandStatus.Done, SessionPhase.Idle, "resumed; nothing was left to run"),
-                    ResumeOutcome.Refused => new SessionCommandResult(SessionCommandStatus.Conflict, row.Phase,
-                        $"session {SessionId} sits on a draining silo; the sweepers resume it elsewhere once that silo is gone"),
-                    _ => new SessionCommandResult(SessionCommandStatus.Conflict, null, $"session {SessionId} changed while it was being resumed; try again"),
-                };
+                return await ClaimNowAsync(new ResumeTicket(row.Epoch, row.ResumeReason, row.ResumeMarkedAt ?? time.GetUtcNow()));
             case SessionPhase.Quarantined:
                 return new SessionCommandResult(SessionCommandStatus.Conflict, row.Phase, $"session {SessionId} is quarantined; release it instead");
             default:
                 return new SessionCommandResult(SessionCommandStatus.Conflict, row.Phase, $"session {SessionId} is {row.Phase.ToName()}; there is nothing to resume");
         }
     }
+
+    /// <summary>An operator's resume of a resume_pending session, ahead of the sweepers: the claim a sweep would make.</summary>
+    private async Task<SessionCommandResult> ClaimNowAsync(ResumeTicket ticket) => await ResumeAsync(ticket) switch
+    {
+        ResumeOutcome.Resumed => new SessionCommandResult(SessionCommandStatus.Done, SessionPhase.Running, "resumed"),
+        ResumeOutcome.NothingToResume => new SessionCommandResult(SessionCommandStatus.Done, SessionPhase.Idle, "resumed; nothing was left to run"),
+        ResumeOutcome.Refused => new SessionCommandResult(SessionCommandStatus.Conflict, SessionPhase.ResumePending,
+            $"session {SessionId} sits on a draining silo; the sweepers resume it elsewhere once that silo is gone"),
+        _ => new SessionCommandResult(SessionCommandStatus.Conflict, null, $"session {SessionId} changed while it was being resumed; try again"),
+    };
 
     public async Task<SessionCommandResult> ReleaseAsync()
     {
@@ -194,13 +196,13 @@ public sealed partial class SessionGrain
             return new SessionCommandResult(SessionCommandStatus.NotFound, null, $"session {SessionId} does not exist");
         }
 
-        if (row.Phase != SessionPhase.Quarantined || !await ledger.ReleaseAsync(SessionId))
+        if (row.Phase != SessionPhase.Quarantined || await ledger.ReleaseAsync(SessionId) is not var (epoch, reason, markedAt))
         {
             return new SessionCommandResult(SessionCommandStatus.Conflict, row.Phase, $"session {SessionId} is {row.Phase.ToName()}, not quarantined");
         }
 
         await events.AppendAsync(EventKinds.Released, SessionId, Owner, actor: null, $"after {row.ResumeAttempts} attempts: {row.LastError}");
-        var resumed = await ResumeNowAsync();
+        var resumed = await ClaimNowAsync(new ResumeTicket(epoch, reason, markedAt));
         return resumed.Status == SessionCommandStatus.Done
             ? resumed with { Message = $"released and {resumed.Message}" }
             : new SessionCommandResult(SessionCommandStatus.Done, SessionPhase.ResumePending, "released; the sweepers resume it");

@@ -65,9 +65,9 @@ public sealed partial class SessionLedger
 
     /// <summary>
     /// An operator releases a quarantined session: it becomes resume_pending with a fresh marker and no attempts,
-    /// and the sweepers resume it. False when it was not quarantined.
+    /// and the sweepers resume it. Its epoch and marker, for a claim at once; null when it was not quarantined.
     /// </summary>
-    public async Task<bool> ReleaseAsync(string sessionId, CancellationToken cancellationToken = default)
+    public async Task<(long Epoch, string Reason, DateTimeOffset MarkedAt)?> ReleaseAsync(string sessionId, CancellationToken cancellationToken = default)
     {
         await using var command = dataSource.CreateCommand("""
             UPDATE gateway_sessions
@@ -75,9 +75,13 @@ public sealed partial class SessionLedger
                    resume_reason = coalesce(resume_reason, 'released'), resume_leased_by = NULL, resume_lease_until = NULL,
                    updated_at = now()
              WHERE session_id = @session_id AND phase = 'quarantined'
+            RETURNING epoch, resume_reason, resume_marked_at
             """);
         command.Parameters.AddWithValue("session_id", sessionId);
-        return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken)
+            ? (reader.GetInt64(0), reader.GetString(1), reader.GetFieldValue<DateTimeOffset>(2))
+            : null;
     }
 
     /// <summary>
