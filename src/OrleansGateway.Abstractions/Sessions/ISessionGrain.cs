@@ -22,6 +22,13 @@ public interface ISessionGrain : IGrainWithStringKey
     Task<SessionView?> GetAsync();
 
     /// <summary>
+    /// The turns as the grain state has them, and nothing from the ledger: for a reader that holds the ledger row already
+    /// (the dashboard's session detail), so that the row is not read twice. Merge the row's starts with <see cref="TurnView.WithStartsOf"/>.
+    /// </summary>
+    [Alias("GetTurns")]
+    Task<IReadOnlyList<TurnView>> GetTurnsAsync();
+
+    /// <summary>
     /// Continues a resume_pending session from its last checkpoint, if the claim (a compare-and-set on the
     /// epoch in <paramref name="ticket"/>) wins. Called by the resume sweeper.
     /// </summary>
@@ -138,7 +145,15 @@ public sealed record TurnView(
     [property: Id(4)] int? StepsTotal,
     [property: Id(5)] int Executions,
     [property: Id(6)] string? Reply,
-    [property: Id(7)] string? Error = null);
+    [property: Id(7)] string? Error = null)
+{
+    /// <summary>
+    /// With the starts the ledger counted for its active turn: a resume claim that died before its first checkpoint
+    /// started the turn once more than the state knows.
+    /// </summary>
+    public TurnView WithStartsOf(string? activeTurnId, int activeTurnStarts) =>
+        TurnId == activeTurnId && activeTurnStarts > Executions ? this with { Executions = activeTurnStarts } : this;
+}
 
 [GenerateSerializer]
 public enum TurnStatus

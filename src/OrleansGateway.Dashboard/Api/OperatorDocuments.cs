@@ -44,10 +44,10 @@ public static class OperatorDocuments
 
     extension(SessionDetail)
     {
-        /// <param name="view">The grain's view of the session; null when no silo answered, and <paramref name="turnsUnavailable"/> says why.</param>
-        public static SessionDetail From(LedgerRow row, SessionView? view, string? turnsUnavailable, DateTimeOffset now) => new(
+        /// <param name="turns">The grain's turns; null when no silo answered, and <paramref name="turnsUnavailable"/> says why.</param>
+        public static SessionDetail From(LedgerRow row, IReadOnlyList<TurnView>? turns, string? turnsUnavailable, DateTimeOffset now) => new(
             SessionSummary.From(row, now), row.Epoch, row.ActiveTurnId,
-            view is null ? [] : [.. view.Turns.Select(TurnResponse.From)], turnsUnavailable);
+            turns is null ? [] : [.. turns.Select(turn => TurnResponse.From(turn.WithStartsOf(row.ActiveTurnId, row.ActiveTurnStarts)))], turnsUnavailable);
     }
 
     extension(EventResponse)

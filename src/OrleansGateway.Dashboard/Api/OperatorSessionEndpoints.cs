@@ -68,6 +68,22 @@ public static class OperatorSessionEndpoints
             countsByName));
     }
 
+    /// <summary>
+    /// The grain's turns only: the row is read here already. A session that still lives on a silo of release 0.1, which
+    /// has no such call, is asked for its whole view instead.
+    /// </summary>
+    private static async Task<IReadOnlyList<TurnView>?> TurnsAsync(ISessionGrain session)
+    {
+        try
+        {
+            return await session.GetTurnsAsync();
+        }
+        catch (Exception exception) when (exception is not (TimeoutException or OperationCanceledException or SiloUnavailableException))
+        {
+            return (await session.GetAsync())?.Turns;
+        }
+    }
+
     private static async Task<IResult> GetAsync(string sessionId, SessionQueries ledger, EventHistory events, IClusterClient client,
         ClusterSettings cluster, TimeProvider time, CancellationToken cancellationToken)
     {
@@ -84,11 +100,11 @@ public static class OperatorSessionEndpoints
         }
 
         var history = events.ReadForSessionAsync(sessionId, HistoryLength, cancellationToken);
-        SessionView? view = null;
+        IReadOnlyList<TurnView>? turns = null;
         string? turnsUnavailable = null;
         try
         {
-            view = await client.GetGrain<ISessionGrain>(sessionId).GetAsync().WaitAsync(TurnsTimeout, cancellationToken);
+            turns = await TurnsAsync(client.GetGrain<ISessionGrain>(sessionId)).WaitAsync(TurnsTimeout, cancellationToken);
         }
         catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
@@ -97,7 +113,7 @@ public static class OperatorSessionEndpoints
                 : $"no silo answered for the session: {exception.GetBaseException().Message}";
         }
 
-        var detail = SessionDetail.From(row, view, turnsUnavailable, time.GetUtcNow());
+        var detail = SessionDetail.From(row, turns, turnsUnavailable, time.GetUtcNow());
         return TypedResults.Ok(new SessionDetailResponse(detail, [.. (await history).Select(EventResponse.From)]));
     }
 

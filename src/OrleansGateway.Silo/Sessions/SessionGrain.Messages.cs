@@ -201,6 +201,12 @@ public sealed partial class SessionGrain
         ? $"{(int)span.TotalHours}h{span.Minutes:00}m"
         : $"{(int)span.TotalMinutes}m{span.Seconds:00}s";
 
+    public Task<IReadOnlyList<TurnView>> GetTurnsAsync()
+    {
+        _stateJustLoaded = false;
+        return Task.FromResult<IReadOnlyList<TurnView>>(state.State.Turns.ConvertAll(turn => turn.ToView()));
+    }
+
     public async Task<SessionView?> GetAsync()
     {
         _stateJustLoaded = false;
@@ -216,11 +222,7 @@ public sealed partial class SessionGrain
             row?.ResumeReason,
             row?.ResumeAttempts ?? 0,
             row?.OwnerSilo,
-            state.State.Turns.ConvertAll(turn => turn.ToView() with
-            {
-                // Starts by resume claims that died before their first checkpoint are in the ledger only.
-                Executions = turn.TurnId == row?.ActiveTurnId ? Math.Max(turn.Executions, row.ActiveTurnStarts) : turn.Executions,
-            }),
+            state.State.Turns.ConvertAll(turn => turn.ToView().WithStartsOf(row?.ActiveTurnId, row?.ActiveTurnStarts ?? 0)),
             row?.ResumeMarkedAt,
             row?.Stale ?? false,
             row?.LastError);

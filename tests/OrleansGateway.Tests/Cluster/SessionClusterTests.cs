@@ -28,6 +28,30 @@ public sealed class SessionClusterTests(PostgresFixture postgres) : IAsyncLifeti
     }
 
     [Fact]
+    public async Task The_turns_alone_are_read_from_the_grain_state_without_the_ledger()
+    {
+        var session = _cluster.Client.GetGrain<ISessionGrain>("turns-only");
+        await session.PostMessageAsync(new SessionMessage("m1", "hello"));
+        await Eventually.UntilAsync(async () => (await session.GetTurnsAsync()) is [{ Status: TurnStatus.Completed }], TimeSpan.FromSeconds(30),
+            () => "the turn did not complete");
+
+        // The dashboard holds the ledger row already when it asks for the turns: that call must not wait on the ledger.
+        await using var connection = await _dataSource.OpenConnectionAsync();
+        await using var transaction = await connection.BeginTransactionAsync();
+        await using (var hold = new NpgsqlCommand("LOCK TABLE gateway_sessions IN ACCESS EXCLUSIVE MODE", connection, transaction))
+        {
+            await hold.ExecuteNonQueryAsync();
+        }
+
+        var turns = await session.GetTurnsAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(("t1", "hello"), (turns[0].TurnId, turns[0].Reply));
+        var whole = session.GetAsync();
+        Assert.False(await Task.WhenAny(whole, Task.Delay(TimeSpan.FromSeconds(1))) == whole, "the whole view did not read the ledger, so this proves nothing");
+        await transaction.RollbackAsync();
+        await whole;
+    }
+
+    [Fact]
     public async Task A_hundred_sessions_over_three_silos_all_complete_with_the_right_reply()
     {
         var sessions = Enumerable.Range(0, 100).Select(i => (Id: $"hundred-{i}", Text: i % 4 == 0 ? $"hello {i}" : $"work {1 + i % 3}x20")).ToList();
