@@ -3,85 +3,12 @@ using Spectre.Console;
 
 namespace OrleansGateway.LocalCluster;
 
-/// <summary>Ports of the first silo of a local cluster; the next silos count up from them.</summary>
-public sealed record ClusterPorts(int Http, int Silo, int Gateway)
-{
-    public static readonly ClusterPorts Default = new(8081, 11111, 30000);
-}
-
-/// <summary>What a local cluster is made of: how many silos, on which ports, with which extra settings.</summary>
-public sealed record LocalClusterSpec(int Silos, ClusterPorts FirstPorts)
-{
-    public const int MaxSilos = 20;
-
-    /// <summary>More silo configuration, as <c>Section__Key</c> environment variables, for every silo.</summary>
-    public IReadOnlyDictionary<string, string> SiloEnvironment { get; init; } = new Dictionary<string, string>();
-
-    /// <summary>How long a silo may take to stop gracefully (it drains running turns) before it is killed.</summary>
-    public TimeSpan StopGrace { get; init; } = TimeSpan.FromSeconds(90);
-
-    /// <summary>The operator dashboard to start once the silos are ready, or null for none.</summary>
-    public DashboardSpec? Dashboard { get; init; }
-
-    /// <summary>The silo program of the first silos: another release's (a rolling upgrade starts from it), or null for this build's.</summary>
-    public string? SiloAssembly { get; init; }
-
-    /// <summary>The schema to migrate to before the silos start: their release's; null for this build's latest.</summary>
-    public int? SchemaVersion { get; init; }
-
-    /// <summary>Silos of this build that replace the first ones, one at a time, on the ports after theirs (a rolling upgrade).</summary>
-    public int Successors { get; init; }
-
-    /// <summary>
-    /// A database of the cluster's own on the embedded server, created anew at each start (a rolling upgrade needs one
-    /// at an old schema); null for the server's <c>postgres</c> database. A configured server's database is used as it is.
-    /// </summary>
-    public string? EmbeddedDatabase { get; init; }
-
-    /// <summary>Throws <see cref="LocalClusterException"/> when the silos do not fit the port ranges.</summary>
-    public void Validate()
-    {
-        if (Silos is < 1 or > MaxSilos)
-        {
-            throw new LocalClusterException($"--silos must be between 1 and {MaxSilos}");
-        }
-
-        var ports = Silos + Successors;
-        foreach (var (name, port) in new[] { ("--http-port", FirstPorts.Http), ("--silo-port", FirstPorts.Silo), ("--gateway-port", FirstPorts.Gateway) })
-        {
-            if (port < 1 || port + ports - 1 > 65535)
-            {
-                throw new LocalClusterException($"{name} {port} leaves no room for {ports} silos below port 65536");
-            }
-        }
-
-        if (Dashboard is { Port: var dashboardPort })
-        {
-            if (dashboardPort is < 1 or > 65535)
-            {
-                throw new LocalClusterException($"--dashboard-port must be a port number (1-65535), not {dashboardPort}");
-            }
-
-            if (dashboardPort >= FirstPorts.Http && dashboardPort < FirstPorts.Http + ports)
-            {
-                throw new LocalClusterException($"--dashboard-port {dashboardPort} is the HTTP port of a silo ({FirstPorts.Http}-{FirstPorts.Http + ports - 1})");
-            }
-        }
-    }
-}
-
-/// <summary>The operator dashboard of a local cluster: its HTTP port and the token named <c>operator</c>.</summary>
-public sealed record DashboardSpec(int Port, string OperatorToken)
-{
-    public const int DefaultPort = 8080;
-}
-
 /// <summary>
 /// A whole cluster on this machine, as <c>ogw up</c> and <c>ogw demo</c> run it: PostgreSQL (embedded unless
 /// <c>ConnectionStrings__Postgres</c> names a server), the schema, and the silos, each in a process of its own.
 /// Disposing it stops everything gracefully: the silos first (they drain into the database), then the database.
 /// </summary>
-public sealed class LocalClusterHost : IAsyncDisposable
+public sealed partial class LocalClusterHost : IAsyncDisposable
 {
     /// <summary>
     /// Failure detection for demos and tests: a silo that stopped answering is suspected after ~2 s and one whose
@@ -216,15 +143,6 @@ public sealed class LocalClusterHost : IAsyncDisposable
         return _dashboard;
     }
 
-    /// <summary>Whether <see cref="RestartPostgresAsync"/> can: the database is the embedded server, and this ogw runs it.</summary>
-    public bool CanRestartPostgres => _embedded is { Stops: true };
-
-    /// <summary>Cuts the embedded server's connections and stops it for <paramref name="downtime"/>, then starts it again.</summary>
-    public Task RestartPostgresAsync(TimeSpan downtime, CancellationToken cancellationToken) =>
-        _embedded is { Stops: true } embedded
-            ? embedded.Server.RestartAsync(downtime, cancellationToken)
-            : throw new InvalidOperationException("only the embedded server this ogw runs can be restarted");
-
     /// <summary>The silos with their endpoints, for people to copy from.</summary>
     public Table SiloTable()
     {
@@ -344,65 +262,6 @@ public sealed class LocalClusterHost : IAsyncDisposable
         catch (Exception exception) when (exception is InvalidOperationException or TimeoutException)
         {
             throw new LocalClusterException(exception.Message);
-        }
-    }
-
-    /// <summary>
-    /// The embedded server and, when this ogw is the one to stop it, the lock that says so (<see cref="LocalClusterEnvironment.EmbeddedLockFile"/>).
-    /// </summary>
-    private sealed record EmbeddedPostgres(LocalPostgresServer Server, FileStream? Owner)
-    {
-        /// <summary>Whether disposing stops the server: one this ogw started or adopted, not another running ogw's.</summary>
-        public bool Stops => Owner is not null || !Server.Adopted;
-    }
-
-    /// <summary>
-    /// Starts the embedded server, or attaches to the one already running on its data folder. An ogw holds a lock
-    /// while it owns the server (it stops it on exit); a running server with no such lock held was left behind by an
-    /// ogw that was killed, and this one adopts it, stopping it on exit too. With the lock held by a running ogw, the
-    /// server is that one's to stop.
-    /// </summary>
-    private static async Task<EmbeddedPostgres> StartEmbeddedPostgresAsync(CancellationToken cancellationToken)
-    {
-        var owner = TryLock(LocalClusterEnvironment.EmbeddedLockFile);
-        try
-        {
-            LocalPostgresServer server;
-            try
-            {
-                server = await LocalPostgresServer.StartAsync(LocalClusterEnvironment.PostgresDataDirectory, LocalClusterEnvironment.EmbeddedPostgresPort,
-                    throwaway: false, cancellationToken);
-            }
-            catch (InvalidOperationException exception)
-            {
-                throw new LocalClusterException($"cannot start the embedded PostgreSQL: {exception.Message}");
-            }
-
-            if (owner is not null && server.Adopted)
-            {
-                server.StopOnDispose();
-            }
-
-            return new EmbeddedPostgres(server, owner);
-        }
-        catch
-        {
-            owner?.Dispose();
-            throw;
-        }
-    }
-
-    /// <summary>An exclusive lock on <paramref name="path"/> (released when the process ends, however), or null when another process holds it.</summary>
-    private static FileStream? TryLock(string path)
-    {
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        try
-        {
-            return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
-        }
-        catch (IOException)
-        {
-            return null;
         }
     }
 }
