@@ -182,13 +182,7 @@ public sealed class ResumeClusterTests(PostgresFixture postgres) : IAsyncLifetim
         // The claimer is the real grain, through a real sweep. The activation that lost the session (its silo declared
         // dead while alive) is played at the storage level by what it holds: the state and ETag read before the claim.
         // Its PostMessage writes exactly that state plus the new turn.
-        var session = Session("nothing-left");
-        await session.PostMessageAsync(new SessionMessage("m1", "work 1x10"));
-        await Eventually.UntilAsync(async () => (await _ledger.GetAsync("nothing-left"))!.Phase == SessionPhase.Idle, TimeSpan.FromSeconds(10),
-            () => "the turn did not end");
-        var storage = _cluster.GetActiveSilos().OfType<InProcessSiloHandle>().First().SiloHost.Services.GetRequiredKeyedService<IGrainStorage>(GatewayStorageNames.Sessions);
-        var lost = new GrainState<SessionState>();
-        await storage.ReadStateAsync("session", session.GetGrainId(), lost);
+        var (session, storage, lost) = await IdleWithStoredStateAsync("nothing-left");
 
         // Crash detection found the session running on a dead silo after its last checkpoint: the claim finds nothing to run.
         await using (var crashed = _dataSource.CreateCommand(
@@ -203,7 +197,7 @@ public sealed class ResumeClusterTests(PostgresFixture postgres) : IAsyncLifetim
         // Queued behind the claim's request: the claim and its state write are done.
         Assert.Equal(SessionPhase.Idle, (await session.GetAsync())!.Phase);
         lost.State!.Turns.Add(new TurnRecord { TurnId = "t2", MessageId = "m2", Text = "work 1x10", Status = TurnStatus.Queued });
-        await Assert.ThrowsAsync<InconsistentStateException>(() => storage.WriteStateAsync("session", session.GetGrainId(), lost));
+        await Assert.ThrowsAsync<InconsistentStateException>(() => storage.WriteStateAsync(GatewayStorageNames.SessionState, session.GetGrainId(), lost));
     }
 
     [Fact]
@@ -212,13 +206,7 @@ public sealed class ResumeClusterTests(PostgresFixture postgres) : IAsyncLifetim
         // What an activation with a fenced write-ahead used to leave (and a 0.1 silo still may): the message stored as
         // a queued turn while the ledger row says idle, with no owner running it and no marker. Played at the storage
         // level, as in the test above: that activation's state and ETag plus the new turn.
-        var session = Session("idle-with-work");
-        await session.PostMessageAsync(new SessionMessage("m1", "work 1x10"));
-        await Eventually.UntilAsync(async () => (await _ledger.GetAsync("idle-with-work"))!.Phase == SessionPhase.Idle, TimeSpan.FromSeconds(10),
-            () => "the turn did not end");
-        var storage = _cluster.GetActiveSilos().OfType<InProcessSiloHandle>().First().SiloHost.Services.GetRequiredKeyedService<IGrainStorage>(GatewayStorageNames.Sessions);
-        var stored = new GrainState<SessionState>();
-        await storage.ReadStateAsync(GatewayStorageNames.SessionState, session.GetGrainId(), stored);
+        var (session, storage, stored) = await IdleWithStoredStateAsync("idle-with-work");
         stored.State!.Turns.Add(new TurnRecord { TurnId = "t2", MessageId = "m2", Text = "work 2x10", Status = TurnStatus.Queued, StepsTotal = 2, AcceptedAt = DateTimeOffset.UtcNow });
         stored.State.LastTurnNumber = 2;
         await storage.WriteStateAsync(GatewayStorageNames.SessionState, session.GetGrainId(), stored);
@@ -312,6 +300,22 @@ public sealed class ResumeClusterTests(PostgresFixture postgres) : IAsyncLifetim
     }
 
     private ISessionGrain Session(string id) => _cluster.Client.GetGrain<ISessionGrain>(id);
+
+    /// <summary>
+    /// A session whose one short turn has ended, and what an activation holding it would write with: the grain storage
+    /// of a silo, and the state with its ETag as read now.
+    /// </summary>
+    private async Task<(ISessionGrain Session, IGrainStorage Storage, GrainState<SessionState> State)> IdleWithStoredStateAsync(string id)
+    {
+        var session = Session(id);
+        await session.PostMessageAsync(new SessionMessage("m1", "work 1x10"));
+        await Eventually.UntilAsync(async () => (await _ledger.GetAsync(id))!.Phase == SessionPhase.Idle, TimeSpan.FromSeconds(10),
+            () => "the turn did not end");
+        var storage = _cluster.GetActiveSilos().OfType<InProcessSiloHandle>().First().SiloHost.Services.GetRequiredKeyedService<IGrainStorage>(GatewayStorageNames.Sessions);
+        var state = new GrainState<SessionState>();
+        await storage.ReadStateAsync(GatewayStorageNames.SessionState, session.GetGrainId(), state);
+        return (session, storage, state);
+    }
 
     private async Task<SiloHandle> OwnerAsync(string sessionId)
     {
