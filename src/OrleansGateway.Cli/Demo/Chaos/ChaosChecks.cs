@@ -63,7 +63,7 @@ public sealed class ChaosChecks(ChaosSettings settings, SessionQueries ledger, E
 
     public async Task<SoakSummary> FinalAsync(CancellationToken stop)
     {
-        await CheckAsync(stop);
+        var trace = await CheckAsync(stop);
         var acked = traffic.Acked;
         foreach (var message in acked.Where(m => !m.Completed && !m.EndedBadly))
         {
@@ -71,7 +71,6 @@ public sealed class ChaosChecks(ChaosSettings settings, SessionQueries ledger, E
                    (message.LastSeen is { } turn ? $"last seen {turn.Status} at step {turn.StepsDone}" : "its turn was never seen"));
         }
 
-        var trace = Trace();
         var unexplained = 0;
         foreach (var sessionId in sessionIds)
         {
@@ -95,7 +94,8 @@ public sealed class ChaosChecks(ChaosSettings settings, SessionQueries ledger, E
             acked.Count(m => !m.Completed), trace.Overlaps.Count, unexplained, rows.Count(row => row.Phase == SessionPhase.Quarantined), _violations.Count);
     }
 
-    private async Task CheckAsync(CancellationToken stop)
+    /// <summary>Every check that holds at any moment; the step traces as read for it.</summary>
+    private async Task<StepTraceFindings> CheckAsync(CancellationToken stop)
     {
         var trace = Trace();
         foreach (var finding in trace.Overlaps.Concat(trace.StepsAfterWaking))
@@ -120,6 +120,8 @@ public sealed class ChaosChecks(ChaosSettings settings, SessionQueries ledger, E
         {
             Report($"message {message.MessageId} (turn {message.TurnId}) ended {message.LastSeen!.Status}: {message.LastSeen.Error ?? message.LastSeen.Reply}");
         }
+
+        return trace;
     }
 
     private StepTraceFindings Trace() =>
