@@ -22,11 +22,20 @@ public interface ISessionGrain : IGrainWithStringKey
     Task<SessionView?> GetAsync();
 
     /// <summary>
-    /// The turns as the grain state has them, and nothing from the ledger: for a reader that holds the ledger row already
-    /// (the dashboard's session detail), so that the row is not read twice. Merge the row's starts with <see cref="TurnView.WithStartsOf"/>.
+    /// The session with its newest <paramref name="turns"/> turns (oldest of them first), its turn count and the cursor of
+    /// the turns before them; null when the session was never written. What a session costs to read does not grow with
+    /// its history. Callers fall back to <see cref="GetAsync"/> when the activation is of release 0.1.
     /// </summary>
-    [Alias("GetTurns")]
-    Task<IReadOnlyList<TurnView>> GetTurnsAsync();
+    [Alias("GetNewest")]
+    Task<SessionView?> GetNewestAsync(int turns);
+
+    /// <summary>
+    /// A page of the history, newest first: at most <paramref name="limit"/> turns older than <paramref name="beforeTurnId"/>
+    /// (the newest turns when null). Nothing from the ledger: merge its starts with <see cref="TurnView.WithStartsOf"/>.
+    /// Null when the session was never written.
+    /// </summary>
+    [Alias("GetTurnPage")]
+    Task<TurnPage?> GetTurnPageAsync(string? beforeTurnId, int limit);
 
     /// <summary>
     /// Continues a resume_pending session from its last checkpoint, if the claim (a compare-and-set on the
@@ -134,7 +143,23 @@ public sealed record SessionView(
     [property: Id(5)] IReadOnlyList<TurnView> Turns,
     [property: Id(6)] DateTimeOffset? ResumeMarkedAt = null,
     [property: Id(7)] bool Stale = false,
-    [property: Id(8)] string? LastError = null);
+    [property: Id(8)] string? LastError = null,
+    [property: Id(9)] int? TurnCount = null,
+    [property: Id(10)] string? TurnsBefore = null)
+{
+    /// <summary>All the session's turns: <see cref="TurnCount"/> is null from an activation of release 0.1, which sends every turn.</summary>
+    public int AllTurns => TurnCount ?? Turns.Count;
+}
+
+/// <summary>
+/// Turns of one session, newest first, and <see cref="Before"/>: the cursor of the next older page (the oldest turn id of
+/// this one), null when this page reaches the session's first turn.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("OrleansGateway.Sessions.TurnPage")]
+public sealed record TurnPage(
+    [property: Id(0)] IReadOnlyList<TurnView> Turns,
+    [property: Id(1)] int TurnCount,
+    [property: Id(2)] string? Before);
 
 [GenerateSerializer, Immutable, Alias("OrleansGateway.Sessions.TurnView")]
 public sealed record TurnView(

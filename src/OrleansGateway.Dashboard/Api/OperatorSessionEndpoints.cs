@@ -76,7 +76,7 @@ public static class OperatorSessionEndpoints
     {
         try
         {
-            return await session.GetTurnsAsync();
+            return (await session.GetTurnPageAsync(beforeTurnId: null, limit: 500))?.Turns.Reverse().ToList();
         }
         catch (Exception exception) when (exception is not (TimeoutException or OperationCanceledException or SiloUnavailableException))
         {

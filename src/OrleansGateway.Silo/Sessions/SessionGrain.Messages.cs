@@ -201,30 +201,49 @@ public sealed partial class SessionGrain
         ? $"{(int)span.TotalHours}h{span.Minutes:00}m"
         : $"{(int)span.TotalMinutes}m{span.Seconds:00}s";
 
-    public Task<IReadOnlyList<TurnView>> GetTurnsAsync()
-    {
-        _stateJustLoaded = false;
-        return Task.FromResult<IReadOnlyList<TurnView>>(state.State.Turns.ConvertAll(turn => turn.ToView()));
-    }
+    public async Task<SessionView?> GetAsync() => await GetNewestAsync(int.MaxValue);
 
-    public async Task<SessionView?> GetAsync()
+    public async Task<SessionView?> GetNewestAsync(int turns)
     {
         _stateJustLoaded = false;
         var row = await queries.GetAsync(SessionId, resumeOptions.Value.FreshnessWindow);
-        if (row is null && state.State.Turns.Count == 0)
+        var page = ReadTurnPage(beforeTurnId: null, turns);
+        if (row is null && page.TurnCount == 0)
         {
             return null;
         }
 
+        var newest = page.Turns.Reverse().Select(turn => turn.WithStartsOf(row?.ActiveTurnId, row?.ActiveTurnStarts ?? 0)).ToList();
         return new SessionView(
             SessionId,
             row?.Phase ?? SessionPhase.Idle,
             row?.ResumeReason,
             row?.ResumeAttempts ?? 0,
             row?.OwnerSilo,
-            state.State.Turns.ConvertAll(turn => turn.ToView().WithStartsOf(row?.ActiveTurnId, row?.ActiveTurnStarts ?? 0)),
+            newest,
             row?.ResumeMarkedAt,
             row?.Stale ?? false,
-            row?.LastError);
+            row?.LastError,
+            page.TurnCount,
+            page.Before);
+    }
+
+    public Task<TurnPage?> GetTurnPageAsync(string? beforeTurnId, int limit)
+    {
+        _stateJustLoaded = false;
+        var page = ReadTurnPage(beforeTurnId, limit);
+        return Task.FromResult(page.TurnCount == 0 ? null : page);
+    }
+
+    private TurnPage ReadTurnPage(string? beforeTurnId, int limit)
+    {
+        var before = beforeTurnId is null ? int.MaxValue : TurnIds.Parse(beforeTurnId);
+        var older = state.State.Turns.Where(turn => TurnIds.Parse(turn.TurnId) < before).ToList();
+        var page = older.TakeLast(Math.Max(limit, 0)).Reverse().Select(turn => turn.ToView()).ToList();
+        // The cursor names the oldest turn given, so that the next page starts right before it.
+        var cursor = page.Count == older.Count ? null
+            : page.Count > 0 ? page[^1].TurnId
+            : TurnIds.Format(TurnIds.Parse(older[^1].TurnId) + 1);
+        return new TurnPage(page, state.State.Turns.Count, cursor);
     }
 }

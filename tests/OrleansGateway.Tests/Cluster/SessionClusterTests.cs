@@ -28,11 +28,11 @@ public sealed class SessionClusterTests(PostgresFixture postgres) : IAsyncLifeti
     }
 
     [Fact]
-    public async Task The_turns_alone_are_read_from_the_grain_state_without_the_ledger()
+    public async Task A_page_of_turns_is_read_without_the_ledger()
     {
         var session = _cluster.Client.GetGrain<ISessionGrain>("turns-only");
         await session.PostMessageAsync(new SessionMessage("m1", "hello"));
-        await Eventually.UntilAsync(async () => (await session.GetTurnsAsync()) is [{ Status: TurnStatus.Completed }], TimeSpan.FromSeconds(30),
+        await Eventually.UntilAsync(async () => (await session.GetTurnPageAsync(null, 20))?.Turns is [{ Status: TurnStatus.Completed }], TimeSpan.FromSeconds(30),
             () => "the turn did not complete");
 
         // The dashboard holds the ledger row already when it asks for the turns: that call must not wait on the ledger.
@@ -43,7 +43,7 @@ public sealed class SessionClusterTests(PostgresFixture postgres) : IAsyncLifeti
             await hold.ExecuteNonQueryAsync();
         }
 
-        var turns = await session.GetTurnsAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        var turns = (await session.GetTurnPageAsync(null, 20).WaitAsync(TimeSpan.FromSeconds(10)))!.Turns;
         Assert.Equal(("t1", "hello"), (turns[0].TurnId, turns[0].Reply));
         var whole = session.GetAsync();
         Assert.False(await Task.WhenAny(whole, Task.Delay(TimeSpan.FromSeconds(1))) == whole, "the whole view did not read the ledger, so this proves nothing");
