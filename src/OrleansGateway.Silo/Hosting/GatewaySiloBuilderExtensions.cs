@@ -30,6 +30,7 @@ public static class GatewaySiloBuilderExtensions
         builder.Services.AddSingleton(services => ScopeOf(services));
         builder.Services.AddSingleton<SessionLedger>();
         builder.Services.AddSingleton<SessionQueries>();
+        builder.Services.AddSingleton<SessionTranscript>();
         builder.Services.AddSingleton<SiloRegistry>();
         builder.Services.AddOptions<BuildVersionOptions>().BindConfiguration(BuildVersionOptions.Section).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<BuildVersionOptions>, BuildVersionOptions.Validator>();

@@ -24,7 +24,7 @@ public sealed partial class SessionGrain
             // one loaded its state. An activation created for this very call has just read it.
             if (!_stateJustLoaded)
             {
-                await state.ReadStateAsync();
+                await ReloadStateAsync();
             }
 
             _stateJustLoaded = false;
@@ -115,7 +115,7 @@ public sealed partial class SessionGrain
         using (await EnterWriteGateAsync())
         {
             // The newest checkpoint, as a resume claim reads it: this activation may not be the one that was suspended.
-            await state.ReadStateAsync();
+            await ReloadStateAsync();
             var next = state.State.NextUnfinished();
             var stop = runState.Stop;
             var byUser = actor == UserActor;
@@ -211,7 +211,7 @@ public sealed partial class SessionGrain
     public async Task<SessionCommandResult> DeleteAsync()
     {
         _stateJustLoaded = false;
-        if (await queries.GetAsync(SessionId) is null && state.State.Turns.Count == 0)
+        if (await queries.GetAsync(SessionId) is null && NeverWritten)
         {
             return new SessionCommandResult(SessionCommandStatus.NotFound, null, $"session {SessionId} does not exist");
         }
@@ -244,13 +244,13 @@ public sealed partial class SessionGrain
     {
         try
         {
-            await state.WriteStateAsync();
+            await SaveStateAsync();
         }
         catch (InconsistentStateException)
         {
             // That activation wrote first, after the read this claim went by: what it accepted is in the state, and
             // the session is idle at this activation's epoch, so it runs here.
-            await state.ReadStateAsync();
+            await ReloadStateAsync();
             if (state.State.NextUnfinished() is not null)
             {
                 StartTurnLoop();

@@ -50,4 +50,7 @@ public sealed partial class SessionGrain
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Session {SessionId} did not store message {MessageId}: its write-ahead was fenced and the session is now {Phase} (null: gone); the client retries")]
     private partial void LogAdmissionFenced(string sessionId, string messageId, SessionPhase? phase);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Session {SessionId} moved {Count} finished turns from its grain state to the transcript")]
+    private partial void LogMovedToTranscript(string sessionId, int count);
 }

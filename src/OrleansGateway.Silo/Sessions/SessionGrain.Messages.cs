@@ -16,9 +16,11 @@ public sealed partial class SessionGrain
         _stateJustLoaded = false;
         using (await EnterWriteGateAsync())
         {
-            if (state.State.FindByMessageId(message.MessageId) is { } known)
+            var knownTurn = state.State.FindByMessageId(message.MessageId)?.TurnId
+                ?? await transcript.FindByMessageIdAsync(SessionId, message.MessageId, _deactivating.Token);
+            if (knownTurn is not null)
             {
-                return new MessageAccepted(SessionId, known.MessageId, known.TurnId, Duplicate: true);
+                return new MessageAccepted(SessionId, message.MessageId, knownTurn, Duplicate: true);
             }
 
             var turn = Enqueue(message);
@@ -83,7 +85,7 @@ public sealed partial class SessionGrain
         if (TurnLoopRunning)
         {
             // The loop takes the next queued turn when this one ends, in the same ledger write.
-            await state.WriteStateAsync();
+            await SaveStateAsync();
             return new Admission(turn, SessionPhase.Running, "queued behind the running turn");
         }
 
@@ -96,7 +98,15 @@ public sealed partial class SessionGrain
             _ownership.Hold(taken);
             _suspending = false;
             _ownership.LedgerTurnId = stop is null ? turn.TurnId : null;
-            await state.WriteStateAsync();
+            if (stop is null)
+            {
+                // The turn starts right away: its start is written with the message, not in a write of its own.
+                turn.Status = TurnStatus.Running;
+                turn.Executions = 1;
+                _startedOnAccept = turn.TurnId;
+            }
+
+            await SaveStateAsync();
             return stop is null
                 ? new Admission(turn, SessionPhase.Running, Start: true)
                 : new Admission(turn, SessionPhase.ResumePending, "queued: this silo is stopping; another silo runs it");
@@ -129,7 +139,7 @@ public sealed partial class SessionGrain
                 throw new LedgerFenceException(SessionId);
         }
 
-        await state.WriteStateAsync();
+        await SaveStateAsync();
         return row!.Phase switch
         {
             SessionPhase.Suspended => new Admission(turn, SessionPhase.Suspended, "queued: the session is suspended; it runs once the suspension is lifted"),
@@ -150,7 +160,7 @@ public sealed partial class SessionGrain
         {
             // The newest checkpoint, as a resume claim reads it: the interrupted turn may have been written by another activation.
             Dequeue(message.MessageId);
-            await state.ReadStateAsync();
+            await ReloadStateAsync();
             var turn = Enqueue(message);
             var window = resumeOptions.Value.FreshnessWindow;
             var age = await queries.MarkerAgeAsync(SessionId) ?? TimeSpan.Zero;
@@ -169,7 +179,7 @@ public sealed partial class SessionGrain
                 ?? throw new LedgerFenceException(SessionId));
             _suspending = false;
             _ownership.LedgerTurnId = stop is null ? next.TurnId : null;
-            await state.WriteStateAsync();
+            await SaveStateAsync();
             ended = abandoned.Count == 0 ? "" : $"turn {string.Join(", ", abandoned.Select(t => t.TurnId))} {reason}; ";
             admission = stop is null
                 ? new Admission(turn, SessionPhase.Running, $"{ended}the session runs again", Start: true)
@@ -207,12 +217,12 @@ public sealed partial class SessionGrain
     {
         _stateJustLoaded = false;
         var row = await queries.GetAsync(SessionId, resumeOptions.Value.FreshnessWindow);
-        var page = ReadTurnPage(beforeTurnId: null, turns);
-        if (row is null && page.TurnCount == 0)
+        if (row is null && NeverWritten)
         {
             return null;
         }
 
+        var page = await ReadTurnPageAsync(beforeTurnId: null, turns);
         var newest = page.Turns.Reverse().Select(turn => turn.WithStartsOf(row?.ActiveTurnId, row?.ActiveTurnStarts ?? 0)).ToList();
         return new SessionView(
             SessionId,
@@ -228,22 +238,11 @@ public sealed partial class SessionGrain
             page.Before);
     }
 
-    public Task<TurnPage?> GetTurnPageAsync(string? beforeTurnId, int limit)
+    public async Task<TurnPage?> GetTurnPageAsync(string? beforeTurnId, int limit)
     {
         _stateJustLoaded = false;
-        var page = ReadTurnPage(beforeTurnId, limit);
-        return Task.FromResult(page.TurnCount == 0 ? null : page);
+        return NeverWritten ? null : await ReadTurnPageAsync(beforeTurnId, limit);
     }
 
-    private TurnPage ReadTurnPage(string? beforeTurnId, int limit)
-    {
-        var before = beforeTurnId is null ? int.MaxValue : TurnIds.Parse(beforeTurnId);
-        var older = state.State.Turns.Where(turn => TurnIds.Parse(turn.TurnId) < before).ToList();
-        var page = older.TakeLast(Math.Max(limit, 0)).Reverse().Select(turn => turn.ToView()).ToList();
-        // The cursor names the oldest turn given, so that the next page starts right before it.
-        var cursor = page.Count == older.Count ? null
-            : page.Count > 0 ? page[^1].TurnId
-            : TurnIds.Format(TurnIds.Parse(older[^1].TurnId) + 1);
-        return new TurnPage(page, state.State.Turns.Count, cursor);
-    }
+    private bool NeverWritten => state.State.LastTurnNumber == 0 && state.State.Turns.Count == 0;
 }

@@ -23,6 +23,7 @@ public sealed partial class SessionGrain(
     [PersistentState(GatewayStorageNames.SessionState, GatewayStorageNames.Sessions)] IPersistentState<SessionState> state,
     SessionLedger ledger,
     SessionQueries queries,
+    SessionTranscript transcript,
     EventHistory events,
     ActiveSessions activeSessions,
     IAgent agent,
@@ -47,6 +48,9 @@ public sealed partial class SessionGrain(
     private CancellationTokenSource? _interrupt;
     private ResumeNote? _resume;
 
+    // Set by an accept that wrote the turn's start with the message: the turn then starts without a write of its own.
+    private string? _startedOnAccept;
+
     // Set by a won resume claim: how many times the claimed turn has now been started, which the claim recorded in the
     // ledger. The turn then starts without a state write of its own; its first checkpoint records the count.
     private int? _claimedStarts;
@@ -61,10 +65,10 @@ public sealed partial class SessionGrain(
 
     private bool TurnLoopRunning => _turnLoop is { IsCompleted: false };
 
-    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        await SettleOnActivationAsync();
         activeSessions.Activated();
-        return Task.CompletedTask;
     }
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
@@ -177,6 +181,8 @@ public sealed partial class SessionGrain(
         // A claim's count is for the start right after it, and for no later one.
         var claimedStarts = _claimedStarts;
         _claimedStarts = null;
+        var startedOnAccept = _startedOnAccept == turn.TurnId;
+        _startedOnAccept = null;
 
         // Tracked before the drain check, so that a drain starting now either sees this turn or is seen by it.
         using var tracked = runningTurns.Track(SessionId, interrupt);
@@ -204,7 +210,7 @@ public sealed partial class SessionGrain(
             turn.Status = TurnStatus.Running;
             turn.Executions = starts;
         }
-        else
+        else if (!startedOnAccept || _ownership.LedgerTurnId != turn.TurnId)
         {
             await WriteAsync(async () =>
             {
@@ -216,7 +222,7 @@ public sealed partial class SessionGrain(
 
                 turn.Status = TurnStatus.Running;
                 turn.Executions++;
-                await state.WriteStateAsync();
+                await SaveStateAsync();
             });
         }
 
@@ -227,12 +233,12 @@ public sealed partial class SessionGrain(
             new GrainTimerCreationOptions { DueTime = TimeSpan.FromMinutes(1), Period = TimeSpan.FromMinutes(1), KeepAlive = true });
 
         string? error = null;
+        AgentStepResult result;
         var resumedWithoutProgress = _resume is { Attempt: > 0 };
-        while (!turn.IsFinished)
+        while (true)
         {
             // Outside the step's try: losing the fence ends this execution, it does not fail the turn.
             await RefenceIfPausedAsync();
-            AgentStepResult result;
             try
             {
                 var step = new AgentStep(SessionId, turn.TurnId, turn.Text, turn.StepsDone, _resume)
@@ -253,55 +259,60 @@ public sealed partial class SessionGrain(
                 result = new AgentStepResult((string?)null);
             }
 
+            if (error is not null || result.Reply is not null)
+            {
+                // The last step: the turn's end records it, under the same fence, with no checkpoint of its own.
+                break;
+            }
+
             await WriteAsync(async () =>
             {
                 // The checkpoint: this step's effect is recorded, a resume continues with the next one. Fenced first: an
                 // activation that lost the session must not overwrite its new owner's checkpoint.
-                var progressed = resumedWithoutProgress && error is null;
-                if (!await RideOutAsync(() => ledger.FenceCheckpointAsync(SessionId, _ownership.Held, progressed)))
+                if (!await RideOutAsync(() => ledger.FenceCheckpointAsync(SessionId, _ownership.Held, resumedWithoutProgress)))
                 {
                     throw new LedgerFenceException(SessionId);
                 }
 
                 _ownership.Confirm();
-
-                resumedWithoutProgress &= !progressed;
-                if (error is not null)
-                {
-                    turn.Status = TurnStatus.Failed;
-                    turn.Error = error;
-                    turn.FinishedAt = time.GetUtcNow();
-                }
-                else
-                {
-                    turn.StepsDone++;
-                    if (result.Reply is not null)
-                    {
-                        turn.Reply = result.Reply;
-                        turn.Status = TurnStatus.Completed;
-                        turn.FinishedAt = time.GetUtcNow();
-                    }
-                }
-
-                await RideOutAsync(state.WriteStateAsync);
+                resumedWithoutProgress = false;
+                turn.StepsDone++;
+                await RideOutAsync(SaveStateAsync);
             });
         }
 
+        var finished = turn.ToFinished() with
+        {
+            Status = error is null ? TurnStatus.Completed : TurnStatus.Failed,
+            StepsDone = error is null ? turn.StepsDone + 1 : turn.StepsDone,
+            Reply = result.Reply,
+            Error = error,
+            FinishedAt = time.GetUtcNow(),
+        };
         var awaitsClaim = false;
         await WriteAsync(async () =>
         {
-            var next = state.State.NextUnfinished();
+            // The turn's end, its record in the transcript and the next turn's start in the ledger: one fenced statement.
+            // The turn stays in the state, unfinished, until that commits.
+            var next = state.State.Turns.Find(queued => queued != turn && !queued.IsFinished);
             var stop = runState.Stop;
             var markers = next is not null && stop is not null ? MarkerChange.Defer
-                : turn.Status == TurnStatus.Completed ? MarkerChange.Clear
+                : error is null ? MarkerChange.Clear
                 : MarkerChange.Keep;
-            (var epoch, awaitsClaim) = await RideOutAsync(() => ledger.EndTurnAsync(SessionId, _ownership.Held, markers, turn.Error, next?.TurnId, stop?.Mark))
+            (var epoch, awaitsClaim) = await RideOutAsync(() => ledger.EndTurnAsync(SessionId, _ownership.Held, markers, error, next?.TurnId, stop?.Mark, finished))
                 ?? throw new LedgerFenceException(SessionId);
             _ownership.Hold(epoch);
             // A premark (or crash detection) that came while the turn ran left the queued work to a claim: not run here.
             _ownership.LedgerTurnId = awaitsClaim ? null : next?.TurnId;
+            state.State.Turns.Remove(turn);
+            if (next is null || awaitsClaim || stop is not null)
+            {
+                // Else the next turn's start writes the state, without this one. Until either write, a reader of the
+                // state finds this turn unfinished and the transcript finished: the transcript wins (SettleStateAsync).
+                await RideOutAsync(SaveStateAsync);
+            }
         });
-        LogTurnFinished(SessionId, turn.TurnId, turn.Status);
+        LogTurnFinished(SessionId, turn.TurnId, finished.Status);
         return runState.Stop is null && !awaitsClaim;
     }
 
@@ -317,7 +328,7 @@ public sealed partial class SessionGrain(
             }
 
             turn.Status = TurnStatus.Interrupted;
-            await state.WriteStateAsync();
+            await SaveStateAsync();
 
             // A drain marked this session already and a suspension took it; any other interruption
             // (Orleans deactivating the grain on a silo that keeps running) must leave it to be resumed.

@@ -1,8 +1,12 @@
+using OrleansGateway.Storage;
+
 namespace OrleansGateway.Sessions;
 
 /// <summary>
-/// The conversation as Orleans stores it: the durable inbox is the list of turns not yet finished,
-/// the transcript and the outbox of replies are the finished ones. Written only by the session grain.
+/// What a resume needs, as Orleans stores it: the durable inbox of turns not yet finished, with their checkpoints, and
+/// the turn counter. Finished turns live in the transcript table (<see cref="SessionTranscript"/>), so that the state
+/// stays small however long the conversation. A state written by release 0.1 holds every turn: its finished ones move to
+/// the transcript when this build activates the session. Written only by the session grain.
 /// </summary>
 [GenerateSerializer]
 public sealed class SessionState
@@ -16,6 +20,9 @@ public sealed class SessionState
 
     /// <summary>The oldest turn that still has work: turns run one at a time, in arrival order.</summary>
     public TurnRecord? NextUnfinished() => Turns.Find(turn => !turn.IsFinished);
+
+    /// <summary>The finished turns still here: a state of release 0.1, or a stale turn just abandoned.</summary>
+    public List<TurnRecord> Finished() => Turns.FindAll(turn => turn.IsFinished);
 }
 
 [GenerateSerializer]
@@ -40,4 +47,10 @@ public sealed class TurnRecord
     public bool IsFinished => Status is TurnStatus.Completed or TurnStatus.Failed;
 
     public TurnView ToView() => new(TurnId, MessageId, Status, StepsDone, StepsTotal, Executions, Reply, Error);
+
+    // A method, not a property: the ADO.NET storage's JSON writes every property, and 0.1's bytes must not change.
+    public int Number() => TurnIds.Parse(TurnId);
+
+    public FinishedTurn ToFinished() => new(Number(), MessageId, Text, Status, StepsDone, StepsTotal, Executions, Reply, Error,
+        AcceptedAt, FinishedAt);
 }

@@ -85,7 +85,7 @@ public sealed partial class SessionLedger
     }
 
     /// <summary>
-    /// Removes the session for good: its ledger row and its history, in one statement with the <see cref="EventKinds.Deleted"/>
+    /// Removes the session for good: its ledger row, its transcript and its history, in one statement with the <see cref="EventKinds.Deleted"/>
     /// event that stays as the audit record (with the session id, so that "who deleted s-42" has an answer).
     /// </summary>
     public async Task DeleteAsync(string sessionId, string? silo, string actor, CancellationToken cancellationToken = default)
@@ -96,6 +96,8 @@ public sealed partial class SessionLedger
             DELETE FROM gateway_sessions WHERE session_id = @session_id RETURNING phase
             ), erased AS (
             DELETE FROM gateway_events WHERE session_id = @session_id RETURNING id
+            ), forgotten AS (
+            DELETE FROM gateway_transcript WHERE session_id = @session_id
             )
             INSERT INTO gateway_events (kind, session_id, silo, actor, detail)
             SELECT @kind, @session_id, @silo, @actor,

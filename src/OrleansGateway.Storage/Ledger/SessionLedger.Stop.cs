@@ -115,10 +115,10 @@ public sealed partial class SessionLedger
     /// <remarks>
     /// Cheap for many idle sessions: the state rows written within the window are found by one scan of the grain state
     /// table, each looked up in the ledger by its key, and only those written after their idle ledger row
-    /// (<c>modifiedon &gt; updated_at</c>; a session's last checkpoint comes before its turn's end) have their JSON read:
-    /// few rows. A claim that
-    /// found nothing to run writes the state after its idle row too (the ETag fence); its JSON shows no unfinished work, so
-    /// it is read again each audit but never marked. Racing audits of several silos are harmless: the update is a
+    /// (<c>modifiedon &gt; updated_at</c>) have their JSON read. Those are the sessions whose last turn ended within the
+    /// window (the state forgets a finished turn after the statement that ends it) and claims that found nothing to run
+    /// (the ETag fence): small states, read again each audit but never marked. A turn the state still lists unfinished
+    /// but the transcript has is finished (its end committed, the state write after it did not happen): not work. Racing audits of several silos are harmless: the update is a
     /// compare-and-set on phase and epoch. <paramref name="stateName"/> is the grain state's name in
     /// <c>orleansstorage.graintypestring</c>, whose <c>grainidextensionstring</c> is the session id (a string key).
     /// </remarks>
@@ -139,10 +139,15 @@ public sealed partial class SessionLedger
               FROM written w JOIN gateway_sessions s ON s.session_id = w.session_id
              WHERE s.phase = 'idle' AND s.updated_at < now() - @settle AND w.modifiedon > s.updated_at
             ), unfinished AS (
-            SELECT session_id, epoch, modifiedon FROM newer
-             WHERE CASE WHEN get_byte(payloadbinary, 0) = 123  -- '{': never cast what is not JSON
-                        THEN jsonb_path_exists(convert_from(payloadbinary, 'UTF8')::jsonb,
-                                               '$."Turns"."$values"[*] ? (!exists(@."Status") || @."Status" < 3)')
+            SELECT n.session_id, n.epoch, n.modifiedon FROM newer n
+             WHERE CASE WHEN get_byte(n.payloadbinary, 0) = 123  -- '{': never cast what is not JSON
+                        THEN EXISTS (
+                             SELECT 1 FROM jsonb_path_query(convert_from(n.payloadbinary, 'UTF8')::jsonb,
+                                                            '$."Turns"."$values"[*] ? (!exists(@."Status") || @."Status" < 3)."TurnId"') AS t(id)
+                              WHERE NOT EXISTS (
+                                    SELECT 1 FROM gateway_transcript tr
+                                     WHERE tr.session_id = n.session_id
+                                       AND tr.turn_number = CASE WHEN t.id #>> '{}' ~ '^t[0-9]{1,9}$' THEN substr(t.id #>> '{}', 2)::int END))
                         ELSE false END
             )
             UPDATE gateway_sessions AS s

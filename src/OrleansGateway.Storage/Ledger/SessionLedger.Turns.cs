@@ -50,15 +50,17 @@ public sealed partial class SessionLedger
     /// <see cref="MarkerChange.Defer"/> or the session was marked resume_pending while the turn ran (a premark
     /// committed after the grain last looked at the drain, crash detection): then it stays resume_pending with its
     /// markers, and only a claim runs the queued work. Fenced: null when the epoch moved on; else the new epoch and
-    /// whether the session now waits for a claim.
+    /// whether the session now waits for a claim. The <paramref name="finished"/> turn is appended to the transcript in the
+    /// same statement, under the same fence: its end and its record commit together or not at all.
     /// </summary>
     public async Task<(long Epoch, bool AwaitsClaim)?> EndTurnAsync(string sessionId, long epoch, MarkerChange markers, string? error,
-        string? nextTurnId, DeferMark? defer = null, CancellationToken cancellationToken = default)
+        string? nextTurnId, DeferMark? defer = null, FinishedTurn? finished = null, CancellationToken cancellationToken = default)
     {
         // Keep, not clear, for a marked session with work queued: clearing would let the drain (or the sweepers) see a
         // running session with no interruption to resume. SET reads the row a concurrent premark left (it waits on its lock).
         const string markersAfterTurn = "CASE WHEN phase = 'resume_pending' AND @next_turn_id IS NOT NULL AND @markers = 'clear' THEN 'keep' ELSE @markers END";
         await using var command = dataSource.CreateCommand($"""
+            WITH ended AS (
             UPDATE gateway_sessions
                SET phase            = CASE
                                         WHEN @markers = 'defer' THEN 'resume_pending'
@@ -81,7 +83,11 @@ public sealed partial class SessionLedger
                    last_error       = coalesce(@error, CASE {markersAfterTurn} WHEN 'clear' THEN NULL ELSE last_error END),
                    updated_at       = now()
              WHERE session_id = @session_id AND epoch = @epoch AND NOT {OwnerDeclaredDead}
-            RETURNING epoch, phase = 'resume_pending'
+            RETURNING epoch, phase = 'resume_pending' AS awaits_claim
+            ), recorded AS (
+            {SessionTranscript.InsertTurns} WHERE EXISTS (SELECT 1 FROM ended) {SessionTranscript.OnConflict}
+            )
+            SELECT epoch, awaits_claim FROM ended
             """);
         command.Parameters.AddWithValue("session_id", sessionId);
         command.Parameters.AddWithValue("epoch", epoch);
@@ -89,6 +95,7 @@ public sealed partial class SessionLedger
         command.Parameters.AddNullable("error", NpgsqlDbType.Text, error);
         command.Parameters.AddNullable("next_turn_id", NpgsqlDbType.Text, nextTurnId);
         AddDefer(command, defer);
+        SessionTranscript.AddTurns(command, finished is null ? [] : [finished]);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         return await reader.ReadAsync(cancellationToken) ? (reader.GetInt64(0), reader.GetBoolean(1)) : null;
     }
