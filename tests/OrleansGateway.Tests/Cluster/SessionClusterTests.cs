@@ -108,6 +108,52 @@ public sealed class SessionClusterTests(PostgresFixture postgres) : IAsyncLifeti
     }
 
     [Fact]
+    public async Task Finished_turns_leave_the_grain_state_and_are_read_back_a_page_at_a_time()
+    {
+        var session = _cluster.Client.GetGrain<ISessionGrain>("long");
+        for (var i = 1; i <= 45; i++)
+        {
+            // Some queued behind a running one, so that a turn's end also starts the next.
+            await session.PostMessageAsync(new SessionMessage($"m{i}", i % 5 == 0 ? "work 2x20" : $"hello {i}"));
+        }
+
+        await WaitUntilIdleAsync("long");
+
+        // The state is the inbox only: no turn of the 45, however many the session has had.
+        await using (var read = _dataSource.CreateCommand(
+            "SELECT convert_from(payloadbinary, 'UTF8') FROM orleansstorage WHERE grainidextensionstring = 'long'"))
+        {
+            var json = (string)(await read.ExecuteScalarAsync())!;
+            Assert.Contains("\"$values\":[]", json);
+            Assert.Contains("\"LastTurnNumber\":45", json);
+        }
+
+        var newest = (await session.GetNewestAsync(20))!;
+        Assert.Equal((45, "t26"), (newest.TurnCount, newest.TurnsBefore));
+        Assert.Equal(Enumerable.Range(26, 20).Select(TurnIds.Format), newest.Turns.Select(t => t.TurnId));
+
+        var pages = new List<TurnView>();
+        for (string? before = null; ;)
+        {
+            var page = (await session.GetTurnPageAsync(before, 20))!;
+            pages.AddRange(page.Turns);
+            if ((before = page.Before) is null)
+            {
+                break;
+            }
+        }
+
+        Assert.Equal(Enumerable.Range(1, 45).Reverse().Select(TurnIds.Format), pages.Select(t => t.TurnId));
+        Assert.All(pages, t => Assert.Equal((TurnStatus.Completed, 1), (t.Status, t.Executions)));
+        Assert.Equal("hello 1", pages[^1].Reply);
+
+        // A message id of a turn long finished is still that message.
+        var again = await session.PostMessageAsync(new SessionMessage("m3", "hello 3"));
+        Assert.Equal((true, "t3"), (again.Duplicate, again.TurnId));
+        Assert.Equal(45, (await session.GetNewestAsync(0))!.TurnCount);
+    }
+
+    [Fact]
     public async Task Messages_of_one_session_run_one_at_a_time_in_arrival_order()
     {
         var session = _cluster.Client.GetGrain<ISessionGrain>("fifo");

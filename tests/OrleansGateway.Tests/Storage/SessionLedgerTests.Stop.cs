@@ -148,8 +148,9 @@ public sealed partial class SessionLedgerTests
         // Idle for a minute (a finished turn, or a claim that found nothing to run), then the grain state written: with a
         // message queued behind it, with a turn running or interrupted, or with only finished turns (the ETag fence a claim
         // that found nothing writes after its idle row). Controls with work: idle only just now, not idle, and stored
-        // longer ago than the freshness window (its marker would be stale).
-        string[] ids = ["queued", "running-turn", "interrupted", "finished", "just-idle", "not-idle", "long-ago"];
+        // longer ago than the freshness window (its marker would be stale). And a turn the state lists running that the
+        // transcript has: its end committed, and a crash came before the state was written without it.
+        string[] ids = ["queued", "running-turn", "interrupted", "finished", "ended-turn", "just-idle", "not-idle", "long-ago"];
         foreach (var id in ids)
         {
             await _ledger.EndTurnAsync(id, (await RunningAsync(id, SiloA))!.Value, MarkerChange.Clear, null, null);
@@ -161,6 +162,9 @@ public sealed partial class SessionLedgerTests
         await StateAsync("running-turn", (3, 1), (1, 1));
         await StateAsync("interrupted", (2, 1));
         await StateAsync("finished", (3, 1), (4, 1));
+        await StateAsync("ended-turn", (1, 1));
+        await new SessionTranscript(_dataSource).AppendAsync("ended-turn",
+            [new FinishedTurn(1, "m-1", "work 2x10", TurnStatus.Completed, 2, 2, 1, "done 2 steps", null, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow)]);
         await StateAsync("just-idle", (null, 0));
         await StateAsync("not-idle", (null, 0));
         await StateAsync("long-ago", (null, 0));
@@ -184,7 +188,7 @@ public sealed partial class SessionLedgerTests
             Assert.Equal(await StateWrittenAsync(id), row.ResumeMarkedAt);
         }
 
-        Assert.All(new[] { "finished", "just-idle", "not-idle", "long-ago" }, id => Assert.Equal(before[id], _queries.GetAsync(id).Result));
+        Assert.All(new[] { "finished", "ended-turn", "just-idle", "not-idle", "long-ago" }, id => Assert.Equal(before[id], _queries.GetAsync(id).Result));
 
         // Its resume is no attempt toward quarantine: nothing crashed.
         var claim = (await _ledger.ClaimResumeAsync("queued", before["queued"].Epoch, SiloB, "t2", knownStarts: 0, "test"))!;
