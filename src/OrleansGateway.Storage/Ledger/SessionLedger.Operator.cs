@@ -58,7 +58,7 @@ public sealed partial class SessionLedger
         command.Parameters.AddWithValue("session_id", sessionId);
         command.Parameters.AddWithValue("owner_silo", ownerSilo);
         command.Parameters.AddNullable("turn_id", NpgsqlDbType.Text, turnId);
-        AddDefer(command, defer);
+        AddDefer(command.Parameters, defer);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         return await reader.ReadAsync(cancellationToken) ? (reader.GetInt64(0), reader.GetInt32(1)) : null;
     }

@@ -1,3 +1,4 @@
+using Npgsql;
 using NpgsqlTypes;
 
 namespace OrleansGateway.Storage;
@@ -17,7 +18,7 @@ public sealed partial class SessionLedger
     public async Task<long?> BeginTurnAsync(string sessionId, long? expectedEpoch, string ownerSilo, string turnId, DeferMark? defer = null,
         StaleTakeover? staleTakeover = null, CancellationToken cancellationToken = default)
     {
-        await using var command = dataSource.CreateCommand($"""
+        var command = new NpgsqlBatchCommand($"""
             INSERT INTO gateway_sessions AS s (session_id, phase, owner_silo, epoch, active_turn_id, resume_reason, premark_stop_id, resume_marked_at)
             SELECT @session_id, CASE WHEN @defer_reason IS NULL THEN 'running' ELSE 'resume_pending' END, @owner_silo, 1, @turn_id,
                    @defer_reason, @defer_stop_id, CASE WHEN @defer_reason IS NOT NULL THEN now() END
@@ -37,11 +38,12 @@ public sealed partial class SessionLedger
         command.Parameters.AddWithValue("owner_silo", ownerSilo);
         command.Parameters.AddWithValue("turn_id", turnId);
         command.Parameters.AddNullable("expected_epoch", NpgsqlDbType.Bigint, expectedEpoch);
-        AddDefer(command, defer);
+        AddDefer(command.Parameters, defer);
         command.Parameters.AddNullable("stale_epoch", NpgsqlDbType.Bigint, staleTakeover?.Epoch);
         command.Parameters.AddWithValue("freshness_window", staleTakeover?.FreshnessWindow ?? TimeSpan.Zero);
         command.Parameters.AddNullable("stale_error", NpgsqlDbType.Text, staleTakeover?.Reason);
-        return (long?)await command.ExecuteScalarAsync(cancellationToken);
+        return await _groupCommit.ExecuteAsync(command,
+            static async (reader, ct) => await reader.ReadAsync(ct) ? reader.GetInt64(0) : (long?)null, cancellationToken);
     }
 
     /// <summary>
@@ -59,7 +61,7 @@ public sealed partial class SessionLedger
         // Keep, not clear, for a marked session with work queued: clearing would let the drain (or the sweepers) see a
         // running session with no interruption to resume. SET reads the row a concurrent premark left (it waits on its lock).
         const string markersAfterTurn = "CASE WHEN phase = 'resume_pending' AND @next_turn_id IS NOT NULL AND @markers = 'clear' THEN 'keep' ELSE @markers END";
-        await using var command = dataSource.CreateCommand($"""
+        var command = new NpgsqlBatchCommand($"""
             WITH ended AS (
             UPDATE gateway_sessions
                SET phase            = CASE
@@ -94,10 +96,11 @@ public sealed partial class SessionLedger
         command.Parameters.AddWithValue("markers", markers.ToString().ToLowerInvariant());
         command.Parameters.AddNullable("error", NpgsqlDbType.Text, error);
         command.Parameters.AddNullable("next_turn_id", NpgsqlDbType.Text, nextTurnId);
-        AddDefer(command, defer);
-        SessionTranscript.AddTurns(command, finished is null ? [] : [finished]);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        return await reader.ReadAsync(cancellationToken) ? (reader.GetInt64(0), reader.GetBoolean(1)) : null;
+        AddDefer(command.Parameters, defer);
+        SessionTranscript.AddTurns(command.Parameters, finished is null ? [] : [finished]);
+        return await _groupCommit.ExecuteAsync(command,
+            static async (reader, ct) => await reader.ReadAsync(ct) ? (reader.GetInt64(0), reader.GetBoolean(1)) : ((long, bool)?)null,
+            cancellationToken);
     }
 
     /// <summary>
@@ -110,7 +113,7 @@ public sealed partial class SessionLedger
     /// </summary>
     public async Task<bool> FenceCheckpointAsync(string sessionId, long epoch, bool progressed, CancellationToken cancellationToken = default)
     {
-        await using var command = dataSource.CreateCommand($"""
+        var command = new NpgsqlBatchCommand($"""
             WITH progress AS (
             UPDATE gateway_sessions SET resume_attempts = 0, updated_at = now()
              WHERE @progressed AND session_id = @session_id AND epoch = @epoch AND resume_attempts > 0
@@ -120,6 +123,7 @@ public sealed partial class SessionLedger
         command.Parameters.AddWithValue("session_id", sessionId);
         command.Parameters.AddWithValue("epoch", epoch);
         command.Parameters.AddWithValue("progressed", progressed);
-        return (bool)(await command.ExecuteScalarAsync(cancellationToken))!;
+        return await _groupCommit.ExecuteAsync(command, static async (reader, ct) => await reader.ReadAsync(ct) && reader.GetBoolean(0),
+            cancellationToken);
     }
 }

@@ -22,6 +22,9 @@ namespace OrleansGateway.Storage;
 /// </summary>
 public sealed partial class SessionLedger(NpgsqlDataSource dataSource, LedgerScope? scope = null)
 {
+    // The writes of a message's path (a turn's start and end, a checkpoint's fence), sent with other sessions' writes.
+    private readonly LedgerGroupCommit _groupCommit = new(dataSource);
+
     private const string MemberAddress = MembershipTable.MemberAddress;
 
     // The session's owner is a silo of another cluster that is alive or draining: only that cluster may resume it.
@@ -54,10 +57,10 @@ public sealed partial class SessionLedger(NpgsqlDataSource dataSource, LedgerSco
         return values;
     }
 
-    private static void AddDefer(NpgsqlCommand command, DeferMark? defer)
+    private static void AddDefer(NpgsqlParameterCollection parameters, DeferMark? defer)
     {
-        command.Parameters.AddNullable("defer_reason", NpgsqlDbType.Text, defer?.Reason);
-        command.Parameters.AddNullable("defer_stop_id", NpgsqlDbType.Uuid, defer?.StopId);
+        parameters.AddNullable("defer_reason", NpgsqlDbType.Text, defer?.Reason);
+        parameters.AddNullable("defer_stop_id", NpgsqlDbType.Uuid, defer?.StopId);
     }
 
     private void AddScope(NpgsqlCommand command)

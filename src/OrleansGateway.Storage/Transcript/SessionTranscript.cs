@@ -34,7 +34,7 @@ public sealed class SessionTranscript(NpgsqlDataSource dataSource)
 
         await using var command = dataSource.CreateCommand($"{InsertTurns} {OnConflict}");
         command.Parameters.AddWithValue("session_id", sessionId);
-        AddTurns(command, turns);
+        AddTurns(command.Parameters, turns);
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
@@ -105,19 +105,19 @@ public sealed class SessionTranscript(NpgsqlDataSource dataSource)
         return turns;
     }
 
-    internal static void AddTurns(NpgsqlCommand command, IReadOnlyCollection<FinishedTurn> turns)
+    internal static void AddTurns(NpgsqlParameterCollection parameters, IReadOnlyCollection<FinishedTurn> turns)
     {
-        command.Parameters.AddWithValue("t_number", turns.Select(t => t.Number).ToArray());
-        command.Parameters.AddWithValue("t_message_id", turns.Select(t => t.MessageId).ToArray());
-        command.Parameters.AddWithValue("t_text", turns.Select(t => t.Text).ToArray());
-        command.Parameters.AddWithValue("t_status", turns.Select(t => t.Status == TurnStatus.Failed ? "failed" : "completed").ToArray());
-        command.Parameters.AddWithValue("t_steps_done", turns.Select(t => t.StepsDone).ToArray());
-        command.Parameters.Add(new NpgsqlParameter("t_steps_total", NpgsqlDbType.Array | NpgsqlDbType.Integer) { Value = turns.Select(t => t.StepsTotal).ToArray() });
-        command.Parameters.AddWithValue("t_executions", turns.Select(t => t.Executions).ToArray());
-        command.Parameters.Add(new NpgsqlParameter("t_reply", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = turns.Select(t => t.Reply).ToArray() });
-        command.Parameters.Add(new NpgsqlParameter("t_error", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = turns.Select(t => t.Error).ToArray() });
-        command.Parameters.AddWithValue("t_accepted_at", turns.Select(t => t.AcceptedAt.ToUniversalTime()).ToArray());
-        command.Parameters.Add(new NpgsqlParameter("t_finished_at", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz)
+        parameters.AddWithValue("t_number", turns.Select(t => t.Number).ToArray());
+        parameters.AddWithValue("t_message_id", turns.Select(t => t.MessageId).ToArray());
+        parameters.AddWithValue("t_text", turns.Select(t => t.Text).ToArray());
+        parameters.AddWithValue("t_status", turns.Select(t => t.Status == TurnStatus.Failed ? "failed" : "completed").ToArray());
+        parameters.AddWithValue("t_steps_done", turns.Select(t => t.StepsDone).ToArray());
+        parameters.Add(new NpgsqlParameter("t_steps_total", NpgsqlDbType.Array | NpgsqlDbType.Integer) { Value = turns.Select(t => t.StepsTotal).ToArray() });
+        parameters.AddWithValue("t_executions", turns.Select(t => t.Executions).ToArray());
+        parameters.Add(new NpgsqlParameter("t_reply", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = turns.Select(t => t.Reply).ToArray() });
+        parameters.Add(new NpgsqlParameter("t_error", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = turns.Select(t => t.Error).ToArray() });
+        parameters.AddWithValue("t_accepted_at", turns.Select(t => t.AcceptedAt.ToUniversalTime()).ToArray());
+        parameters.Add(new NpgsqlParameter("t_finished_at", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz)
         {
             Value = turns.Select(t => t.FinishedAt?.ToUniversalTime()).ToArray(),
         });
