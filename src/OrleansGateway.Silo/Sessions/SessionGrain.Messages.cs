@@ -98,7 +98,7 @@ public sealed partial class SessionGrain
             _ownership.Hold(taken);
             _suspending = false;
             _ownership.LedgerTurnId = stop is null ? turn.TurnId : null;
-            if (stop is null)
+            if (stop is null && state.State.NextUnfinished() == turn)
             {
                 // The turn starts right away: its start is written with the message, not in a write of its own.
                 turn.Status = TurnStatus.Running;
