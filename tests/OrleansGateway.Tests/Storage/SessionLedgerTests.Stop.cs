@@ -163,7 +163,7 @@ public sealed partial class SessionLedgerTests
         await StateAsync("interrupted", (2, 1));
         await StateAsync("finished", (3, 1), (4, 1));
         await StateAsync("ended-turn", (1, 1));
-        await new SessionTranscript(_dataSource).AppendAsync("ended-turn",
+        await Transcript.AppendAsync("ended-turn",
             [new FinishedTurn(1, "m-1", "work 2x10", TurnStatus.Completed, 2, 2, 1, "done 2 steps", null, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow)]);
         await StateAsync("just-idle", (null, 0));
         await StateAsync("not-idle", (null, 0));

@@ -1,31 +1,16 @@
 using Npgsql;
-using OrleansGateway.Storage;
-using OrleansGateway.Tests.Infrastructure;
 
 namespace OrleansGateway.Tests.Storage;
 
-/// <summary>The group commit of the ledger's writes, seen from PostgreSQL: shared transactions, and errors kept apart.</summary>
-[Collection(PostgresCollection.Name)]
-public sealed class LedgerGroupCommitTests(PostgresFixture postgres) : IAsyncLifetime
+// The group commit of the ledger's writes, seen from PostgreSQL: shared transactions, and errors kept apart.
+public sealed partial class SessionLedgerTests
 {
-    private const string Silo = "10.0.0.1:11111@1";
-    private NpgsqlDataSource _dataSource = null!;
-    private SessionLedger _ledger = null!;
-
-    public async Task InitializeAsync()
-    {
-        _dataSource = NpgsqlDataSource.Create(await postgres.CreateMigratedDatabaseAsync("group_commit"));
-        _ledger = new SessionLedger(_dataSource);
-    }
-
-    public async Task DisposeAsync() => await _dataSource.DisposeAsync();
-
     [Fact]
     public async Task Concurrent_turn_starts_of_many_sessions_share_a_few_transactions()
     {
         var ids = Enumerable.Range(0, 40).Select(i => $"group-{i}").ToList();
 
-        var epochs = await Task.WhenAll(ids.Select(id => _ledger.BeginTurnAsync(id, null, Silo, "t1")));
+        var epochs = await Task.WhenAll(ids.Select(id => _ledger.BeginTurnAsync(id, null, SiloA, "t1")));
 
         Assert.All(epochs, epoch => Assert.Equal(1L, epoch));
         // Rows written by one transaction carry its id as xmin.
@@ -50,7 +35,7 @@ public sealed class LedgerGroupCommitTests(PostgresFixture postgres) : IAsyncLif
         }
 
         var ids = Enumerable.Range(0, 30).Select(i => i == 17 ? "poison" : $"healthy-{i}").ToList();
-        var starts = ids.Select(id => _ledger.BeginTurnAsync(id, null, Silo, "t1")).ToList();
+        var starts = ids.Select(id => _ledger.BeginTurnAsync(id, null, SiloA, "t1")).ToList();
         await Task.WhenAll(starts).ContinueWith(_ => { }, TaskScheduler.Default);
 
         var refused = await Assert.ThrowsAsync<PostgresException>(() => starts[17]);
