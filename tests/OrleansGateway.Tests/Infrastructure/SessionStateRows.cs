@@ -99,8 +99,11 @@ public sealed class StateRowLock(NpgsqlConnection connection, NpgsqlTransaction 
 
     private async Task<int> BlockedAsync(bool terminate)
     {
+        // pg_locks, not pg_stat_activity: a transaction sees the activity view as it was at its first look, and a write
+        // from a connection opened since would not be in it.
         await using var command = new NpgsqlCommand($"""
-            SELECT count({(terminate ? "pg_terminate_backend(pid)" : "*")}) FROM pg_stat_activity
+            SELECT count({(terminate ? "pg_terminate_backend(pid)" : "*")})
+              FROM (SELECT DISTINCT pid FROM pg_locks WHERE NOT granted) AS waiting
              WHERE pg_backend_pid() = ANY(pg_blocking_pids(pid))
             """, connection, transaction);
         return Convert.ToInt32(await command.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture);
