@@ -64,6 +64,10 @@ public sealed class TurnEndKillTests(PostgresFixture postgres) : IDisposable
             """);
         var restarted = await cluster.StartSiloAsync("restarted", settings);
         await WaitForLedgerAsync(cluster, [Control], rows => rows[0].Phase != SessionPhase.Idle, "the control marked idle_with_work");
+
+        // The control's copy of the turn is resumed and runs its step 3 (1.5 s): a few more audits meanwhile.
+        var control = (await WaitUntilCompletedAsync(cluster, [Control], restarted))[Control];
+        Assert.Equal("done 3 steps", Assert.Single(control.GetProperty("turns").EnumerateArray()).GetProperty("reply").GetString());
         var idle = (await ReadLedgerAsync(cluster, [Session]))[0];
         Assert.Equal((SessionPhase.Idle, ended.Epoch), (idle.Phase, idle.Epoch));
         Assert.Empty((await ResumedBySessionAsync(cluster, [Session]))[Session]);

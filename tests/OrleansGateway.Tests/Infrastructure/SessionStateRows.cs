@@ -56,16 +56,10 @@ public static class SessionStateRows
     public static async Task<IReadOnlyList<int>> TranscriptTurnsAsync(string connectionString, string sessionId)
     {
         await using var dataSource = NpgsqlDataSource.Create(connectionString);
-        await using var command = dataSource.CreateCommand("SELECT turn_number FROM gateway_transcript WHERE session_id = @session_id ORDER BY turn_number");
+        await using var command = dataSource.CreateCommand(
+            "SELECT coalesce(array_agg(turn_number ORDER BY turn_number), '{}') FROM gateway_transcript WHERE session_id = @session_id");
         command.Parameters.AddWithValue("session_id", sessionId);
-        await using var reader = await command.ExecuteReaderAsync();
-        var numbers = new List<int>();
-        while (await reader.ReadAsync())
-        {
-            numbers.Add(reader.GetInt32(0));
-        }
-
-        return numbers;
+        return (int[])(await command.ExecuteScalarAsync())!;
     }
 
     private static void AddKey(NpgsqlCommand command, string sessionId)
