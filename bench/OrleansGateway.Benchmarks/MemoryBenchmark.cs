@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
+using Microsoft.Diagnostics.NETCore.Client;
 using OrleansGateway.LocalCluster;
 using OrleansGateway.Operations;
 
@@ -67,7 +68,7 @@ internal sealed class MemoryBenchmark(BenchPostgres postgres, string logDirector
         var expected = WarmUpSessions + Sessions;
         if (cold is null || before is null || after is null)
         {
-            note = $"no induced full GC seen within {HeapPatience.TotalSeconds:0} s (EventPipe on process {silo.ProcessId})";
+            note = $"the heap was not read: no induced full GC seen within {HeapPatience.TotalSeconds:0} s, or the diagnostics port of process {silo.ProcessId} refused (see the output)";
         }
         else if (activeAtMeasure != expected || activeAfter != expected)
         {
@@ -94,8 +95,19 @@ internal sealed class MemoryBenchmark(BenchPostgres postgres, string logDirector
     private static string Describe(ManagedHeap? heap) =>
         heap is null ? "n/a" : $"{ResultTable.Format(heap.Live, MeasuredIn.Bytes)} (generations {ResultTable.Format(heap.Generations, MeasuredIn.Bytes)})";
 
-    private static Task<ManagedHeap?> HeapAsync(SiloProcess silo, CancellationToken cancellationToken) =>
-        ManagedHeap.MeasureAsync(silo.ProcessId, HeapPatience, cancellationToken);
+    /// <summary>The silo's heap after a full GC; null (the row then says so) when the diagnostics port cannot be used.</summary>
+    private async Task<ManagedHeap?> HeapAsync(SiloProcess silo, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await ManagedHeap.MeasureAsync(silo.ProcessId, HeapPatience, cancellationToken);
+        }
+        catch (DiagnosticsClientException exception)
+        {
+            output.WriteLine($"  cannot read the heap of process {silo.ProcessId} through its diagnostics port: {exception.Message}");
+            return null;
+        }
+    }
 
     /// <summary>One <c>hello</c> to each of <paramref name="count"/> new sessions, 32 at a time, then the wait until all are idle again.</summary>
     private static async Task PostAndWaitAsync(BenchCluster cluster, SiloProcess silo, string prefix, int count, CancellationToken cancellationToken)
