@@ -49,18 +49,10 @@ internal sealed class HistoryBenchmark(BenchPostgres postgres, string logDirecto
         var api = silo.BaseAddress;
         var smallSessions = Enumerable.Range(0, WarmUp + SampleCount).Select(i => $"h-small-{i:000}").ToArray();
 
-        // Seeding: the small sessions 32 posts at a time, then the large one SeedParallelism at a time.
+        // Seeding: the large session first, SeedParallelism posts at a time; then the small ones, 32 posts at a time, so
+        // that they are seeded (and activated) just before the samples: a long seeding of the large session must not
+        // leave them idle past Orleans' collection age (15 min), which would add an activation to every baseline sample.
         var clock = Stopwatch.StartNew();
-        await Parallel.ForEachAsync(smallSessions.SelectMany(session => Enumerable.Range(0, SmallTurns).Select(k => (session, k))),
-            new ParallelOptions { MaxDegreeOfParallelism = 32, CancellationToken = cancellationToken },
-            async (post, token) => await SessionMessages.PostAsync(BenchCluster.Http, api, post.session, $"seed-{post.k}", "hello", token));
-        foreach (var session in smallSessions)
-        {
-            await WaitUntilFinishedAsync(api, session, SmallTurns, progress: false, cancellationToken);
-        }
-
-        output.WriteLine($"  seeded {smallSessions.Length} sessions with {SmallTurns} turns in {clock.Elapsed.TotalSeconds:0.0} s");
-        clock.Restart();
         var posted = 0;
         await Parallel.ForEachAsync(Enumerable.Range(0, largeTurns), new ParallelOptions { MaxDegreeOfParallelism = SeedParallelism, CancellationToken = cancellationToken },
             async (k, token) =>
@@ -75,8 +67,20 @@ internal sealed class HistoryBenchmark(BenchPostgres postgres, string logDirecto
         await WaitUntilFinishedAsync(api, LargeSession, largeTurns, progress: true, cancellationToken);
         output.WriteLine($"  seeded {LargeSession} with {largeTurns} turns in {clock.Elapsed.TotalSeconds:0.0} s ({clock.Elapsed.TotalMilliseconds / largeTurns:0.0} ms a turn)");
 
+        clock.Restart();
+        await Parallel.ForEachAsync(smallSessions.SelectMany(session => Enumerable.Range(0, SmallTurns).Select(k => (session, k))),
+            new ParallelOptions { MaxDegreeOfParallelism = 32, CancellationToken = cancellationToken },
+            async (post, token) => await SessionMessages.PostAsync(BenchCluster.Http, api, post.session, $"seed-{post.k}", "hello", token));
+        foreach (var session in smallSessions)
+        {
+            await WaitUntilFinishedAsync(api, session, SmallTurns, progress: false, cancellationToken);
+        }
+
+        output.WriteLine($"  seeded {smallSessions.Length} sessions with {SmallTurns} turns in {clock.Elapsed.TotalSeconds:0.0} s");
+
         // One client with one connection, as a user's: post, then poll until the turn is completed.
         using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 1 }) { Timeout = TimeSpan.FromSeconds(60) };
+        clock.Restart();
         var small = new List<Sample>();
         var large = new List<Sample>();
         for (var i = 0; i < WarmUp + SampleCount; i++)
@@ -90,6 +94,7 @@ internal sealed class HistoryBenchmark(BenchPostgres postgres, string logDirecto
             }
         }
 
+        output.WriteLine($"  the samples took {clock.Elapsed.TotalSeconds:0} s after the seeding (Orleans collects grains idle for 15 min; the large session is never idle that long)");
         output.WriteLine($"  polling: GET ?turns=1 back to back with a {PollPause.TotalMilliseconds:0} ms pause; one poll took (median) " +
             $"{ResultTable.Format(Median(small.SelectMany(s => s.Polls)))} on a {SmallTurns}-turn session, {ResultTable.Format(Median(large.SelectMany(s => s.Polls)))} on the {largeTurns}-turn one; " +
             $"the post alone (to 202) {ResultTable.Format(Median(small.Select(s => s.Accept)))} and {ResultTable.Format(Median(large.Select(s => s.Accept)))}");
