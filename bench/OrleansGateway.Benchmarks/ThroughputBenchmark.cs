@@ -46,8 +46,8 @@ internal sealed class ThroughputBenchmark(BenchPostgres postgres, string logDire
         var running = clients.Select(c => Task.Run(() => c.RunAsync(stop.Token, cancellationToken), cancellationToken)).ToList();
 
         await Task.Delay(Until(windowStart), cancellationToken);
-        var (atStart, startRead) = await CountCompletedAsync(apis, clients, cancellationToken);
         var cpuAtStart = Cpu(silos);
+        var (atStart, startRead) = await CountCompletedAsync(apis, clients, cancellationToken);
         await Task.Delay(Until(windowEnd), cancellationToken);
         var cpu = Cpu(silos).Zip(cpuAtStart, (end, start) => end - start).ToList();
         var (atEnd, endRead) = await CountCompletedAsync(apis, clients, cancellationToken);
