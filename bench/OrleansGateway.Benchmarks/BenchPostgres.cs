@@ -53,6 +53,13 @@ internal sealed class BenchPostgres : IAsyncDisposable
         return connectionString;
     }
 
+    /// <summary>A new, empty database (no gateway schema), for a baseline of its own such as pgbench's; returns its name.</summary>
+    public async Task<string> CreateDatabaseAsync(string name, CancellationToken cancellationToken)
+    {
+        await _server.CreateDatabaseAsync(name, cancellationToken);
+        return _server.DatabaseConnectionString(name);
+    }
+
     /// <summary>The server's settings that decide what a commit costs, for the report.</summary>
     public async Task<string> DescribeDurabilityAsync(CancellationToken cancellationToken)
     {

@@ -2,19 +2,28 @@ using System.Globalization;
 
 namespace OrleansGateway.Benchmarks;
 
-/// <summary>What a goal limits: the ratio against the baseline, or the value itself; or nothing (a row that explains others).</summary>
+/// <summary>
+/// What a goal limits: the ratio against the baseline (at most <see cref="Ratio"/>, at least <see cref="MinRatio"/>, for a
+/// rate where more is better), or the value itself; or nothing (a row that explains others).
+/// </summary>
 internal enum GoalKind
 {
     Ratio,
+    MinRatio,
     Absolute,
     None,
 }
 
-/// <summary>What a measurement counts: elapsed time (in seconds), or things such as interruptions and lost turns.</summary>
+/// <summary>
+/// What a measurement counts: elapsed time (in seconds), things such as interruptions and lost turns, bytes, or
+/// things per second (messages, transactions).
+/// </summary>
 internal enum MeasuredIn
 {
     Seconds,
     Count,
+    Bytes,
+    PerSecond,
 }
 
 /// <summary>
@@ -40,13 +49,20 @@ internal sealed record Measurement(
 
     public string BaselineText => ResultTable.Format(Baseline, Unit);
 
-    public double? Ratio => Value is { } value && Baseline > 0 ? value / Baseline : null;
+    /// <summary>
+    /// False when the baseline is not the same quantity as the value (a whole heap next to bytes per session): the
+    /// table then shows no ratio rather than a meaningless one.
+    /// </summary>
+    public bool Comparable { get; init; } = true;
+
+    public double? Ratio => Comparable && Value is { } value && Baseline > 0 ? value / Baseline : null;
 
     public bool HasGoal => GoalKind != GoalKind.None;
 
     public bool Met => GoalKind switch
     {
         GoalKind.Ratio => Ratio is { } ratio && ratio <= Goal,
+        GoalKind.MinRatio => Ratio is { } ratio && ratio >= Goal,
         GoalKind.Absolute => Value is { } value && value <= Goal,
         _ => false,
     };
@@ -54,8 +70,10 @@ internal sealed record Measurement(
     public string GoalText => GoalKind switch
     {
         GoalKind.Ratio => $"ratio <= {Goal.ToString("0.0#", CultureInfo.InvariantCulture)}x",
+        GoalKind.MinRatio => $"ratio >= {Goal.ToString("0.0#", CultureInfo.InvariantCulture)}x",
         GoalKind.Absolute when Unit == MeasuredIn.Count => $"<= {Goal.ToString("0.#", CultureInfo.InvariantCulture)}",
-        GoalKind.Absolute => $"<= {Goal.ToString("0.#", CultureInfo.InvariantCulture)} s",
+        GoalKind.Absolute when Unit is MeasuredIn.Bytes or MeasuredIn.PerSecond => $"<= {ResultTable.Format(Goal, Unit)}",
+        GoalKind.Absolute => $"<= {Goal.ToString("0.###", CultureInfo.InvariantCulture)} s",
         _ => "-",
     };
 }
@@ -89,6 +107,14 @@ internal static class ResultTable
     public static string Format(double? value, MeasuredIn unit) => unit switch
     {
         MeasuredIn.Count => value is { } count ? count.ToString("0.##", CultureInfo.InvariantCulture) : "n/a",
+        // Whole bytes below 1 MiB (a per-session size is read to the byte), MiB above (a whole heap).
+        MeasuredIn.Bytes => value switch
+        {
+            null => "n/a",
+            < 1024 * 1024 and > -1024 * 1024 => $"{value.Value.ToString("0", CultureInfo.InvariantCulture)} B",
+            _ => $"{(value.Value / (1024 * 1024)).ToString("0.0", CultureInfo.InvariantCulture)} MiB",
+        },
+        MeasuredIn.PerSecond => value is { } rate ? $"{rate.ToString("0.0", CultureInfo.InvariantCulture)}/s" : "n/a",
         _ => Format(value is { } seconds ? TimeSpan.FromSeconds(seconds) : null),
     };
 
