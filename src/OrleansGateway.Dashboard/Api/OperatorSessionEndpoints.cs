@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using OrleansGateway.Dashboard.Hosting;
 using OrleansGateway.Operations;
+using OrleansGateway.ServiceDefaults;
 using OrleansGateway.Sessions;
 using OrleansGateway.Storage;
 

@@ -1,9 +1,13 @@
 using System.Globalization;
+using Microsoft.AspNetCore.Http;
 using OrleansGateway.Storage;
 
-namespace OrleansGateway.Dashboard.Api;
+namespace OrleansGateway.ServiceDefaults;
 
-/// <summary>Reads query parameters with a sentence for each bad one, for a 400 that says what to fix.</summary>
+/// <summary>
+/// Reads query parameters with a sentence for each bad one, for a 400 that says what to fix: the silo's session API and
+/// the dashboard's operator API read theirs alike.
+/// </summary>
 public static class QueryParameters
 {
     /// <summary>The parameter's one value, null when absent or empty; an error when it is given twice.</summary>
