@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using OrleansGateway.LocalCluster;
 using OrleansGateway.Tests.Infrastructure;
 
 namespace OrleansGateway.Tests.Http;
@@ -15,11 +16,13 @@ public sealed class TurnPagingTests(PostgresFixture postgres) : IAsyncLifetime
     private const int Turns = 45;
     private SiloProcessCluster _cluster = null!;
     private HttpClient _client = null!;
+    private SiloProcess _silo = null!;
 
     public async Task InitializeAsync()
     {
         _cluster = new SiloProcessCluster(await postgres.CreateMigratedDatabaseAsync("paging"));
-        _client = SiloProcessCluster.ClientFor(await _cluster.StartSiloAsync("paging"));
+        _silo = await _cluster.StartSiloAsync("paging");
+        _client = SiloProcessCluster.ClientFor(_silo);
         for (var number = 1; number <= Turns; number++)
         {
             using var posted = await _client.PostAsJsonAsync("api/sessions/paged/messages", new { text = $"hello {number}", messageId = $"m{number}" });
@@ -87,6 +90,24 @@ public sealed class TurnPagingTests(PostgresFixture postgres) : IAsyncLifetime
         Assert.Equal(Range(1, 45).Reverse(), seen);
         Assert.Equal(Enumerable.Range(1, 45).Reverse().Select(n => $"hello {n}"), replies);
         Assert.Equal(6, pages); // 40 older turns, 7 a page
+    }
+
+    [Fact]
+    public async Task The_demos_read_a_whole_session_or_the_turns_they_follow_through_the_cursor()
+    {
+        using var api = new GatewayApi();
+
+        var whole = (await api.TryGetSessionAsync(_silo.BaseAddress, "paged", TimeSpan.FromSeconds(30), CancellationToken.None))!.Session!;
+        var followed = (await api.TryGetSessionFromTurnAsync(_silo.BaseAddress, "paged", 30, TimeSpan.FromSeconds(30), CancellationToken.None))!.Session!;
+        var newest = (await api.TryGetSessionWithNewestAsync(_silo.BaseAddress, "paged", 1, TimeSpan.FromSeconds(30), CancellationToken.None))!.Session!;
+        var unknown = await api.TryGetSessionAsync(_silo.BaseAddress, "nobody-here", TimeSpan.FromSeconds(30), CancellationToken.None);
+
+        Assert.Equal(Range(1, 45), whole.Turns.Select(turn => turn.TurnId));
+        Assert.Equal((45, null), (whole.TurnCount, whole.TurnsBefore));
+        Assert.Equal(Range(26, 45), followed.Turns.Select(turn => turn.TurnId)); // the newest page holds t30 already
+        Assert.Equal(["t45"], newest.Turns.Select(turn => turn.TurnId));
+        Assert.Equal("t45", newest.TurnsBefore);
+        Assert.Null(unknown!.Session);
     }
 
     [Fact]
