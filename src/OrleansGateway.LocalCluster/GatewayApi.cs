@@ -72,20 +72,69 @@ public sealed class GatewayApi : IDisposable
         }
     }
 
-    /// <summary>Reads a session; null when the silo did not answer in time or answered with an error.</summary>
-    public async Task<SessionRead?> TryGetSessionAsync(Uri silo, string sessionId, TimeSpan timeout, CancellationToken cancellationToken)
+    /// <summary>
+    /// Reads a session with every turn, paging back through the cursor (<c>/turns?before=</c>), so that a long history is
+    /// read in pages; null when the silo did not answer in time or answered with an error.
+    /// </summary>
+    public Task<SessionRead?> TryGetSessionAsync(Uri silo, string sessionId, TimeSpan timeout, CancellationToken cancellationToken) =>
+        TryGetSessionFromTurnAsync(silo, sessionId, firstTurn: 1, timeout, cancellationToken);
+
+    /// <summary>Reads a session with its newest <paramref name="turns"/> turns only (<c>?turns=</c>): its cost does not grow with its history.</summary>
+    public Task<SessionRead?> TryGetSessionWithNewestAsync(Uri silo, string sessionId, int turns, TimeSpan timeout, CancellationToken cancellationToken) =>
+        TryReadAsync(timeout, cancellationToken, token => GetSessionAsync(silo, sessionId, turns, token));
+
+    /// <summary>
+    /// Reads a session with its turns from the turn numbered <paramref name="firstTurn"/> (<c>t1</c> is 1) to the newest:
+    /// the newest page, then older pages through the cursor until that turn is in. A silo of release 0.1 sends every turn
+    /// and no cursor.
+    /// </summary>
+    public Task<SessionRead?> TryGetSessionFromTurnAsync(Uri silo, string sessionId, int firstTurn, TimeSpan timeout, CancellationToken cancellationToken) =>
+        TryReadAsync(timeout, cancellationToken, async token =>
+        {
+            var read = await GetSessionAsync(silo, sessionId, TurnPageLimits.DefaultTurns, token);
+            if (read?.Session is not { } session)
+            {
+                return read;
+            }
+
+            var turns = session.Turns.ToList();
+            var before = session.TurnsBefore;
+            while (before is not null && (turns.Count == 0 || TurnIds.Parse(turns[0].TurnId) > firstTurn))
+            {
+                using var response = await _http.GetAsync(
+                    new Uri(silo, $"api/sessions/{sessionId}/turns?before={before}&limit={TurnPageLimits.MaxTurns}"), token);
+                if (response.StatusCode != HttpStatusCode.OK || await response.Content.ReadFromJsonAsync<TurnPageResponse>(Json, token) is not { } page)
+                {
+                    return null;
+                }
+
+                turns.InsertRange(0, page.Turns.Reverse());
+                before = page.Before;
+            }
+
+            return read with { Session = session with { Turns = turns, TurnsBefore = before } };
+        });
+
+    /// <summary>The session with its newest turns (null: the gateway does not know it), or null for any other answer.</summary>
+    private async Task<SessionRead?> GetSessionAsync(Uri silo, string sessionId, int turns, CancellationToken cancellationToken)
+    {
+        using var response = await _http.GetAsync(new Uri(silo, $"api/sessions/{sessionId}?turns={turns}"), cancellationToken);
+        return response.StatusCode switch
+        {
+            HttpStatusCode.OK => new SessionRead(await response.Content.ReadFromJsonAsync<SessionResponse>(Json, cancellationToken)),
+            HttpStatusCode.NotFound => new SessionRead(null),
+            _ => null,
+        };
+    }
+
+    /// <summary>A read within <paramref name="timeout"/>; null when it did not come to an answer.</summary>
+    private static async Task<SessionRead?> TryReadAsync(TimeSpan timeout, CancellationToken cancellationToken, Func<CancellationToken, Task<SessionRead?>> read)
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(timeout);
         try
         {
-            using var response = await _http.GetAsync(new Uri(silo, $"api/sessions/{sessionId}"), deadline.Token);
-            return response.StatusCode switch
-            {
-                HttpStatusCode.OK => new SessionRead(await response.Content.ReadFromJsonAsync<SessionResponse>(Json, deadline.Token)),
-                HttpStatusCode.NotFound => new SessionRead(null),
-                _ => null,
-            };
+            return await read(deadline.Token);
         }
         catch (Exception exception) when (exception is HttpRequestException or JsonException || exception is OperationCanceledException && !cancellationToken.IsCancellationRequested)
         {

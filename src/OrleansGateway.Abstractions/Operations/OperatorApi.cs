@@ -61,8 +61,11 @@ public record SessionSummary
 public sealed record SessionListResponse(IReadOnlyList<SessionSummary> Sessions, string? Next, IReadOnlyDictionary<string, long> Counts);
 
 /// <summary>
-/// One session in full: the summary's fields, then its fencing epoch and active turn, and its turns as the grain has
-/// them. <see cref="TurnsUnavailable"/> says why <see cref="Turns"/> is empty when no silo answered for the grain.
+/// One session in full: the summary's fields, then its fencing epoch and active turn, and its newest turns (oldest of
+/// them first) as the grain has them. <see cref="TurnsUnavailable"/> says why <see cref="Turns"/> is empty when no silo
+/// answered for the grain; <see cref="TurnCount"/> is all its turns and <see cref="TurnsBefore"/> the cursor of the older
+/// ones for <c>GET /api/operator/sessions/{id}/turns?before=</c> (both null when no silo answered; the cursor also when
+/// <see cref="Turns"/> holds every turn).
 /// </summary>
 public sealed record SessionDetail : SessionSummary
 {
@@ -94,9 +97,19 @@ public sealed record SessionDetail : SessionSummary
 
     [JsonPropertyOrder(1)]
     public required string? TurnsUnavailable { get; init; }
+
+    [JsonPropertyOrder(1)]
+    public required int? TurnCount { get; init; }
+
+    [JsonPropertyOrder(1)]
+    public required string? TurnsBefore { get; init; }
 }
 
-/// <summary><c>GET /api/operator/sessions/{id}</c>: a session with its history, newest event first.</summary>
+/// <summary>
+/// <c>GET /api/operator/sessions/{id}?turns=</c>: a session with its newest turns (50 unless asked; 0-500) and its
+/// history, newest event first. <c>GET /api/operator/sessions/{id}/turns?before=&amp;limit=</c> pages back through its
+/// turns with the silo API's <see cref="TurnPageResponse"/>.
+/// </summary>
 public sealed record SessionDetailResponse(SessionDetail Session, IReadOnlyList<EventResponse> History);
 
 /// <summary><c>POST /api/operator/sessions/{id}/resume|suspend|release</c>: what the action did to the session.</summary>

@@ -4,6 +4,13 @@ namespace OrleansGateway.Sessions;
 
 // The documents of a silo's session API (/api/sessions), written by the silo and read by ogw's demos.
 
+/// <summary>How many turns a read of a session gives: <c>?turns=</c> of a session, <c>?limit=</c> of a page of turns.</summary>
+public static class TurnPageLimits
+{
+    public const int DefaultTurns = 20;
+    public const int MaxTurns = 500;
+}
+
 public sealed record PostMessageRequest(string? Text, string? MessageId);
 
 /// <summary>A stored message: <c>phase</c> is the session's (null when a silo of release 0.1 stored it), <c>note</c> why it waits or what it ended.</summary>
@@ -18,8 +25,12 @@ public sealed record SessionResponse(
     IReadOnlyList<TurnResponse> Turns,
     DateTimeOffset? ResumeMarkedAt,
     bool Stale,
-    string? LastError)
+    string? LastError,
+    int TurnCount = 0,
+    string? TurnsBefore = null)
 {
+    // TurnCount and TurnsBefore: the session's turns in all, and the cursor of those before Turns (null when Turns holds
+    // them all). A silo of release 0.1 writes neither, and every turn.
     public static SessionResponse From(SessionView session) => new(
         session.SessionId,
         session.Phase.ToName(),
@@ -29,7 +40,19 @@ public sealed record SessionResponse(
         [.. session.Turns.Select(TurnResponse.From)],
         session.ResumeMarkedAt,
         session.Stale,
-        session.LastError);
+        session.LastError,
+        session.AllTurns,
+        session.TurnsBefore);
+}
+
+/// <summary>
+/// <c>GET /api/sessions/{id}/turns</c>: turns newest first, the session's turns in all, and <c>before</c>, the cursor of
+/// the next older page (null once the page reaches the first turn).
+/// </summary>
+public sealed record TurnPageResponse(string SessionId, IReadOnlyList<TurnResponse> Turns, int TurnCount, string? Before)
+{
+    public static TurnPageResponse From(string sessionId, TurnPage page) =>
+        new(sessionId, [.. page.Turns.Select(TurnResponse.From)], page.TurnCount, page.Before);
 }
 
 public sealed record TurnResponse(

@@ -68,21 +68,7 @@ public static partial class OperatorCommands
         var phase = new Option<string?>("--phase") { Description = $"Only sessions in this phase: {string.Join(", ", OperatorTables.Phases)}" };
         var silo = new Option<string?>("--silo") { Description = "Only sessions owned by this silo (ip:port@generation, as `ogw status` shows it)" };
         var stale = new Option<bool>("--stale") { Description = "Only stale sessions: resume markers too old to be resumed automatically" };
-        var limit = new Option<int?>("--limit")
-        {
-            Description = $"Sessions per page, 1-{MaxLimit} (default: the API's 50; {MaxLimit} with --all)",
-            CustomParser = result =>
-            {
-                var text = result.Tokens.Single().Value;
-                if (int.TryParse(text, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var number))
-                {
-                    return number;
-                }
-
-                result.AddError($"--limit '{text}' is not a number");
-                return null;
-            },
-        };
+        var limit = NumberOption("--limit", $"Sessions per page, 1-{MaxLimit} (default: the API's 50; {MaxLimit} with --all)");
         var after = new Option<string?>("--after") { Description = "Start after this cursor (a page's `next`)" };
         var all = new Option<bool>("--all") { Description = "Follow the cursor to the last page and show every session" };
         var command = new Command("sessions", "List sessions, a page at a time (or --all), with counts by phase") { phase, silo, stale, limit, after, all };
@@ -141,24 +127,40 @@ public static partial class OperatorCommands
     {
         var api = new OperatorOptions();
         var id = SessionIdArgument();
-        var command = new Command("session", "One session: its ledger row, its turns and its history") { id };
+        var turns = NumberOption("--turns", $"How many turns: the newest, 0-{MaxLimit} (default: the API's 50), or, with --before, those before it, 1-{MaxLimit}");
+        var before = new Option<string?>("--before") { Description = "Only the turns before this one (a turn id such as t51, as `Older turns: add --before` names it)" };
+        var command = new Command("session", "One session: its ledger row, its newest turns and its history; --before pages back through its older turns") { id, turns, before };
         api.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
         {
             var sessionId = RequireSessionId(parse.GetValue(id)!);
+            var count = parse.GetValue(turns);
+            var cursor = parse.GetValue(before);
+            Require(cursor is null || TurnIds.TryParse(cursor, out _), $"--before '{cursor}' is not {TurnIds.Rule}");
+            Require(cursor is null ? count is null or (>= 0 and <= MaxLimit) : count is null or (>= 1 and <= MaxLimit),
+                cursor is null ? $"--turns must be between 0 and {MaxLimit}" : $"--turns must be between 1 and {MaxLimit} with --before");
             using var client = api.Connect(parse);
-            var report = await client.GetSessionAsync(sessionId, cancellationToken);
-            if (api.WantsJson(parse))
+            if (cursor is not null)
             {
-                Console.WriteLine(report.Json);
-            }
-            else
-            {
-                OperatorTables.UnwrapWhenRedirected();
-                OperatorTables.WriteSession(report.Value);
+                var page = await client.GetTurnPageAsync(sessionId, cursor, count, cancellationToken);
+                Write(page, OperatorTables.WriteTurnPage);
+                return 0;
             }
 
+            Write(await client.GetSessionAsync(sessionId, count, cancellationToken), OperatorTables.WriteSession);
             return 0;
+
+            void Write<T>(OperatorAnswer<T> answer, Action<T> table)
+            {
+                if (api.WantsJson(parse))
+                {
+                    Console.WriteLine(answer.Json);
+                    return;
+                }
+
+                OperatorTables.UnwrapWhenRedirected();
+                table(answer.Value);
+            }
         });
         return command;
     }
@@ -214,6 +216,23 @@ public static partial class OperatorCommands
         });
         return command;
     }
+
+    /// <summary>A whole-number option whose range the command checks; a word that is not a number is refused by name.</summary>
+    private static Option<int?> NumberOption(string name, string description) => new(name)
+    {
+        Description = description,
+        CustomParser = result =>
+        {
+            var text = result.Tokens.Single().Value;
+            if (int.TryParse(text, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var number))
+            {
+                return number;
+            }
+
+            result.AddError($"{name} '{text}' is not a number");
+            return null;
+        },
+    };
 
     private static Argument<string> SessionIdArgument() => new("session-id") { Description = $"The session: {SessionIds.Rule}" };
 

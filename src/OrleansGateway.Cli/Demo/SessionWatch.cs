@@ -17,6 +17,10 @@ public sealed class SessionWatch : IAsyncDisposable
     private static readonly TimeSpan LedgerPeriod = TimeSpan.FromMilliseconds(200);
     private static readonly TimeSpan ApiPeriod = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan ApiTimeout = TimeSpan.FromSeconds(3);
+
+    // Each demo session holds one turn: the progress shown reads the newest, so its cost stays one turn. The final account
+    // (ReadAllAsync) reads every turn: a message taken twice would be a second turn.
+    private const int ProgressTurns = 1;
     private static readonly HashSet<string> StopReasons = [ResumeReasons.RestartTimeout, ResumeReasons.ShutdownTimeout];
 
     private readonly IReadOnlyList<string> _sessionIds;
@@ -79,7 +83,7 @@ public sealed class SessionWatch : IAsyncDisposable
     }
 
     /// <summary>
-    /// The final account: every session read through the API, asked again (of another silo) until it answers or
+    /// The final account: every session read through the API with every turn, asked again (of another silo) until it answers or
     /// <paramref name="timeout"/> passes. Null for a session no silo answered for.
     /// </summary>
     public async Task<IReadOnlyDictionary<string, SessionRead?>> ReadAllAsync(TimeSpan timeout, CancellationToken cancellationToken)
@@ -170,7 +174,7 @@ public sealed class SessionWatch : IAsyncDisposable
                 // Spread over the serving silos, and over different ones each round, as clients of a load balancer would.
                 await Task.WhenAll(_sessionIds.Select(async (sessionId, index) =>
                 {
-                    var read = await _api.TryGetSessionAsync(silos[(index + round) % silos.Count], sessionId, ApiTimeout, cancellationToken);
+                    var read = await _api.TryGetSessionWithNewestAsync(silos[(index + round) % silos.Count], sessionId, ProgressTurns, ApiTimeout, cancellationToken);
                     if (read?.Session is { } session)
                     {
                         _documents[sessionId] = session;

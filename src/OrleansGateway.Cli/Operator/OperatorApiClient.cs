@@ -1,9 +1,11 @@
+using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using OrleansGateway.Cli.Commands;
 using OrleansGateway.Operations;
+using OrleansGateway.Sessions;
 
 namespace OrleansGateway.Cli.Operator;
 
@@ -42,28 +44,22 @@ public sealed class OperatorApiClient : IDisposable
     public Task<OperatorAnswer<IReadOnlyList<SiloResponse>>> GetSilosAsync(CancellationToken cancellationToken) =>
         SendAsync<IReadOnlyList<SiloResponse>>(HttpMethod.Get, "api/operator/silos", cancellationToken);
 
-    public Task<OperatorAnswer<SessionListResponse>> GetSessionsAsync(SessionQuery query, CancellationToken cancellationToken)
-    {
-        var parameters = new List<string>();
-        Add("phase", query.Phase);
-        Add("silo", query.Silo);
-        Add("stale", query.Stale ? "true" : null);
-        Add("limit", query.Limit?.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        Add("after", query.After);
-        var path = parameters.Count == 0 ? "api/operator/sessions" : $"api/operator/sessions?{string.Join('&', parameters)}";
-        return SendAsync<SessionListResponse>(HttpMethod.Get, path, cancellationToken);
+    public Task<OperatorAnswer<SessionListResponse>> GetSessionsAsync(SessionQuery query, CancellationToken cancellationToken) =>
+        SendAsync<SessionListResponse>(HttpMethod.Get, "api/operator/sessions" + Query(
+            ("phase", query.Phase),
+            ("silo", query.Silo),
+            ("stale", query.Stale ? "true" : null),
+            ("limit", query.Limit?.ToString(CultureInfo.InvariantCulture)),
+            ("after", query.After)), cancellationToken);
 
-        void Add(string name, string? value)
-        {
-            if (value is not null)
-            {
-                parameters.Add($"{name}={Uri.EscapeDataString(value)}");
-            }
-        }
-    }
+    /// <param name="turns">How many of the newest turns; null leaves it to the API (50).</param>
+    public Task<OperatorAnswer<SessionDetailResponse>> GetSessionAsync(string sessionId, int? turns, CancellationToken cancellationToken) =>
+        SendAsync<SessionDetailResponse>(HttpMethod.Get, $"api/operator/sessions/{Uri.EscapeDataString(sessionId)}{Query(("turns", turns?.ToString(CultureInfo.InvariantCulture)))}", cancellationToken);
 
-    public Task<OperatorAnswer<SessionDetailResponse>> GetSessionAsync(string sessionId, CancellationToken cancellationToken) =>
-        SendAsync<SessionDetailResponse>(HttpMethod.Get, $"api/operator/sessions/{Uri.EscapeDataString(sessionId)}", cancellationToken);
+    /// <summary>The turns before <paramref name="beforeTurnId"/>, newest first; <paramref name="limit"/> null leaves the page size to the API (50).</summary>
+    public Task<OperatorAnswer<TurnPageResponse>> GetTurnPageAsync(string sessionId, string beforeTurnId, int? limit, CancellationToken cancellationToken) =>
+        SendAsync<TurnPageResponse>(HttpMethod.Get,
+            $"api/operator/sessions/{Uri.EscapeDataString(sessionId)}/turns{Query(("before", beforeTurnId), ("limit", limit?.ToString(CultureInfo.InvariantCulture)))}", cancellationToken);
 
     public Task<OperatorAnswer<SessionCommandResponse>> ChangeSessionAsync(string sessionId, SessionAction action, CancellationToken cancellationToken) =>
         SendAsync<SessionCommandResponse>(HttpMethod.Post, $"api/operator/sessions/{Uri.EscapeDataString(sessionId)}/{Segment(action)}", cancellationToken);
@@ -73,6 +69,13 @@ public sealed class OperatorApiClient : IDisposable
         SendAsync<SiloReportResponse>(HttpMethod.Post, $"api/operator/silos/{Uri.EscapeDataString(address)}/{Segment(action)}", cancellationToken);
 
     public void Dispose() => _http.Dispose();
+
+    /// <summary>The query string of the parameters that have a value: <c>?a=1&amp;b=2</c>, or nothing.</summary>
+    private static string Query(params (string Name, string? Value)[] parameters)
+    {
+        var given = parameters.Where(p => p.Value is not null).Select(p => $"{p.Name}={Uri.EscapeDataString(p.Value!)}").ToList();
+        return given.Count == 0 ? "" : $"?{string.Join('&', given)}";
+    }
 
     private static string Segment<TAction>(TAction action) where TAction : struct, Enum => action.ToString().ToLowerInvariant();
 

@@ -108,23 +108,7 @@ public static class OperatorTables
         Field("Last error", Plain(session.LastError ?? "-"));
         AnsiConsole.Write(fields);
 
-        if (session.Turns.Count == 0)
-        {
-            AnsiConsole.WriteLine("No turns.");
-        }
-        else
-        {
-            var turns = new Table().Title("Turns").AddColumns("Turn", "Message", "Status", "Steps", "Executions", "Reply");
-            foreach (var turn in session.Turns)
-            {
-                turns.AddRow(
-                    Plain(turn.TurnId), Plain(turn.MessageId), Plain(turn.Status),
-                    Plain(turn.StepsTotal is { } total ? $"{turn.StepsDone}/{total}" : $"{turn.StepsDone}"),
-                    Plain(turn.Executions.ToString(CultureInfo.InvariantCulture)), Plain(turn.Reply));
-            }
-
-            AnsiConsole.Write(turns);
-        }
+        WriteTurns(session.Turns, session.TurnCount, session.TurnsBefore);
 
         if (report.History.Count == 0)
         {
@@ -143,6 +127,39 @@ public static class OperatorTables
         }
 
         void Field(string name, IRenderable value) => fields.AddRow(new Text(name, new Style(decoration: Decoration.Bold)), value);
+    }
+
+    /// <summary>A page of older turns (<c>ogw session --before</c>), oldest first as in the session's own table.</summary>
+    public static void WriteTurnPage(TurnPageResponse page) => WriteTurns([.. page.Turns.Reverse()], page.TurnCount, page.Before);
+
+    /// <param name="turns">Oldest first.</param>
+    /// <param name="turnCount">All the session's turns; null when no silo answered.</param>
+    /// <param name="older">The cursor of the turns before these; null when they reach the first turn.</param>
+    private static void WriteTurns(IReadOnlyList<TurnResponse> turns, int? turnCount, string? older)
+    {
+        if (turns.Count == 0)
+        {
+            AnsiConsole.WriteLine(turnCount is > 0 ? $"No turns shown; the session has {turnCount}." : "No turns.");
+        }
+        else
+        {
+            var title = turnCount is { } count ? $"Turns {turns[0].TurnId}-{turns[^1].TurnId} of {count}" : "Turns";
+            var table = new Table().Title(Markup.Escape(title)).AddColumns("Turn", "Message", "Status", "Steps", "Executions", "Reply");
+            foreach (var turn in turns)
+            {
+                table.AddRow(
+                    Plain(turn.TurnId), Plain(turn.MessageId), Plain(turn.Status),
+                    Plain(turn.StepsTotal is { } total ? $"{turn.StepsDone}/{total}" : $"{turn.StepsDone}"),
+                    Plain(turn.Executions.ToString(CultureInfo.InvariantCulture)), Plain(turn.Reply));
+            }
+
+            AnsiConsole.Write(table);
+        }
+
+        if (older is not null)
+        {
+            AnsiConsole.WriteLine($"Older turns: add --before {older}.");
+        }
     }
 
     public static void WriteSessionChange(SessionCommandResponse change)

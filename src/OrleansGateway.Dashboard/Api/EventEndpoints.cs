@@ -1,4 +1,5 @@
 using OrleansGateway.Operations;
+using OrleansGateway.ServiceDefaults;
 using OrleansGateway.Storage;
 
 namespace OrleansGateway.Dashboard.Api;

@@ -44,10 +44,21 @@ public static class OperatorDocuments
 
     extension(SessionDetail)
     {
-        /// <param name="turns">The grain's turns; null when no silo answered, and <paramref name="turnsUnavailable"/> says why.</param>
-        public static SessionDetail From(LedgerRow row, IReadOnlyList<TurnView>? turns, string? turnsUnavailable, DateTimeOffset now) => new(
+        /// <param name="newest">The grain's newest turns, newest first; null when no silo answered, and <paramref name="turnsUnavailable"/> says why.</param>
+        public static SessionDetail From(LedgerRow row, TurnPage? newest, string? turnsUnavailable, DateTimeOffset now) => new(
             SessionSummary.From(row, now), row.Epoch, row.ActiveTurnId,
-            turns is null ? [] : [.. turns.Select(turn => TurnResponse.From(turn.WithStartsOf(row.ActiveTurnId, row.ActiveTurnStarts)))], turnsUnavailable);
+            newest is null ? [] : [.. newest.WithStartsOf(row).Turns.Reverse().Select(TurnResponse.From)], turnsUnavailable)
+        {
+            TurnCount = newest?.TurnCount,
+            TurnsBefore = newest?.Before,
+        };
+    }
+
+    extension(TurnPage page)
+    {
+        /// <summary>The page with the starts the ledger counted for its active turn (<see cref="TurnView.WithStartsOf"/>).</summary>
+        public TurnPage WithStartsOf(LedgerRow row) =>
+            page with { Turns = [.. page.Turns.Select(turn => turn.WithStartsOf(row.ActiveTurnId, row.ActiveTurnStarts))] };
     }
 
     extension(EventResponse)

@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using OrleansGateway.Dashboard.Hosting;
 using OrleansGateway.Operations;
+using OrleansGateway.ServiceDefaults;
 using OrleansGateway.Sessions;
 using OrleansGateway.Storage;
 
@@ -16,6 +17,9 @@ public static class OperatorSessionEndpoints
     public const int MaxLimit = 500;
     public const int HistoryLength = 100;
 
+    /// <summary>The turns of a session's detail, and of a page of its older turns, unless the request asks for another number.</summary>
+    public const int DefaultTurns = 50;
+
     /// <summary>How long the session detail waits for the grain's turns before it shows the ledger alone.</summary>
     public static readonly TimeSpan TurnsTimeout = TimeSpan.FromSeconds(3);
 
@@ -25,6 +29,7 @@ public static class OperatorSessionEndpoints
     {
         read.MapGet("/sessions", ListAsync);
         read.MapGet("/sessions/{sessionId}", GetAsync);
+        read.MapGet("/sessions/{sessionId}/turns", GetTurnPageAsync);
         act.MapPost("/sessions/{sessionId}/resume", (string sessionId, IClusterClient client, OperatorAudit audit, ClaimsPrincipal user) =>
             RunAsync("resume", sessionId, session => session.ResumeNowAsync(), client, audit, user));
         act.MapPost("/sessions/{sessionId}/suspend", (string sessionId, IClusterClient client, OperatorAudit audit, ClaimsPrincipal user) =>
@@ -68,28 +73,18 @@ public static class OperatorSessionEndpoints
             countsByName));
     }
 
-    /// <summary>
-    /// The grain's turns only: the row is read here already. A session that still lives on a silo of release 0.1, which
-    /// has no such call, is asked for its whole view instead.
-    /// </summary>
-    private static async Task<IReadOnlyList<TurnView>?> TurnsAsync(ISessionGrain session)
-    {
-        try
-        {
-            return (await session.GetTurnPageAsync(beforeTurnId: null, limit: 500))?.Turns.Reverse().ToList();
-        }
-        catch (Exception exception) when (exception is not (TimeoutException or OperationCanceledException or SiloUnavailableException))
-        {
-            return (await session.GetAsync())?.Turns;
-        }
-    }
-
-    private static async Task<IResult> GetAsync(string sessionId, SessionQueries ledger, EventHistory events, IClusterClient client,
+    /// <summary>The session's ledger row, its newest <c>?turns=</c> turns (the grain's) and its history.</summary>
+    private static async Task<IResult> GetAsync(string sessionId, HttpRequest request, SessionQueries ledger, EventHistory events, IClusterClient client,
         ClusterSettings cluster, TimeProvider time, CancellationToken cancellationToken)
     {
         if (!SessionIds.IsValid(sessionId))
         {
             return ApiErrors.BadRequest(InvalidIdReason);
+        }
+
+        if (!QueryParameters.TryGetInt(request.Query, "turns", 0, TurnPageLimits.MaxTurns, DefaultTurns, out var turns, out var error))
+        {
+            return ApiErrors.BadRequest(error!);
         }
 
         // The ledger decides whether the session exists: asking the grain first would activate one for any id.
@@ -100,22 +95,60 @@ public static class OperatorSessionEndpoints
         }
 
         var history = events.ReadForSessionAsync(sessionId, HistoryLength, cancellationToken);
-        IReadOnlyList<TurnView>? turns = null;
+        TurnPage? newest = null;
         string? turnsUnavailable = null;
         try
         {
-            turns = await TurnsAsync(client.GetGrain<ISessionGrain>(sessionId)).WaitAsync(TurnsTimeout, cancellationToken);
+            // Only the grain's turns: the row is read here already.
+            newest = await client.GetGrain<ISessionGrain>(sessionId).ReadTurnPageAsync(beforeTurnId: null, turns).WaitAsync(TurnsTimeout, cancellationToken);
         }
         catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            turnsUnavailable = exception is TimeoutException
-                ? $"no silo answered for the session within {TurnsTimeout.TotalSeconds:0} s"
-                : $"no silo answered for the session: {exception.GetBaseException().Message}";
+            turnsUnavailable = TurnsUnavailable(exception);
         }
 
-        var detail = SessionDetail.From(row, turns, turnsUnavailable, time.GetUtcNow());
+        var detail = SessionDetail.From(row, newest, turnsUnavailable, time.GetUtcNow());
         return TypedResults.Ok(new SessionDetailResponse(detail, [.. (await history).Select(EventResponse.From)]));
     }
+
+    /// <summary>A page of the session's turns, newest first: <c>?limit=</c> turns before the turn <c>?before=</c> (the newest without it).</summary>
+    private static async Task<IResult> GetTurnPageAsync(string sessionId, HttpRequest request, SessionQueries ledger, IClusterClient client,
+        ClusterSettings cluster, CancellationToken cancellationToken)
+    {
+        if (!SessionIds.IsValid(sessionId))
+        {
+            return ApiErrors.BadRequest(InvalidIdReason);
+        }
+
+        if (!QueryParameters.TryGetTurnId(request.Query, "before", out var before, out var error)
+            || !QueryParameters.TryGetInt(request.Query, "limit", 1, TurnPageLimits.MaxTurns, DefaultTurns, out var limit, out error))
+        {
+            return ApiErrors.BadRequest(error!);
+        }
+
+        var row = await ledger.GetAsync(sessionId, cluster.FreshnessWindow, cancellationToken);
+        if (row is null)
+        {
+            return ApiErrors.NotFound($"session {sessionId} does not exist");
+        }
+
+        TurnPage? page;
+        try
+        {
+            page = await client.GetGrain<ISessionGrain>(sessionId).ReadTurnPageAsync(before, limit).WaitAsync(TurnsTimeout, cancellationToken);
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            return ApiErrors.Unavailable(TurnsUnavailable(exception));
+        }
+
+        // A ledger row without grain state (a write-ahead whose state write failed) has no turns.
+        return TypedResults.Ok(TurnPageResponse.From(sessionId, (page ?? new TurnPage([], 0, null)).WithStartsOf(row)));
+    }
+
+    private static string TurnsUnavailable(Exception exception) => exception is TimeoutException
+        ? $"no silo answered for the session within {TurnsTimeout.TotalSeconds:0} s"
+        : $"no silo answered for the session: {exception.GetBaseException().Message}";
 
     private static async Task<IResult> RunAsync(string action, string sessionId, Func<ISessionGrain, Task<SessionCommandResult>> command,
         IClusterClient client, OperatorAudit audit, ClaimsPrincipal user)

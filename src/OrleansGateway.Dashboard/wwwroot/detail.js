@@ -1,12 +1,17 @@
-// One session: its fields, turns and history, and the operator's actions on it (resume, suspend, release).
+// One session: its fields, its newest turns (and older ones a page at a time) and history, and the operator's actions
+// on it (resume, suspend, release). A session with a long history costs one page of turns, never all of them.
 import { api } from "./api.js";
 import { eventItem } from "./events.js";
 import { refreshSessions } from "./sessions.js";
 import { state } from "./state.js";
 import { badge, confirmAction, el, emptyRow, find, formatAge, progress, toast } from "./ui.js";
 
+const turnsPerPage = 50;
+
 export function initDetail() {
   find("detail-close").addEventListener("click", () => select(null));
+  find("turns-older").addEventListener("click", () => pageTurns(() => state.turnCursors.push(state.turnsOlder)));
+  find("turns-newer").addEventListener("click", () => pageTurns(() => state.turnCursors.pop()));
   find("action-resume").addEventListener("click", () => act("resume", "Resume now? A suspended session continues; a waiting one is resumed at once, ahead of the sweepers."));
   find("action-suspend").addEventListener("click", () => act("suspend", "Suspend? Its running turn stops at its checkpoint and nothing resumes it until an operator does."));
   find("action-release").addEventListener("click", () => act("release", "Release from quarantine? It is resumed with a fresh count of attempts."));
@@ -14,6 +19,7 @@ export function initDetail() {
 
 export function select(sessionId) {
   state.selected = sessionId;
+  state.turnCursors = [];
   find("session-detail").hidden = !sessionId;
   for (const row of find("sessions").tBodies[0].rows) {
     row.classList.toggle("selected", row.dataset.sessionId === sessionId);
@@ -33,7 +39,7 @@ export async function refreshDetail() {
 
   let detail;
   try {
-    detail = await api(`/api/operator/sessions/${encodeURIComponent(sessionId)}`);
+    detail = await api(`/api/operator/sessions/${encodeURIComponent(sessionId)}?turns=${turnsPerPage}`);
   } catch (e) {
     if (e.status === 404 && state.selected === sessionId) {
       find("detail-phase").replaceChildren("gone");
@@ -65,15 +71,50 @@ export async function refreshDetail() {
   const unavailable = find("detail-turns-unavailable");
   unavailable.hidden = !s.turnsUnavailable;
   unavailable.textContent = s.turnsUnavailable ?? "";
-  const turns = s.turns.map((t) => el("tr", { "data-status": t.status },
-    el("td", {}, t.turnId, s.activeTurnId === t.turnId ? " ◀" : ""),
+  state.activeTurnId = s.activeTurnId;
+  if (!state.turnCursors.length) {
+    showTurns(s.turns, s.turnCount, s.turnsBefore);
+  }
+
+  find("detail-history").replaceChildren(...detail.history.map(eventItem));
+}
+
+// Goes to an older or a newer page of turns (move changes state.turnCursors); the newest page is the live detail.
+async function pageTurns(move) {
+  const sessionId = state.selected;
+  move();
+  const before = state.turnCursors.at(-1);
+  try {
+    if (!before) {
+      await refreshDetail();
+      return;
+    }
+
+    const page = await api(`/api/operator/sessions/${encodeURIComponent(sessionId)}/turns?before=${encodeURIComponent(before)}&limit=${turnsPerPage}`);
+    if (state.selected === sessionId && state.turnCursors.at(-1) === before) {
+      showTurns([...page.turns].reverse(), page.turnCount, page.before);
+    }
+  } catch (e) {
+    toast(`turns of ${sessionId}: ${e.message}`, true);
+  }
+}
+
+// Turns oldest first; turnCount all the session's turns (null when unknown), older the cursor of the turns before them.
+function showTurns(turns, turnCount, older) {
+  state.turnsOlder = older;
+  find("turns-older").disabled = !older;
+  find("turns-newer").disabled = !state.turnCursors.length;
+  find("turns-info").textContent = turnCount == null ? ""
+    : turns.length ? `${turns[0].turnId}–${turns.at(-1).turnId} of ${turnCount} turns`
+    : `${turnCount} turns`;
+  const rows = turns.map((t) => el("tr", { "data-status": t.status },
+    el("td", {}, t.turnId, state.activeTurnId === t.turnId ? " ◀" : ""),
     el("td", { class: "muted" }, t.messageId),
     el("td", {}, t.status),
     el("td", {}, progress(t.stepsDone, t.stepsTotal), `${t.stepsDone}/${t.stepsTotal ?? "?"}`),
     el("td", { class: "num" }, t.executions),
     el("td", {}, t.reply ?? "")));
-  find("detail-turns").tBodies[0].replaceChildren(...(turns.length ? turns : [emptyRow(6, "no turns")]));
-  find("detail-history").replaceChildren(...detail.history.map(eventItem));
+  find("detail-turns").tBodies[0].replaceChildren(...(rows.length ? rows : [emptyRow(6, "no turns")]));
 }
 
 async function act(action, question) {

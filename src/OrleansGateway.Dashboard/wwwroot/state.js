@@ -10,6 +10,9 @@ export const state = {
   next: null, // the next page's cursor, null on the last page
   sessionsRequest: 0, // the latest read of the sessions table: an older answer is dropped
   selected: null, // the session shown in the detail view
+  turnCursors: [], // the `before` cursor of every older page of turns the detail went back to; empty: the newest turns, live
+  turnsOlder: null, // the cursor of the turns before those shown, null when the first turn is shown
+  activeTurnId: null, // the detail's session's active turn, marked in its turns
   eventCursor: null, // the feed's `last`: where the next read of events starts
   lagPoints: [], // { t, v }: resume lag in seconds, from `resumed` events
   phaseSamples: [], // { t, counts }: the dashboard's samples of the counts by phase (GET .../counts/history)

@@ -27,6 +27,7 @@ public static class Problem
 [JsonSerializable(typeof(PostMessageRequest))]
 [JsonSerializable(typeof(PostMessageResponse))]
 [JsonSerializable(typeof(SessionResponse))]
+[JsonSerializable(typeof(TurnPageResponse))]
 [JsonSerializable(typeof(ErrorResponse))]
 [JsonSerializable(typeof(SessionCommandResponse))]
 public sealed partial class HttpJson : JsonSerializerContext;

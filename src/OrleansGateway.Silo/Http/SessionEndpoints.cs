@@ -2,11 +2,12 @@ using System.Text;
 using System.Text.Json;
 using OrleansGateway.Agents;
 using OrleansGateway.Operations;
+using OrleansGateway.ServiceDefaults;
 using OrleansGateway.Sessions;
 
 namespace OrleansGateway.Http;
 
-/// <summary>The user-facing session API: post a message, read, suspend, resume and delete a session.</summary>
+/// <summary>The user-facing session API: post a message, read a session and page through its turns, suspend, resume and delete it.</summary>
 public static class SessionEndpoints
 {
     /// <summary>Largest <c>text</c> of a message, in UTF-8 bytes.</summary>
@@ -20,6 +21,7 @@ public static class SessionEndpoints
         var sessions = endpoints.MapGroup("/api/sessions");
         sessions.MapPost("/{sessionId}/messages", PostMessageAsync);
         sessions.MapGet("/{sessionId}", GetSessionAsync);
+        sessions.MapGet("/{sessionId}/turns", GetTurnPageAsync);
         sessions.MapPost("/{sessionId}/suspend", (string sessionId, IGrainFactory grains) =>
             RunCommandAsync(sessionId, grains, session => session.SuspendByUserAsync()));
         sessions.MapPost("/{sessionId}/resume", (string sessionId, IGrainFactory grains) =>
@@ -107,17 +109,43 @@ public static class SessionEndpoints
             new PostMessageResponse(accepted.SessionId, accepted.MessageId, accepted.TurnId, accepted.Phase?.ToName(), accepted.Note));
     }
 
-    private static async Task<IResult> GetSessionAsync(string sessionId, IGrainFactory grains)
+    /// <summary>The session with its newest <c>?turns=</c> turns (oldest of them first), its turn count and the cursor of the older ones.</summary>
+    private static async Task<IResult> GetSessionAsync(string sessionId, HttpRequest request, IGrainFactory grains)
     {
         if (!SessionIds.IsValid(sessionId))
         {
             return Problem.BadRequest($"sessionId must be {SessionIds.Rule}");
         }
 
-        var session = await grains.GetGrain<ISessionGrain>(sessionId).GetAsync();
+        if (!QueryParameters.TryGetInt(request.Query, "turns", 0, TurnPageLimits.MaxTurns, TurnPageLimits.DefaultTurns, out var turns, out var error))
+        {
+            return Problem.BadRequest(error!);
+        }
+
+        var session = await grains.GetGrain<ISessionGrain>(sessionId).ReadNewestAsync(turns);
         return session is null
             ? Problem.NotFound($"session {sessionId} does not exist")
             : TypedResults.Ok(SessionResponse.From(session));
+    }
+
+    /// <summary>A page of the session's turns, newest first: <c>?limit=</c> turns before the turn <c>?before=</c> (the newest without it).</summary>
+    private static async Task<IResult> GetTurnPageAsync(string sessionId, HttpRequest request, IGrainFactory grains)
+    {
+        if (!SessionIds.IsValid(sessionId))
+        {
+            return Problem.BadRequest($"sessionId must be {SessionIds.Rule}");
+        }
+
+        if (!QueryParameters.TryGetTurnId(request.Query, "before", out var before, out var error)
+            || !QueryParameters.TryGetInt(request.Query, "limit", 1, TurnPageLimits.MaxTurns, TurnPageLimits.DefaultTurns, out var limit, out error))
+        {
+            return Problem.BadRequest(error!);
+        }
+
+        var page = await grains.GetGrain<ISessionGrain>(sessionId).ReadTurnPageAsync(before, limit);
+        return page is null
+            ? Problem.NotFound($"session {sessionId} does not exist")
+            : TypedResults.Ok(TurnPageResponse.From(sessionId, page));
     }
 
     private static async Task<IResult> RunCommandAsync(string sessionId, IGrainFactory grains, Func<ISessionGrain, Task<SessionCommandResult>> command)

@@ -162,6 +162,37 @@ public sealed class OperatorCommandTests(OperatorCluster cluster) : IClassFixtur
     }
 
     [Fact]
+    public async Task Session_shows_the_newest_turns_and_pages_back_with_before()
+    {
+        const string id = "cli-history";
+        foreach (var number in Enumerable.Range(1, 5))
+        {
+            using var posted = await SiloProcessCluster.PostMessageAsync(cluster.Main, id, new { text = $"hello {number}", messageId = $"m{number}" });
+            Assert.Equal(System.Net.HttpStatusCode.Accepted, posted.StatusCode);
+        }
+
+        await cluster.WaitForPhaseAsync(id, SessionPhase.Idle);
+
+        var (exitCode, output) = await OgwProcess.RunAsync(cluster.Environment(), "session", id, "--turns", "2");
+        Assert.True(exitCode == 0, output);
+        Assert.Contains("Turns t4-t5 of 5", output);
+        Assert.Matches(@"t5\W+m5\W+completed\W+1/1\W+1\W+hello 5", Line(output, "hello 5"));
+        Assert.DoesNotContain("hello 3", output);
+        Assert.Contains("Older turns: add --before t4.", output);
+
+        var (olderExit, older) = await OgwProcess.RunAsync(cluster.Environment(), "session", id, "--before", "t4", "--turns", "2");
+        Assert.True(olderExit == 0, older);
+        Assert.Contains("Turns t2-t3 of 5", older);
+        Assert.True(older.IndexOf("hello 2", StringComparison.Ordinal) < older.IndexOf("hello 3", StringComparison.Ordinal), older);
+        Assert.Contains("Older turns: add --before t2.", older);
+
+        var (lastExit, last) = await OgwProcess.RunAsync(cluster.Environment(), "session", id, "--before", "t2", "--json");
+        Assert.True(lastExit == 0, last);
+        var page = JsonNode.Parse(last)!;
+        Assert.Equal($"{id} 5 t1 ", $"{page["sessionId"]} {page["turnCount"]} {page["turns"]![0]!["turnId"]} {page["before"]}");
+    }
+
+    [Fact]
     public async Task Suspend_and_resume_change_a_running_session_and_say_what_became_of_it_or_why_not()
     {
         const string id = "cli-act";
@@ -281,6 +312,10 @@ public sealed class OperatorCommandTests(OperatorCluster cluster) : IClassFixtur
     [InlineData("ogw: --limit must be between 1 and 500", "sessions", "--limit", "501")]
     [InlineData("ogw: --limit 'ten' is not a number", "sessions", "--limit", "ten")]
     [InlineData("ogw: 'a/b' is not a session id", "session", "a/b")]
+    [InlineData("ogw: --turns must be between 0 and 500", "session", "s1", "--turns", "501")]
+    [InlineData("ogw: --turns must be between 1 and 500 with --before", "session", "s1", "--before", "t9", "--turns", "0")]
+    [InlineData("ogw: --turns 'all' is not a number", "session", "s1", "--turns", "all")]
+    [InlineData("ogw: --before '9' is not a turn id", "session", "s1", "--before", "9")]
     [InlineData("ogw: 'x y' is not a session id", "resume", "x y")]
     [InlineData("ogw: '127.0.0.1:11111' is not a silo address", "drain", "127.0.0.1:11111")]
     [InlineData("ogw: --url 'localhost' is not an http:// or https:// URL", "status", "--url", "localhost")]

@@ -13,7 +13,8 @@ namespace OrleansGateway.Tests.Dashboard;
 
 /// <summary>
 /// An operator at the page, in Debian's Chromium driven by Playwright: signs in, restarts the silo that runs a long turn
-/// and watches the session wait and run again elsewhere, releases a quarantined session, filters by the count tiles,
+/// and watches the session wait and run again elsewhere, releases a quarantined session, pages back through the turns of
+/// a long session, filters by the count tiles,
 /// signs out and is sent back to the sign-in page by the Orleans dashboard. Leaves a screenshot at
 /// <see cref="ScreenshotPath"/>.
 /// </summary>
@@ -21,6 +22,7 @@ namespace OrleansGateway.Tests.Dashboard;
 public sealed class DashboardBrowserTests(PostgresFixture postgres)
 {
     public const string ChromiumPath = "/usr/bin/chromium";
+    private const int ChattyTurns = 60;
 
     /// <summary>The page at the end of the scenario, kept as an artifact of the run.</summary>
     public static string ScreenshotPath => Path.Combine(AppContext.BaseDirectory, "TestResults", "dashboard.png");
@@ -52,6 +54,13 @@ public sealed class DashboardBrowserTests(PostgresFixture postgres)
         using (var suspended = await client.PostAsync("api/sessions/poison-1/suspend", content: null))
         {
             Assert.Equal(HttpStatusCode.OK, suspended.StatusCode);
+        }
+
+        // A session with more turns than the detail shows at once (50): its older ones are paged.
+        for (var number = 1; number <= ChattyTurns; number++)
+        {
+            using var posted = await SiloProcessCluster.PostMessageAsync(siloB, "chatty-1", new { text = $"hello {number}", messageId = $"m{number}" });
+            Assert.Equal(HttpStatusCode.Accepted, posted.StatusCode);
         }
 
         await using (var quarantine = dataSource.CreateCommand(
@@ -128,6 +137,28 @@ public sealed class DashboardBrowserTests(PostgresFixture postgres)
             await Expect(phase).ToHaveAttributeAsync("data-phase", "idle", new() { Timeout = 30_000 });
             await Expect(detail.GetByRole(AriaRole.Table, new() { Name = "Turns" }).GetByRole(AriaRole.Cell, new() { Name = "completed", Exact = true })).ToBeVisibleAsync();
             await CountIsAsync("quarantined", "0");
+
+            // A long history: the newest 50 turns, then the older ones through the pager, and back.
+            await WaitForPhaseAsync(ledger, "chatty-1", SessionPhase.Idle);
+            await sessions.GetByRole(AriaRole.Cell, new() { Name = "chatty-1", Exact = true }).ClickAsync();
+            var turns = detail.GetByRole(AriaRole.Table, new() { Name = "Turns" });
+            var turnsInfo = detail.GetByRole(AriaRole.Group, new() { Name = "Pages of turns" });
+            var older = turnsInfo.GetByRole(AriaRole.Button, new() { Name = "Older turns" });
+            var newer = turnsInfo.GetByRole(AriaRole.Button, new() { Name = "Newer turns" });
+            await Expect(turnsInfo).ToContainTextAsync($"t11–t{ChattyTurns} of {ChattyTurns} turns");
+            await Expect(turns.GetByRole(AriaRole.Row)).ToHaveCountAsync(1 + 50);
+            await Expect(newer).ToBeDisabledAsync();
+            await older.ClickAsync();
+            await Expect(turnsInfo).ToContainTextAsync($"t1–t10 of {ChattyTurns} turns");
+            await Expect(turns.GetByRole(AriaRole.Row)).ToHaveCountAsync(1 + 10);
+            await Expect(turns.GetByRole(AriaRole.Cell, new() { Name = "hello 1", Exact = true })).ToBeVisibleAsync();
+            await Expect(older).ToBeDisabledAsync();
+            await page.WaitForTimeoutAsync(1500); // a poll of the detail meanwhile leaves the older page shown
+            await Expect(turnsInfo).ToContainTextAsync($"t1–t10 of {ChattyTurns} turns");
+            await newer.ClickAsync();
+            await Expect(turnsInfo).ToContainTextAsync($"t11–t{ChattyTurns} of {ChattyTurns} turns");
+            await Expect(turns.GetByRole(AriaRole.Cell, new() { Name = $"hello {ChattyTurns}", Exact = true })).ToBeVisibleAsync();
+            await Expect(newer).ToBeDisabledAsync();
 
             // The live feed shows what happened, the operator's actions with their name.
             var feed = page.GetByRole(AriaRole.List, new() { Name = "Events" });

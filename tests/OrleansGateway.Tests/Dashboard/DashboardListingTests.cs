@@ -95,6 +95,7 @@ public sealed class DashboardListingTests(PostgresFixture postgres)
             session.GetProperty("lastError").GetString(), session.GetProperty("ownerSilo").GetString(), session.GetProperty("epoch").GetInt64()));
         Assert.Empty(session.GetProperty("turns").EnumerateArray());
         Assert.False(string.IsNullOrEmpty(session.GetProperty("turnsUnavailable").GetString()));
+        Assert.Equal((JsonValueKind.Null, JsonValueKind.Null), (session.GetProperty("turnCount").ValueKind, session.GetProperty("turnsBefore").ValueKind));
         Assert.Equal("quarantined", Assert.Single(detail.GetProperty("history").EnumerateArray()).GetProperty("kind").GetString());
     }
 
@@ -117,6 +118,8 @@ public sealed class DashboardListingTests(PostgresFixture postgres)
         [
             "sessions?phase=sleeping", "sessions?limit=0", "sessions?limit=501", "sessions?limit=ten", "sessions?stale=maybe",
             "sessions?phase=idle&phase=running", "events?after=-1", "events?after=x", "events?limit=1001", "events?limit=0",
+            "sessions/s1?turns=-1", "sessions/s1?turns=501", "sessions/s1/turns?before=9", "sessions/s1/turns?before=t0", "sessions/s1/turns?limit=0",
+            "sessions/s1/turns?limit=501",
         ];
         using var client = dashboard.Client();
         foreach (var query in badQueries)

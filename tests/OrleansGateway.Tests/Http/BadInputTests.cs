@@ -40,6 +40,23 @@ public sealed class BadInputTests(PostgresFixture postgres) : IAsyncLifetime
         { "s-huge-body", JsonSerializer.Serialize(new { text = "hi", padding = new string('x', 1024 * 1024) }), 413, "the limit is" },
     };
 
+    public static TheoryData<string, string> BadReads => new()
+    {
+        // path, reason
+        { "api/sessions/s-read?turns=-1", "turns must be a whole number from 0 to 500, not '-1'" },
+        { "api/sessions/s-read?turns=501", "turns must be a whole number from 0 to 500, not '501'" },
+        { "api/sessions/s-read?turns=ten", "turns must be a whole number from 0 to 500, not 'ten'" },
+        { "api/sessions/s-read?turns=2.5", "turns must be a whole number from 0 to 500, not '2.5'" },
+        { "api/sessions/s-read?turns=1&turns=2", "turns is given 2 times; give it once" },
+        { "api/sessions/s-read/turns?limit=0", "limit must be a whole number from 1 to 500, not '0'" },
+        { "api/sessions/s-read/turns?limit=501", "limit must be a whole number from 1 to 500, not '501'" },
+        { "api/sessions/s-read/turns?limit=x", "limit must be a whole number from 1 to 500, not 'x'" },
+        { "api/sessions/s-read/turns?before=7", "before must be a turn id: t followed by a number from 1 (t1, t2, ...), not '7'" },
+        { "api/sessions/s-read/turns?before=t0", "before must be a turn id: t followed by a number from 1 (t1, t2, ...), not 't0'" },
+        { "api/sessions/s-read/turns?before=t1&before=t2", "before is given 2 times; give it once" },
+        { "api/sessions/not%20valid/turns?before=t1", "sessionId must be 1-128 characters" },
+    };
+
     public async Task InitializeAsync()
     {
         _cluster = new SiloProcessCluster(await postgres.CreateMigratedDatabaseAsync("http"));
@@ -63,6 +80,17 @@ public sealed class BadInputTests(PostgresFixture postgres) : IAsyncLifetime
         Assert.Equal(status, (int)response.StatusCode);
         var error = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("error").GetString();
         Assert.Contains(reason, error);
+        Assert.Equal((0L, 0L), await CountStoredAsync());
+    }
+
+    [Theory]
+    [MemberData(nameof(BadReads))]
+    public async Task A_bad_read_is_refused_with_a_reason_and_nothing_is_written(string path, string reason)
+    {
+        using var response = await _client.GetAsync(path);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.StartsWith(reason, (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("error").GetString());
         Assert.Equal((0L, 0L), await CountStoredAsync());
     }
 
@@ -113,7 +141,7 @@ public sealed class BadInputTests(PostgresFixture postgres) : IAsyncLifetime
             },
             TimeSpan.FromSeconds(30), () => session.ToString());
         // Every field, as the README shows them.
-        Assert.Equal(["sessionId", "phase", "resumeReason", "resumeAttempts", "ownerSilo", "turns", "resumeMarkedAt", "stale", "lastError"],
+        Assert.Equal(["sessionId", "phase", "resumeReason", "resumeAttempts", "ownerSilo", "turns", "resumeMarkedAt", "stale", "lastError", "turnCount", "turnsBefore"],
             session.EnumerateObject().Select(property => property.Name));
         var turn = Assert.Single(session.GetProperty("turns").EnumerateArray());
         Assert.Equal(["turnId", "messageId", "status", "stepsDone", "stepsTotal", "executions", "reply", "error"], turn.EnumerateObject().Select(property => property.Name));

@@ -46,20 +46,26 @@ public sealed class ChaosTraffic(GatewayApi api, Func<IReadOnlyList<Uri>> silosU
     public Task RunAsync(CancellationToken posting, CancellationToken stop) =>
         Task.WhenAll(sessionIds.Select((sessionId, index) => RunSessionAsync(sessionId, index, new Random(HashCode.Combine(seed, index)), posting, stop)));
 
-    /// <summary>Follows every acknowledged message until its turn ended; false when some did not within <paramref name="timeout"/>.</summary>
+    /// <summary>
+    /// Follows every acknowledged message until its turn ended, then reads every turn of every session once more for the
+    /// final account; false when some did not end within <paramref name="timeout"/>.
+    /// </summary>
     public async Task<bool> WaitForAllAsync(TimeSpan timeout, CancellationToken stop)
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(stop);
         deadline.CancelAfter(timeout);
+        var ended = true;
         try
         {
             await Task.WhenAll(sessionIds.Select(sessionId => FollowAsync(sessionId, deadline.Token)));
-            return true;
         }
         catch (OperationCanceledException) when (!stop.IsCancellationRequested)
         {
-            return false;
+            ended = false;
         }
+
+        await Task.WhenAll(sessionIds.Select(sessionId => ReadEveryTurnAsync(sessionId, stop)));
+        return ended;
     }
 
     private async Task RunSessionAsync(string sessionId, int home, Random random, CancellationToken posting, CancellationToken stop)
@@ -117,7 +123,10 @@ public sealed class ChaosTraffic(GatewayApi api, Func<IReadOnlyList<Uri>> silosU
         }
     }
 
-    /// <summary>Reads the session until every turn acknowledged for it has ended.</summary>
+    /// <summary>
+    /// Reads the session until every turn acknowledged for it has ended: the turns from the oldest still open on, so that
+    /// a read does not grow with the session's history.
+    /// </summary>
     private async Task FollowAsync(string sessionId, CancellationToken stop)
     {
         for (var attempt = 0; ; attempt++)
@@ -128,16 +137,39 @@ public sealed class ChaosTraffic(GatewayApi api, Func<IReadOnlyList<Uri>> silosU
                 return;
             }
 
+            var oldest = open.Min(message => TurnIds.Parse(message.TurnId));
             var silos = silosUp();
-            if (silos.Count > 0 && await api.TryGetSessionAsync(silos[attempt % silos.Count], sessionId, TimeSpan.FromSeconds(5), stop) is { Session: { } session })
+            if (silos.Count > 0 && await api.TryGetSessionFromTurnAsync(silos[attempt % silos.Count], sessionId, oldest, TimeSpan.FromSeconds(5), stop) is { Session: { } session })
             {
-                foreach (var message in open)
-                {
-                    message.LastSeen = session.Turns.FirstOrDefault(turn => turn.TurnId == message.TurnId) ?? message.LastSeen;
-                }
+                See(open, session);
             }
 
             await Task.Delay(Poll, stop);
+        }
+    }
+
+    /// <summary>
+    /// The final account's read: every turn of the session, paged back through the cursor, for every message acknowledged
+    /// for it (a turn that ran again after it was seen ending counts its executions). Asked of each silo up in turn.
+    /// </summary>
+    private async Task ReadEveryTurnAsync(string sessionId, CancellationToken stop)
+    {
+        var silos = silosUp();
+        foreach (var silo in silos)
+        {
+            if (await api.TryGetSessionAsync(silo, sessionId, TimeSpan.FromSeconds(10), stop) is { Session: { } session })
+            {
+                See([.. _acked.Where(message => message.SessionId == sessionId)], session);
+                return;
+            }
+        }
+    }
+
+    private static void See(IReadOnlyList<AckedMessage> messages, SessionResponse session)
+    {
+        foreach (var message in messages)
+        {
+            message.LastSeen = session.Turns.FirstOrDefault(turn => turn.TurnId == message.TurnId) ?? message.LastSeen;
         }
     }
 }

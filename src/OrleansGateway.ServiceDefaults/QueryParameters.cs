@@ -1,9 +1,14 @@
 using System.Globalization;
+using Microsoft.AspNetCore.Http;
+using OrleansGateway.Sessions;
 using OrleansGateway.Storage;
 
-namespace OrleansGateway.Dashboard.Api;
+namespace OrleansGateway.ServiceDefaults;
 
-/// <summary>Reads query parameters with a sentence for each bad one, for a 400 that says what to fix.</summary>
+/// <summary>
+/// Reads query parameters with a sentence for each bad one, for a 400 that says what to fix: the silo's session API and
+/// the dashboard's operator API read theirs alike.
+/// </summary>
 public static class QueryParameters
 {
     /// <summary>The parameter's one value, null when absent or empty; an error when it is given twice.</summary>
@@ -42,6 +47,24 @@ public static class QueryParameters
         if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out value) || value < min || value > max)
         {
             error = $"{name} must be a whole number from {min} to {max}, not '{text}'";
+            return false;
+        }
+
+        return true;
+    }
+
+    /// <summary>A turn id (<see cref="TurnIds"/>): the cursor of a page of turns.</summary>
+    public static bool TryGetTurnId(IQueryCollection query, string name, out string? value, out string? error)
+    {
+        if (!TryGet(query, name, out value, out error))
+        {
+            return false;
+        }
+
+        if (value is not null && !TurnIds.TryParse(value, out _))
+        {
+            error = $"{name} must be {TurnIds.Rule}, not '{value}'";
+            value = null;
             return false;
         }
 
