@@ -75,22 +75,22 @@ public sealed partial class SessionGrain
 
     /// <summary>
     /// Up to <paramref name="limit"/> turns numbered below <paramref name="beforeTurnId"/>, newest first. The state has the
-    /// newest turns (the unfinished ones), the transcript every one before them.
+    /// newest turns (the unfinished ones), the transcript every one before them. A turn in both has just ended (its end
+    /// committed, the turn loop has yet to drop it from the state): the transcript's row is the one a reader of the
+    /// ledger's idle row must see.
     /// </summary>
     private async Task<TurnPage> ReadTurnPageAsync(string? beforeTurnId, int limit)
     {
         var before = beforeTurnId is null ? int.MaxValue : TurnIds.Parse(beforeTurnId);
-        var inbox = state.State.Turns;
-        var page = inbox.Where(turn => turn.Number() < before)
-            .OrderByDescending(turn => turn.Number())
-            .Take(Math.Max(limit, 0))
+        var finished = await transcript.PageAsync(SessionId, before, limit, _deactivating.Token);
+        var ended = finished.Select(turn => TurnIds.Parse(turn.TurnId)).ToHashSet();
+        var page = state.State.Turns
+            .Where(turn => turn.Number() < before && !ended.Contains(turn.Number()))
             .Select(turn => turn.ToView())
+            .Concat(finished)
+            .OrderByDescending(turn => TurnIds.Parse(turn.TurnId))
+            .Take(Math.Max(limit, 0))
             .ToList();
-        if (page.Count < limit)
-        {
-            var belowInbox = inbox.Count == 0 ? before : Math.Min(before, inbox.Min(turn => turn.Number()));
-            page.AddRange(await transcript.PageAsync(SessionId, belowInbox, limit - page.Count, _deactivating.Token));
-        }
 
         // Turn numbers start at 1 and are never reused: a page whose oldest turn is above t1 has older turns before it.
         var last = state.State.LastTurnNumber;

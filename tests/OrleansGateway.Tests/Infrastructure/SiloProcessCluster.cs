@@ -83,13 +83,16 @@ public sealed class SiloProcessCluster : IAsyncDisposable
         return await client.PostAsJsonAsync($"api/sessions/{Uri.EscapeDataString(sessionId)}/messages", body);
     }
 
-    /// <summary>The session as <c>GET /api/sessions/{id}</c> returns it, or null (404, or the silo did not answer).</summary>
+    /// <summary>
+    /// The session as <c>GET /api/sessions/{id}?turns=500</c> returns it (every turn of a test's session; a silo of
+    /// release 0.1 gives every turn anyway), or null (404, or the silo did not answer).
+    /// </summary>
     public static async Task<JsonElement?> GetSessionAsync(SiloProcess silo, string sessionId)
     {
         try
         {
             using var client = ClientFor(silo);
-            using var response = await client.GetAsync($"api/sessions/{Uri.EscapeDataString(sessionId)}");
+            using var response = await client.GetAsync($"api/sessions/{Uri.EscapeDataString(sessionId)}?turns=500");
             return response.IsSuccessStatusCode ? await response.Content.ReadFromJsonAsync<JsonElement>() : null;
         }
         catch (Exception exception) when (exception is HttpRequestException or TaskCanceledException)
