@@ -16,8 +16,9 @@ public sealed partial class SessionGrain
         _stateJustLoaded = false;
         using (await EnterWriteGateAsync())
         {
+            // The transcript is asked only when it holds turns of this session: a new session's first message costs no read.
             var knownTurn = state.State.FindByMessageId(message.MessageId)?.TurnId
-                ?? await transcript.FindByMessageIdAsync(SessionId, message.MessageId, _deactivating.Token);
+                ?? (state.State.HasTranscript() ? await transcript.FindByMessageIdAsync(SessionId, message.MessageId, _deactivating.Token) : null);
             if (knownTurn is not null)
             {
                 return new MessageAccepted(SessionId, message.MessageId, knownTurn, Duplicate: true);

@@ -21,6 +21,12 @@ public sealed class SessionState
     /// <summary>The oldest turn that still has work: turns run one at a time, in arrival order.</summary>
     public TurnRecord? NextUnfinished() => Turns.Find(turn => !turn.IsFinished);
 
+    /// <summary>
+    /// Whether some turn left the state for the transcript: turn numbers run from 1 without gaps, so a state holding fewer
+    /// turns than it numbered has finished ones elsewhere. A method: the ADO.NET storage's JSON writes every property.
+    /// </summary>
+    public bool HasTranscript() => LastTurnNumber > Turns.Count;
+
     /// <summary>The finished turns still here: a state of release 0.1, or a stale turn just abandoned.</summary>
     public List<TurnRecord> Finished() => Turns.FindAll(turn => turn.IsFinished);
 }
