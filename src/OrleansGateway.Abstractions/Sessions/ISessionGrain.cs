@@ -170,7 +170,8 @@ public sealed record TurnView(
     [property: Id(4)] int? StepsTotal,
     [property: Id(5)] int Executions,
     [property: Id(6)] string? Reply,
-    [property: Id(7)] string? Error = null)
+    [property: Id(7)] string? Error = null,
+    [property: Id(8)] TokenUsage? Usage = null)
 {
     /// <summary>
     /// With the starts the ledger counted for its active turn: a resume claim that died before its first checkpoint
@@ -178,6 +179,13 @@ public sealed record TurnView(
     /// </summary>
     public TurnView WithStartsOf(string? activeTurnId, int activeTurnStarts) =>
         TurnId == activeTurnId && activeTurnStarts > Executions ? this with { Executions = activeTurnStarts } : this;
+}
+
+/// <summary>Tokens a turn's model calls used: prompt (input) and completion (output), summed over its steps.</summary>
+[GenerateSerializer, Immutable, Alias("OrleansGateway.Sessions.TokenUsage")]
+public sealed record TokenUsage([property: Id(0)] long Input, [property: Id(1)] long Output)
+{
+    public static TokenUsage operator +(TokenUsage left, TokenUsage right) => new(left.Input + right.Input, left.Output + right.Output);
 }
 
 [GenerateSerializer]

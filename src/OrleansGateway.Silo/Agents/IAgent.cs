@@ -1,9 +1,17 @@
+using OrleansGateway.Sessions;
+
 namespace OrleansGateway.Agents;
 
 /// <summary>
 /// What runs a turn. A turn is a sequence of steps; the session checkpoints after each one, so after an
 /// interruption the agent is asked for the step after the last checkpoint, never for a completed one again.
 /// </summary>
+/// <remarks>
+/// An agent whose steps have effects (a model call, a tool call) returns each step's result as a
+/// <see cref="AgentStepResult.Record"/>: the session journals it, fenced, before it asks for the next step, and hands
+/// the whole journal back with every step (<see cref="AgentStep.Journal"/>). The agent decides its next step from the
+/// journal alone, so that a resumed turn goes on exactly where the journal ends.
+/// </remarks>
 public interface IAgent
 {
     /// <summary>Null when the agent can take <paramref name="text"/>, else why not (the client gets a 400).</summary>
@@ -22,6 +30,12 @@ public sealed record AgentStep(string SessionId, string TurnId, string Text, int
 {
     /// <summary>Who runs the step: <c>silo/activation/epoch</c>, the epoch being the session's ownership in the ledger.</summary>
     public string Execution { get; init; } = "";
+
+    /// <summary>The records of this turn's earlier steps, oldest first: entry <c>i</c> is step <c>i</c>'s.</summary>
+    public IReadOnlyList<JournalEntry> Journal { get; init; } = [];
+
+    /// <summary>Where the step says what it is doing while it runs (text as a model streams it): live, not durable.</summary>
+    public IStepOutput Output { get; init; } = StepOutput.None;
 }
 
 /// <summary>
@@ -40,5 +54,35 @@ public sealed record AgentStepResult(string? Reply)
 {
     public static AgentStepResult Continue { get; } = new((string?)null);
 
+    /// <summary>The step's result, journaled before the next step starts; null for a step with nothing to keep.</summary>
+    public JournalRecord? Record { get; init; }
+
+    /// <summary>Tokens this step's model call used; the turn's usage is the sum over its steps.</summary>
+    public TokenUsage? Usage { get; init; }
+
     public static AgentStepResult Complete(string reply) => new(reply);
+}
+
+/// <summary>A step's result as the agent writes it: a kind (<c>model</c>, <c>tool</c>) and a JSON document it alone reads.</summary>
+public sealed record JournalRecord(string Kind, string Data);
+
+/// <summary>A journaled step: its index in the turn, its record, and its token usage.</summary>
+public sealed record JournalEntry(int Step, string Kind, string Data, TokenUsage? Usage = null);
+
+/// <summary>Live output of a running step. Implementations never throw and never block the step.</summary>
+public interface IStepOutput
+{
+    void TextDelta(string text);
+}
+
+public static class StepOutput
+{
+    public static IStepOutput None { get; } = new Discard();
+
+    private sealed class Discard : IStepOutput
+    {
+        public void TextDelta(string text)
+        {
+        }
+    }
 }
