@@ -63,7 +63,8 @@ public sealed record TurnResponse(
     int? StepsTotal,
     int Executions,
     string? Reply,
-    string? Error = null)
+    string? Error = null,
+    TokenUsage? Usage = null)
 {
     [JsonIgnore]
     public bool IsCompleted => Status == "completed";
@@ -76,5 +77,6 @@ public sealed record TurnResponse(
         turn.StepsTotal,
         turn.Executions,
         turn.Reply,
-        turn.Error);
+        turn.Error,
+        turn.Usage);
 }

@@ -1,4 +1,5 @@
 using OrleansGateway.Sessions;
+using OrleansGateway.Storage;
 
 namespace OrleansGateway.Agents;
 
@@ -31,7 +32,7 @@ public sealed record AgentStep(string SessionId, string TurnId, string Text, int
     /// <summary>Who runs the step: <c>silo/activation/epoch</c>, the epoch being the session's ownership in the ledger.</summary>
     public string Execution { get; init; } = "";
 
-    /// <summary>The records of this turn's earlier steps, oldest first: entry <c>i</c> is step <c>i</c>'s.</summary>
+    /// <summary>The records of this turn's earlier steps that returned one, oldest first, each naming its step.</summary>
     public IReadOnlyList<JournalEntry> Journal { get; init; } = [];
 
     /// <summary>Where the step says what it is doing while it runs (text as a model streams it): live, not durable.</summary>
@@ -63,11 +64,18 @@ public sealed record AgentStepResult(string? Reply)
     public static AgentStepResult Complete(string reply) => new(reply);
 }
 
-/// <summary>A step's result as the agent writes it: a kind (<c>model</c>, <c>tool</c>) and a JSON document it alone reads.</summary>
+/// <summary>A step's result as the agent writes it: a kind (<see cref="JournalKinds"/>) and a JSON document it alone reads.</summary>
 public sealed record JournalRecord(string Kind, string Data);
 
-/// <summary>A journaled step: its index in the turn, its record, and its token usage.</summary>
-public sealed record JournalEntry(int Step, string Kind, string Data, TokenUsage? Usage = null);
+/// <summary>The kinds of journal records; the stream tells of a model record as a tool call, of a tool record as its result.</summary>
+public static class JournalKinds
+{
+    /// <summary>A model's answer that asked for tool calls.</summary>
+    public const string Model = "model";
+
+    /// <summary>A tool call's result (or error).</summary>
+    public const string Tool = "tool";
+}
 
 /// <summary>Live output of a running step. Implementations never throw and never block the step.</summary>
 public interface IStepOutput

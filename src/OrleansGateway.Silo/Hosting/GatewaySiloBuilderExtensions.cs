@@ -11,6 +11,7 @@ using OrleansGateway.Operations;
 using OrleansGateway.Sessions;
 using OrleansGateway.Resume;
 using OrleansGateway.Storage;
+using OrleansGateway.Streaming;
 using OrleansGateway.Upgrade;
 
 namespace Orleans.Hosting;
@@ -31,6 +32,9 @@ public static class GatewaySiloBuilderExtensions
         builder.Services.AddSingleton<SessionLedger>();
         builder.Services.AddSingleton<SessionQueries>();
         builder.Services.AddSingleton<SessionTranscript>();
+        builder.Services.AddSingleton<TurnJournal>();
+        builder.Services.AddSingleton<TurnEvents>();
+        builder.Services.AddSingleton<LiveTurnEvents>();
         builder.Services.AddSingleton<SiloRegistry>();
         builder.Services.AddOptions<BuildVersionOptions>().BindConfiguration(BuildVersionOptions.Section).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<BuildVersionOptions>, BuildVersionOptions.Validator>();

@@ -53,4 +53,7 @@ public sealed partial class SessionGrain
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Session {SessionId} moved {Count} finished turns from its grain state to the transcript")]
     private partial void LogMovedToTranscript(string sessionId, int count);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Session {SessionId}: its stream misses a {Kind} event, which could not be stored")]
+    private partial void LogStreamEventFailed(Exception exception, string sessionId, string kind);
 }

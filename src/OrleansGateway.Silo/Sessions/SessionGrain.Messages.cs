@@ -5,6 +5,7 @@ using Orleans.Storage;
 using OrleansGateway.Agents;
 using OrleansGateway.Resume;
 using OrleansGateway.Storage;
+using OrleansGateway.Streaming;
 
 namespace OrleansGateway.Sessions;
 
@@ -44,6 +45,7 @@ public sealed partial class SessionGrain
             }
 
             LogAccepted(SessionId, admission.Turn.TurnId, message.MessageId);
+            await TellAsync(TurnEventDocuments.Accepted(admission.Turn, admission.Phase, admission.Note));
             if (admission.Start)
             {
                 StartTurnLoop();

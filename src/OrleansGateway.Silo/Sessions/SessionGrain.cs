@@ -5,6 +5,7 @@ using Orleans.Storage;
 using OrleansGateway.Agents;
 using OrleansGateway.Resume;
 using OrleansGateway.Storage;
+using OrleansGateway.Streaming;
 
 namespace OrleansGateway.Sessions;
 
@@ -24,6 +25,9 @@ public sealed partial class SessionGrain(
     SessionLedger ledger,
     SessionQueries queries,
     SessionTranscript transcript,
+    TurnJournal journal,
+    TurnEvents turnEvents,
+    LiveTurnEvents live,
     EventHistory events,
     ActiveSessions activeSessions,
     IAgent agent,
@@ -209,6 +213,7 @@ public sealed partial class SessionGrain(
             // state too would double what a restarted silo writes per resumed session before any turn runs again.
             turn.Status = TurnStatus.Running;
             turn.Executions = starts;
+            await WriteAsync(() => TellAsync(TurnEventDocuments.Started(turn, _resume)));
         }
         else if (!startedOnAccept || _ownership.LedgerTurnId != turn.TurnId)
         {
@@ -223,9 +228,11 @@ public sealed partial class SessionGrain(
                 turn.Status = TurnStatus.Running;
                 turn.Executions++;
                 await SaveStateAsync();
+                await TellAsync(TurnEventDocuments.Started(turn, _resume));
             });
         }
 
+        var journaled = await ReadJournalAsync(turn);
         LogTurnStarted(SessionId, turn.TurnId, turn.Executions, turn.StepsDone);
 
         // A turn gets no grain calls while it works; without this the activation would be collected as idle.
@@ -244,7 +251,10 @@ public sealed partial class SessionGrain(
                 var step = new AgentStep(SessionId, turn.TurnId, turn.Text, turn.StepsDone, _resume)
                 {
                     Execution = $"{Owner}/{GrainContext.ActivationId}/{_ownership.Epoch}",
+                    Journal = [.. journaled],
+                    Output = live.ForStep(SessionId, turn.TurnId, turn.StepsDone),
                 };
+                live.StepStarted(SessionId, turn.TurnId, turn.StepsDone);
                 result = await agent.RunStepAsync(step, interrupt.Token);
             }
             catch (OperationCanceledException) when (interrupt.IsCancellationRequested)
@@ -268,10 +278,18 @@ public sealed partial class SessionGrain(
             await WriteAsync(async () =>
             {
                 // The checkpoint: this step's effect is recorded, a resume continues with the next one. Fenced first: an
-                // activation that lost the session must not overwrite its new owner's checkpoint.
-                if (!await RideOutAsync(() => ledger.FenceCheckpointAsync(SessionId, _ownership.Held, resumedWithoutProgress)))
+                // activation that lost the session must not overwrite its new owner's checkpoint. The step's journal
+                // entry commits with the fence: from then on a resume goes on after it, whatever the state says.
+                var entry = result.Record is { } record ? new JournalEntry(turn.StepsDone, record.Kind, record.Data, result.Usage) : null;
+                var checkpoint = new StepCheckpoint(turn.Number(), entry, TurnEventDocuments.StepFinished(turn, turn.StepsDone, result.Record));
+                if (!await RideOutAsync(() => ledger.FenceCheckpointAsync(SessionId, _ownership.Held, resumedWithoutProgress, checkpoint)))
                 {
                     throw new LedgerFenceException(SessionId);
+                }
+
+                if (entry is not null)
+                {
+                    journaled.Add(entry);
                 }
 
                 _ownership.Confirm();
@@ -288,6 +306,8 @@ public sealed partial class SessionGrain(
             Reply = result.Reply,
             Error = error,
             FinishedAt = time.GetUtcNow(),
+            Usage = journaled.Select(entry => entry.Usage).Append(result.Usage).OfType<TokenUsage>()
+                .Aggregate((TokenUsage?)null, (sum, usage) => sum is null ? usage : sum + usage),
         };
         var awaitsClaim = false;
         await WriteAsync(async () =>
@@ -299,7 +319,8 @@ public sealed partial class SessionGrain(
             var markers = next is not null && stop is not null ? MarkerChange.Defer
                 : error is null ? MarkerChange.Clear
                 : MarkerChange.Keep;
-            (var epoch, awaitsClaim) = await RideOutAsync(() => ledger.EndTurnAsync(SessionId, _ownership.Held, markers, error, next?.TurnId, stop?.Mark, finished))
+            (var epoch, awaitsClaim) = await RideOutAsync(() => ledger.EndTurnAsync(SessionId, _ownership.Held, markers, error, next?.TurnId, stop?.Mark, finished,
+                TurnEventDocuments.Finished(finished)))
                 ?? throw new LedgerFenceException(SessionId);
             _ownership.Hold(epoch);
             // A premark (or crash detection) that came while the turn ran left the queued work to a claim: not run here.
@@ -329,6 +350,7 @@ public sealed partial class SessionGrain(
 
             turn.Status = TurnStatus.Interrupted;
             await SaveStateAsync();
+            await TellAsync(TurnEventDocuments.Interrupted(turn));
 
             // A drain marked this session already and a suspension took it; any other interruption
             // (Orleans deactivating the grain on a silo that keeps running) must leave it to be resumed.

@@ -98,6 +98,10 @@ public sealed partial class SessionLedger
             DELETE FROM gateway_events WHERE session_id = @session_id RETURNING id
             ), forgotten AS (
             DELETE FROM gateway_transcript WHERE session_id = @session_id
+            ), unjournaled AS (
+            DELETE FROM gateway_turn_journal WHERE session_id = @session_id
+            ), unstreamed AS (
+            DELETE FROM gateway_turn_events WHERE session_id = @session_id
             )
             INSERT INTO gateway_events (kind, session_id, silo, actor, detail)
             SELECT @kind, @session_id, @silo, @actor,

@@ -53,10 +53,12 @@ public sealed partial class SessionLedger
     /// committed after the grain last looked at the drain, crash detection): then it stays resume_pending with its
     /// markers, and only a claim runs the queued work. Fenced: null when the epoch moved on; else the new epoch and
     /// whether the session now waits for a claim. The <paramref name="finished"/> turn is appended to the transcript in the
-    /// same statement, under the same fence: its end and its record commit together or not at all.
+    /// same statement, under the same fence: its end and its record commit together or not at all, and so does the event
+    /// <paramref name="told"/> that tells the session's stream of it.
     /// </summary>
     public async Task<(long Epoch, bool AwaitsClaim)?> EndTurnAsync(string sessionId, long epoch, MarkerChange markers, string? error,
-        string? nextTurnId, DeferMark? defer = null, FinishedTurn? finished = null, CancellationToken cancellationToken = default)
+        string? nextTurnId, DeferMark? defer = null, FinishedTurn? finished = null, TurnEventDraft? told = null,
+        CancellationToken cancellationToken = default)
     {
         // Keep, not clear, for a marked session with work queued: clearing would let the drain (or the sweepers) see a
         // running session with no interruption to resume. SET reads the row a concurrent premark left (it waits on its lock).
@@ -88,6 +90,8 @@ public sealed partial class SessionLedger
             RETURNING epoch, phase = 'resume_pending' AS awaits_claim
             ), recorded AS (
             {SessionTranscript.InsertTurns} WHERE EXISTS (SELECT 1 FROM ended) {SessionTranscript.OnConflict}
+            ), told AS (
+            {TurnEvents.InsertEvent} WHERE @e_kind IS NOT NULL AND EXISTS (SELECT 1 FROM ended)
             )
             SELECT epoch, awaits_claim FROM ended
             """);
@@ -98,6 +102,7 @@ public sealed partial class SessionLedger
         command.Parameters.AddNullable("next_turn_id", NpgsqlDbType.Text, nextTurnId);
         AddDefer(command.Parameters, defer);
         SessionTranscript.AddTurns(command.Parameters, finished is null ? [] : [finished]);
+        TurnEvents.AddEvent(command.Parameters, told);
         return await _groupCommit.ExecuteAsync(command,
             static async (reader, ct) => await reader.ReadAsync(ct) ? (reader.GetInt64(0), reader.GetBoolean(1)) : ((long, bool)?)null,
             cancellationToken);
@@ -109,20 +114,31 @@ public sealed partial class SessionLedger
     /// lose it (its silo declared dead while still alive, an agent deaf to cancellation) learns it here, before it
     /// overwrites the new owner's checkpoint or starts another step beside the new owner's.
     /// With <paramref name="progressed"/> (a resumed turn got a step further) the resume attempts start again from 0.
-    /// A read unless there are attempts to reset: one statement per step, and no WAL for the common case.
+    /// With a <paramref name="step"/>, its journal entry and its event are written in the same statement, under the fence:
+    /// a step whose record committed is never run again.
     /// </summary>
-    public async Task<bool> FenceCheckpointAsync(string sessionId, long epoch, bool progressed, CancellationToken cancellationToken = default)
+    public async Task<bool> FenceCheckpointAsync(string sessionId, long epoch, bool progressed, StepCheckpoint? step = null,
+        CancellationToken cancellationToken = default)
     {
         var command = new NpgsqlBatchCommand($"""
-            WITH progress AS (
+            WITH fence AS (
+            SELECT EXISTS (SELECT 1 FROM gateway_sessions WHERE session_id = @session_id AND epoch = @epoch AND NOT {OwnerDeclaredDead}) AS held
+            ), progress AS (
             UPDATE gateway_sessions SET resume_attempts = 0, updated_at = now()
              WHERE @progressed AND session_id = @session_id AND epoch = @epoch AND resume_attempts > 0
+            ), journaled AS (
+            {TurnJournal.InsertEntry} WHERE @j_step IS NOT NULL AND (SELECT held FROM fence) {TurnJournal.OnConflict}
+            ), told AS (
+            {TurnEvents.InsertEvent} WHERE @e_kind IS NOT NULL AND (SELECT held FROM fence)
             )
-            SELECT EXISTS (SELECT 1 FROM gateway_sessions WHERE session_id = @session_id AND epoch = @epoch AND NOT {OwnerDeclaredDead})
+            SELECT held FROM fence
             """);
         command.Parameters.AddWithValue("session_id", sessionId);
         command.Parameters.AddWithValue("epoch", epoch);
         command.Parameters.AddWithValue("progressed", progressed);
+        command.Parameters.AddWithValue("turn_number", step?.TurnNumber ?? 0);
+        TurnJournal.AddEntry(command.Parameters, step?.Entry);
+        TurnEvents.AddEvent(command.Parameters, step?.Event);
         return await _groupCommit.ExecuteAsync(command, static async (reader, ct) => await reader.ReadAsync(ct) && reader.GetBoolean(0),
             cancellationToken);
     }

@@ -14,9 +14,10 @@ public sealed record FinishedTurn(
     string? Reply,
     string? Error,
     DateTimeOffset AcceptedAt,
-    DateTimeOffset? FinishedAt)
+    DateTimeOffset? FinishedAt,
+    TokenUsage? Usage = null)
 {
     public string TurnId => TurnIds.Format(Number);
 
-    public TurnView ToView() => new(TurnId, MessageId, Status, StepsDone, StepsTotal, Executions, Reply, Error);
+    public TurnView ToView() => new(TurnId, MessageId, Status, StepsDone, StepsTotal, Executions, Reply, Error, Usage);
 }

@@ -15,14 +15,15 @@ public sealed class SessionTranscript(NpgsqlDataSource dataSource)
     // The rows of @t_* arrays for session @session_id; a statement adds its condition and the conflict clause.
     internal const string InsertTurns = """
         INSERT INTO gateway_transcript AS tr (session_id, turn_number, message_id, text, status, steps_done, steps_total,
-                                              executions, reply, error, accepted_at, finished_at)
+                                              executions, reply, error, accepted_at, finished_at, input_tokens, output_tokens)
         SELECT @session_id, t.* FROM unnest(@t_number, @t_message_id, @t_text, @t_status, @t_steps_done, @t_steps_total,
-                                            @t_executions, @t_reply, @t_error, @t_accepted_at, @t_finished_at) AS t
+                                            @t_executions, @t_reply, @t_error, @t_accepted_at, @t_finished_at,
+                                            @t_input_tokens, @t_output_tokens) AS t
         """;
 
     internal const string OnConflict = "ON CONFLICT (session_id, turn_number) DO NOTHING";
 
-    private const string Columns = "turn_number, message_id, status, steps_done, steps_total, executions, reply, error";
+    private const string Columns = "turn_number, message_id, status, steps_done, steps_total, executions, reply, error, input_tokens, output_tokens";
 
     /// <summary>Appends <paramref name="turns"/>, skipping any the transcript has already.</summary>
     public async Task AppendAsync(string sessionId, IReadOnlyCollection<FinishedTurn> turns, CancellationToken cancellationToken = default)
@@ -99,7 +100,8 @@ public sealed class SessionTranscript(NpgsqlDataSource dataSource)
                 reader.IsDBNull(4) ? null : reader.GetInt32(4),
                 reader.GetInt32(5),
                 reader.IsDBNull(6) ? null : reader.GetString(6),
-                reader.IsDBNull(7) ? null : reader.GetString(7)));
+                reader.IsDBNull(7) ? null : reader.GetString(7),
+                reader.IsDBNull(8) ? null : new TokenUsage(reader.GetInt64(8), reader.IsDBNull(9) ? 0 : reader.GetInt64(9))));
         }
 
         return turns;
@@ -121,5 +123,7 @@ public sealed class SessionTranscript(NpgsqlDataSource dataSource)
         {
             Value = turns.Select(t => t.FinishedAt?.ToUniversalTime()).ToArray(),
         });
+        parameters.Add(new NpgsqlParameter("t_input_tokens", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { Value = turns.Select(t => t.Usage?.Input).ToArray() });
+        parameters.Add(new NpgsqlParameter("t_output_tokens", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { Value = turns.Select(t => t.Usage?.Output).ToArray() });
     }
 }
