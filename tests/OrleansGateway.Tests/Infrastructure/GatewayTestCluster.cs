@@ -19,6 +19,9 @@ public static class GatewayTestCluster
     /// <summary>Setting that makes every silo run turns through the <see cref="StepRecorder"/>.</summary>
     public const string RecordStepsKey = "Test:RecordSteps";
 
+    /// <summary>Setting that makes every silo run turns through the <see cref="JournalingAgent"/>.</summary>
+    public const string JournalStepsKey = "Test:JournalSteps";
+
     /// <summary>Setting that sets every silo's wall clock off the database's by this time span (hh:mm:ss, may be negative).</summary>
     public const string ClockOffsetKey = "Test:ClockOffset";
 
@@ -50,6 +53,11 @@ public static class GatewayTestCluster
                 siloBuilder.Services.AddSingleton<IAgent>(services => new StepRecorder(
                     new ScriptedAgent(TimeProvider.System, services.GetRequiredService<IOptions<ScriptedAgentOptions>>(),
                         services.GetRequiredService<StepTraceWriter>())));
+            }
+
+            if (siloBuilder.Configuration.GetValue<bool>(JournalStepsKey))
+            {
+                siloBuilder.Services.AddSingleton<IAgent, JournalingAgent>();
             }
 
             if (siloBuilder.Configuration.GetValue<TimeSpan?>(ClockOffsetKey) is { } offset)
