@@ -113,7 +113,7 @@ function showTurns(turns, turnCount, older) {
     el("td", {}, t.status),
     el("td", {}, progress(t.stepsDone, t.stepsTotal), `${t.stepsDone}/${t.stepsTotal ?? "?"}`),
     el("td", { class: "num" }, t.executions),
-    el("td", {}, t.reply ?? "")));
+    el("td", {}, t.reply ?? "", t.usage ? el("span", { class: "muted" }, ` · ${t.usage.input} in / ${t.usage.output} out tokens`) : "")));
   find("detail-turns").tBodies[0].replaceChildren(...(rows.length ? rows : [emptyRow(6, "no turns")]));
 }
 
