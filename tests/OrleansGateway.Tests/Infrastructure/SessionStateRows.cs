@@ -28,9 +28,9 @@ public static class SessionStateRows
     /// <summary>
     /// Locks the session's state row until the lock is disposed (a rollback): a silo's write of the state blocks on it,
     /// while the ledger and the transcript, other tables, take their writes. The state as it was when locked is in
-    /// <see cref="StateRowLock.State"/>.
+    /// <see cref="HeldRow.State"/>.
     /// </summary>
-    public static async Task<StateRowLock> LockAsync(string connectionString, string sessionId)
+    public static async Task<HeldRow> LockAsync(string connectionString, string sessionId)
     {
         var connection = new NpgsqlConnection(connectionString);
         try
@@ -40,7 +40,34 @@ public static class SessionStateRows
             await using var command = new NpgsqlCommand($"{SelectState} FOR UPDATE", connection, transaction);
             AddKey(command, sessionId);
             var state = Parse(await command.ExecuteScalarAsync()) ?? throw new InvalidOperationException($"{sessionId} has no grain state to lock");
-            return new StateRowLock(connection, transaction, state);
+            return new HeldRow(connection, transaction) { State = state };
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Inserts, without committing, the journal row of step <paramref name="step"/> of a turn: a silo's checkpoint of that
+    /// step (its fenced statement, which inserts the row) waits for this transaction until the lock is disposed.
+    /// </summary>
+    public static async Task<HeldRow> HoldJournalStepAsync(string connectionString, string sessionId, int turnNumber, int step)
+    {
+        var connection = new NpgsqlConnection(connectionString);
+        try
+        {
+            await connection.OpenAsync();
+            var transaction = await connection.BeginTransactionAsync();
+            await using var command = new NpgsqlCommand("""
+                INSERT INTO gateway_turn_journal (session_id, turn_number, step, kind, data) VALUES (@session_id, @turn_number, @step, 'held', '{}')
+                """, connection, transaction);
+            command.Parameters.AddWithValue("session_id", sessionId);
+            command.Parameters.AddWithValue("turn_number", turnNumber);
+            command.Parameters.AddWithValue("step", step);
+            await command.ExecuteNonQueryAsync();
+            return new HeldRow(connection, transaction);
         }
         catch
         {
@@ -71,17 +98,17 @@ public static class SessionStateRows
     private static JsonElement? Parse(object? payload) => payload is byte[] bytes ? JsonElement.Parse(bytes) : null;
 }
 
-/// <summary>A session's state row locked by an open transaction; disposing rolls it back, which lets a blocked write go on.</summary>
-public sealed class StateRowLock(NpgsqlConnection connection, NpgsqlTransaction transaction, JsonElement state) : IAsyncDisposable
+/// <summary>A session's row locked by an open transaction; disposing rolls it back, which lets a blocked write go on.</summary>
+public sealed class HeldRow(NpgsqlConnection connection, NpgsqlTransaction transaction) : IAsyncDisposable
 {
-    /// <summary>The state as it was when the lock was taken.</summary>
-    public JsonElement State => state;
+    /// <summary>The state as it was when the lock was taken (a lock of the state row).</summary>
+    public JsonElement State { get; init; }
 
     /// <summary>Waits until a statement of another connection waits for this lock: a silo's write of the state.</summary>
     public async Task WaitForBlockedWriteAsync()
     {
         await Eventually.UntilAsync(async () => await BlockedAsync(terminate: false) > 0, TimeSpan.FromSeconds(30),
-            () => "no write waits for the state row", pollMilliseconds: 20);
+            () => "no write waits for the locked row", pollMilliseconds: 20);
     }
 
     /// <summary>
