@@ -16,12 +16,13 @@ public sealed class TurnJournalTests(PostgresFixture postgres) : IAsyncLifetime
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
     private TestCluster _cluster = null!;
     private NpgsqlDataSource _dataSource = null!;
+    private string _connectionString = "";
 
     public async Task InitializeAsync()
     {
-        var connectionString = await postgres.CreateMigratedDatabaseAsync("journal");
-        _dataSource = NpgsqlDataSource.Create(connectionString);
-        _cluster = await GatewayTestCluster.StartAsync(connectionString, silos: 1,
+        _connectionString = await postgres.CreateMigratedDatabaseAsync("journal");
+        _dataSource = NpgsqlDataSource.Create(_connectionString);
+        _cluster = await GatewayTestCluster.StartAsync(_connectionString, silos: 1,
             new Dictionary<string, string?> { [GatewayTestCluster.JournalStepsKey] = "true" });
     }
 
@@ -35,9 +36,11 @@ public sealed class TurnJournalTests(PostgresFixture postgres) : IAsyncLifetime
     [Fact]
     public async Task Each_step_record_is_journaled_and_handed_to_every_later_step()
     {
+        await using var live = await LiveDeltas.ListenAsync(_connectionString);
         var session = _cluster.Client.GetGrain<ISessionGrain>("journal-4");
         await session.PostMessageAsync(new SessionMessage("m1", "journal 4x0"));
         var turn = await CompletedTurnAsync(session);
+        await live.WaitForDeltaAsync("journal-4", Timeout);
 
         Assert.Equal(("journal [0,1,2]", new TokenUsage(31, 16)), (turn.Reply, turn.Usage));
         var asked = JournalingAgent.Asked.Where(step => step.SessionId == "journal-4").ToList();
@@ -54,6 +57,12 @@ public sealed class TurnJournalTests(PostgresFixture postgres) : IAsyncLifetime
         Assert.Equal(events.Select(e => e.Id).Order(), events.Select(e => e.Id));
         Assert.All(events, e => Assert.Equal(1, e.TurnNumber));
         Assert.Contains("\"reply\": \"journal [0,1,2]\"", events[^1].Data);
+
+        // Live, in order per step: each step's start, then the text it streamed.
+        var stepsLive = live.Events.Where(e => e["sessionId"]!.GetValue<string>() == "journal-4")
+            .Select(e => $"{e["kind"]} {e["step"]} {e["text"]}".Trim()).ToList();
+        Assert.Equal(["step_started 0", "delta 0 step 0", "step_started 1", "delta 1 step 1", "step_started 2", "delta 2 step 2",
+            "step_started 3", "delta 3 step 3"], stepsLive);
     }
 
     [Fact]
