@@ -15,6 +15,9 @@ namespace OrleansGateway.Agents.Model;
 /// </summary>
 public sealed partial class OpenAIAgent : IAgent
 {
+    // The model's arguments as compact JSON: what an HTTP tool is sent and what the journal keeps.
+    private static readonly JsonSerializerOptions ArgumentsJson = new(AIJsonUtilities.DefaultOptions) { WriteIndented = false };
+
     private readonly AgentOptions _options;
     private readonly IChatClient _model;
     private readonly ToolCatalog _tools;
@@ -102,7 +105,7 @@ public sealed partial class OpenAIAgent : IAgent
             throw new InvalidOperationException($"the model's call of tool {call.Name} has no call id");
         }
 
-        return new ToolCallRequest(call.CallId, call.Name, JsonSerializer.Serialize(call.Arguments ?? new Dictionary<string, object?>(), AIJsonUtilities.DefaultOptions));
+        return new ToolCallRequest(call.CallId, call.Name, JsonSerializer.Serialize(call.Arguments ?? new Dictionary<string, object?>(), ArgumentsJson));
     }
 
     private async Task<IReadOnlyList<Exchange>> HistoryAsync(AgentStep step, CancellationToken cancellationToken) =>

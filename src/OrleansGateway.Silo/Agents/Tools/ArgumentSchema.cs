@@ -32,9 +32,11 @@ public sealed class ArgumentSchema
             throw new JsonException($"a schema must be a JSON object, not {schema.ValueKind}");
         }
 
-        // A registry of its own: schemas of different tools may share an $id without clashing.
-        var built = JsonSchema.Build(schema, new BuildOptions { SchemaRegistry = new SchemaRegistry() });
-        return new ArgumentSchema(schema.Clone(), built);
+        // The built schema keeps the element: a clone outlives the caller's document. A registry of its own: schemas of
+        // different tools may share an $id without clashing.
+        var kept = schema.Clone();
+        var built = JsonSchema.Build(kept, new BuildOptions { SchemaRegistry = new SchemaRegistry() });
+        return new ArgumentSchema(kept, built);
     }
 
     /// <summary>Null when <paramref name="arguments"/> satisfy the schema, else what is wrong, for the model to read.</summary>
