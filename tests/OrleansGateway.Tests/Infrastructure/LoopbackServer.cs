@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace OrleansGateway.Tests.Infrastructure;
@@ -17,10 +18,11 @@ public sealed class LoopbackServer : IAsyncDisposable
     /// <summary>The server's base address, without a trailing slash.</summary>
     public string BaseUrl => _app.Urls.Single().TrimEnd('/');
 
-    public static async Task<LoopbackServer> StartAsync(Action<WebApplication> map)
+    public static async Task<LoopbackServer> StartAsync(Action<WebApplication> map, Action<IServiceCollection>? services = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
+        services?.Invoke(builder.Services);
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         var app = builder.Build();
         map(app);

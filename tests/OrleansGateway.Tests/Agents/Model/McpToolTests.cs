@@ -1,0 +1,40 @@
+using System.Text.Json;
+using OrleansGateway.Agents.Model;
+using OrleansGateway.Tests.Infrastructure;
+
+namespace OrleansGateway.Tests.Agents.Model;
+
+/// <summary>Tools of a real MCP server (streamable HTTP), offered to the model and called with the idempotency key in <c>_meta</c>.</summary>
+public sealed class McpToolTests(PostgresFixture postgres) : ModelAgentTests(postgres)
+{
+    [Fact]
+    public async Task An_mcp_tool_is_offered_to_the_model_and_called_with_the_idempotency_key_in_meta()
+    {
+        await using var mcp = await RecordingMcpServer.StartAsync();
+        var settings = Harness.Settings();
+        settings["Gateway:Agent:Mcp:search:Url"] = mcp.Url;
+        const string text = """tool:lookup:{"query":"orleans"}""";
+
+        var run = await TurnDriver.RunAsync(Harness.Agent(settings), "s1", "t1", text);
+
+        Assert.Equal("done: found orleans", run.Reply);
+        Assert.Equal(new McpToolRequest("orleans", "s1/t1/call_1"), Assert.Single(mcp.Calls));
+        var offered = Harness.Model.RequestsFor(text)[0].Body["tools"]!.AsArray().Select(t => t!["function"]!["name"]!.GetValue<string>());
+        Assert.Equal(["broken", "echo", "lookup", "slow"], offered.Order());
+    }
+
+    [Fact]
+    public async Task Arguments_that_fail_the_mcp_tools_schema_are_an_error_for_the_model_and_nothing_is_called()
+    {
+        await using var mcp = await RecordingMcpServer.StartAsync();
+        var settings = Harness.Settings();
+        settings["Gateway:Agent:Mcp:search:Url"] = mcp.Url;
+
+        var run = await TurnDriver.RunAsync(Harness.Agent(settings), "s1", "t1", """tool:lookup:{"query":7}""");
+
+        var tool = JsonSerializer.Deserialize<ToolStep>(run.Journal[1].Data, JsonSerializerOptions.Web)!;
+        Assert.True(tool.IsError);
+        Assert.StartsWith("the arguments of tool lookup do not match its schema", tool.Result);
+        Assert.Empty(mcp.Calls);
+    }
+}
