@@ -1,10 +1,11 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using OrleansGateway.Sessions;
 
 namespace OrleansGateway.Agents.Model;
 
-/// <summary>A model call that asked for tools: the journal's <c>model</c> record.</summary>
-public sealed record ModelStep(string? Text, IReadOnlyList<ToolCallRequest> Calls)
+/// <summary>A model call that asked for tools: the journal's <c>model</c> record, with the tokens the call used.</summary>
+public sealed record ModelStep(string? Text, IReadOnlyList<ToolCallRequest> Calls, TokenUsage? Usage = null)
 {
     public const string Kind = "model";
 }

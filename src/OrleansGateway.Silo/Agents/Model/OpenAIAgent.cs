@@ -40,6 +40,10 @@ public sealed partial class OpenAIAgent : IAgent
     // A model decides as it goes how many steps it takes.
     public int? PlannedSteps(string text) => null;
 
+    /// <remarks>
+    /// <see cref="AgentStep.Resume"/> is deliberately not passed on to the model (see <see cref="ModelConversation.Build"/>):
+    /// the journal already says what was done.
+    /// </remarks>
     public async Task<AgentStepResult> RunStepAsync(AgentStep step, CancellationToken cancellationToken)
     {
         var journal = ModelJournal.Read(step.Journal);
@@ -89,7 +93,7 @@ public sealed partial class OpenAIAgent : IAgent
             return AgentStepResult.Complete(response.Text) with { Usage = usage };
         }
 
-        var model = new ModelStep(response.Text is { Length: > 0 } text ? text : null, calls.Select(Request).ToList());
+        var model = new ModelStep(response.Text is { Length: > 0 } text ? text : null, calls.Select(Request).ToList(), usage);
         return AgentStepResult.Continue with { Record = ModelJournal.Record(model), Usage = usage };
     }
 

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Text.Json;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Logging;
@@ -15,6 +16,9 @@ public sealed partial class ToolCatalog : IAsyncDisposable
     private readonly IReadOnlyList<IAgentTool> _httpTools;
     private readonly IReadOnlyList<McpToolServer> _mcpServers;
     private readonly ILogger _log;
+
+    // Tools already warned about, so that a clash is logged once rather than at every model call.
+    private readonly ConcurrentDictionary<string, bool> _shadowed = new(StringComparer.Ordinal);
 
     public ToolCatalog(IOptions<AgentOptions> options, IHttpClientFactory http, ILoggerFactory loggers)
     {
@@ -39,7 +43,7 @@ public sealed partial class ToolCatalog : IAsyncDisposable
         {
             foreach (var tool in await server.ToolsAsync(cancellationToken))
             {
-                if (!tools.TryAdd(tool.Name, tool))
+                if (!tools.TryAdd(tool.Name, tool) && _shadowed.TryAdd($"{server.Name}/{tool.Name}", true))
                 {
                     Log.NameTaken(_log, tool.Name, server.Name);
                 }
