@@ -41,15 +41,22 @@ public sealed class ModelCall(IChatClient model, IStepOutput output, OpenAIEndpo
 
     private string? Describe(Exception exception) => exception switch
     {
-        ClientResultException { Status: > 0 } failed => $"HTTP {failed.Status}{Retried(failed.Status)}: {Body(failed)}",
-        OperationCanceledException => $"no answer within {endpoint.Timeout.TotalSeconds:0.###} s{Retried(408)}",
+        // The pipeline gathers the failures of every attempt when the last one is not an answer: the last one says why.
+        AggregateException { InnerExceptions: [.., var last] } => Describe(last),
+        ClientResultException { Status: > 0 } failed => $"HTTP {failed.Status}{Retried(failed.Status is 408 or 429 or >= 500)}: {Body(failed)}",
+        OperationCanceledException => $"no answer within {endpoint.Timeout.TotalSeconds:0.###} s{Retried(true)}",
         JsonException or FormatException => $"the answer is not valid JSON: {exception.Message}",
-        HttpRequestException or IOException or ClientResultException => $"the server cannot be reached{Retried(503)}: {exception.Message}",
+        HttpRequestException or IOException or ClientResultException => $"the server cannot be reached{Retried(true)}: {exception.Message}",
         _ => null,
     };
 
-    private string Retried(int status) =>
-        status is 408 or 429 or >= 500 && endpoint.MaxRetries > 0 ? $" (after {endpoint.MaxRetries} retries)" : "";
+    // The client's pipeline retries exactly these: timeouts, 408, 429, 5xx and network failures.
+    private string Retried(bool retriable) => (retriable, endpoint.MaxRetries) switch
+    {
+        (false, _) or (_, 0) => "",
+        (_, 1) => " (after 1 retry)",
+        (_, var retries) => $" (after {retries} retries)",
+    };
 
     private static string Body(ClientResultException failed)
     {

@@ -85,11 +85,56 @@ public sealed class OpenAIAgentReplyTests(PostgresFixture postgres) : ModelAgent
     {
         var settings = Harness.Settings();
         settings["Gateway:Agent:OpenAI:Timeout"] = "00:00:00.300";
-        settings["Gateway:Agent:OpenAI:MaxRetries"] = "0";
+        settings["Gateway:Agent:OpenAI:MaxRetries"] = "1";
 
         var error = await Assert.ThrowsAsync<ModelCallException>(() => TurnDriver.RunAsync(Harness.Agent(settings), "s1", "t1", "slow:3000"));
 
-        Assert.Contains("no answer within 0.3 s", error.Message);
+        Assert.Contains("no answer within 0.3 s (after 1 retry)", error.Message);
+        Assert.Equal(2, Harness.Model.RequestsFor("slow:3000").Count);
+    }
+
+    [Fact]
+    public async Task The_timeout_bounds_the_wait_for_each_chunk_not_a_whole_stream()
+    {
+        var settings = Harness.Settings();
+        settings["Gateway:Agent:OpenAI:Timeout"] = "00:00:00.400";
+
+        var run = await TurnDriver.RunAsync(Harness.Agent(settings), "s1", "t1", "stream:6:150");
+
+        Assert.Equal("w1 w2 w3 w4 w5 w6 ", run.Reply);
+        Assert.Single(Harness.Model.Requests);
+    }
+
+    [Fact]
+    public async Task A_model_server_that_cannot_be_reached_fails_the_step_clearly()
+    {
+        var settings = Harness.Settings();
+        settings["Gateway:Agent:OpenAI:Endpoint"] = $"http://127.0.0.1:{PostgresFixture.FreeTcpPort()}/v1";
+        settings["Gateway:Agent:OpenAI:MaxRetries"] = "0";
+
+        var error = await Assert.ThrowsAsync<ModelCallException>(() => TurnDriver.RunAsync(Harness.Agent(settings), "s1", "t1", "hello"));
+
+        Assert.Contains("the server cannot be reached", error.Message);
+    }
+
+    [Fact]
+    public async Task Tool_call_arguments_that_are_not_json_fail_the_step_clearly()
+    {
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(
+            () => TurnDriver.RunAsync(Harness.Agent(), "s1", "t1", """tool:echo:{"x":"""));
+
+        Assert.StartsWith("the model's call of tool echo has arguments that cannot be read", error.Message);
+        Assert.Empty(Harness.Tools.Calls);
+    }
+
+    [Fact]
+    public async Task A_streaming_model_call_stops_when_the_step_is_cancelled()
+    {
+        var agent = Harness.Agent();
+        using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(
+            () => agent.RunStepAsync(new AgentStep("s1", "t1", "stream:100:100", 0), cancel.Token));
     }
 
     [Fact]
