@@ -83,8 +83,10 @@ public sealed partial class OpenAIAgent : IAgent
     {
         var history = await HistoryAsync(step, cancellationToken);
         var messages = ModelConversation.Build(_options.SystemPrompt, history, step.Text, journal);
-        var chat = new ChatOptions { Tools = await _tools.DeclarationsAsync(cancellationToken) };
-        Log.ModelCall(_log, step.SessionId, step.TurnId, step.Index, _options.OpenAI.Model, messages.Count, chat.Tools.Count);
+        var tools = await _tools.DeclarationsAsync(cancellationToken);
+        // No tools at all rather than an empty list, which some servers refuse.
+        var chat = new ChatOptions { Tools = tools.Count > 0 ? tools : null };
+        Log.ModelCall(_log, step.SessionId, step.TurnId, step.Index, _options.OpenAI.Model, messages.Count, tools.Count);
         var response = await new ModelCall(_model, step.Output, _options.OpenAI).RunAsync(messages, chat, cancellationToken);
         var usage = response.Usage is { } u ? new TokenUsage(u.InputTokenCount ?? 0, u.OutputTokenCount ?? 0) : null;
         var calls = response.Messages.SelectMany(message => message.Contents).OfType<FunctionCallContent>().ToList();
