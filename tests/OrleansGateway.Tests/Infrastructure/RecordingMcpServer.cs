@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
+using ModelContextProtocol;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
 
@@ -10,8 +11,8 @@ namespace OrleansGateway.Tests.Infrastructure;
 public sealed record McpToolRequest(string Query, string? IdempotencyKey);
 
 /// <summary>
-/// A real MCP server (the official SDK's streamable HTTP transport, stateless) with one tool, <c>lookup</c>, which takes a
-/// string <c>query</c>, answers <c>found {query}</c> and records each call.
+/// A real MCP server (the official SDK's streamable HTTP transport, stateless) with two tools: <c>lookup</c>, which takes a
+/// string <c>query</c>, answers <c>found {query}</c> and records each call, and <c>explode</c>, which always fails.
 /// </summary>
 public sealed class RecordingMcpServer : IAsyncDisposable
 {
@@ -28,9 +29,12 @@ public sealed class RecordingMcpServer : IAsyncDisposable
         var lookup = McpServerTool.Create(
             (RequestContext<CallToolRequestParams> context, string query) => server.Lookup(context, query),
             new McpServerToolCreateOptions { Name = "lookup", Description = "Looks a query up" });
+        var explode = McpServerTool.Create(
+            string () => throw new McpException("exploded on purpose"),
+            new McpServerToolCreateOptions { Name = "explode", Description = "Always fails" });
         server._server = await LoopbackServer.StartAsync(
             app => app.MapMcp("/mcp"),
-            services => services.AddMcpServer().WithHttpTransport(options => options.Stateless = true).WithTools([lookup]));
+            services => services.AddMcpServer().WithHttpTransport(options => options.Stateless = true).WithTools([lookup, explode]));
         return server;
     }
 

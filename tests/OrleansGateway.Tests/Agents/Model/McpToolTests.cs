@@ -20,7 +20,7 @@ public sealed class McpToolTests(PostgresFixture postgres) : ModelAgentTests(pos
         Assert.Equal("done: found orleans", run.Reply);
         Assert.Equal(new McpToolRequest("orleans", "s1/t1/call_1"), Assert.Single(mcp.Calls));
         var offered = Harness.Model.RequestsFor(text)[0].Body["tools"]!.AsArray().Select(t => t!["function"]!["name"]!.GetValue<string>());
-        Assert.Equal(["broken", "echo", "lookup", "slow"], offered.Order());
+        Assert.Equal(["broken", "echo", "explode", "lookup", "slow"], offered.Order());
     }
 
     [Fact]
@@ -36,5 +36,33 @@ public sealed class McpToolTests(PostgresFixture postgres) : ModelAgentTests(pos
         Assert.True(tool.IsError);
         Assert.StartsWith("the arguments of tool lookup do not match its schema", tool.Result);
         Assert.Empty(mcp.Calls);
+    }
+
+    [Fact]
+    public async Task A_failing_mcp_tool_is_an_error_for_the_model_and_the_turn_goes_on()
+    {
+        await using var mcp = await RecordingMcpServer.StartAsync();
+        var settings = Harness.Settings();
+        settings["Gateway:Agent:Mcp:search:Url"] = mcp.Url;
+
+        var run = await TurnDriver.RunAsync(Harness.Agent(settings), "s1", "t1", "tool:explode:{}");
+
+        var tool = JsonSerializer.Deserialize<ToolStep>(run.Journal[1].Data, JsonSerializerOptions.Web)!;
+        Assert.True(tool.IsError);
+        Assert.Contains("exploded on purpose", tool.Result);
+        Assert.Equal($"done: {tool.Result}", run.Reply);
+    }
+
+    [Fact]
+    public async Task The_tools_of_an_mcp_server_that_cannot_be_reached_are_not_offered_and_the_turn_goes_on()
+    {
+        var settings = Harness.Settings();
+        settings["Gateway:Agent:Mcp:search:Url"] = $"http://127.0.0.1:{PostgresFixture.FreeTcpPort()}/mcp";
+
+        var run = await TurnDriver.RunAsync(Harness.Agent(settings), "s1", "t1", """tool:lookup:{"query":"x"}""");
+
+        var tool = JsonSerializer.Deserialize<ToolStep>(run.Journal[1].Data, JsonSerializerOptions.Web)!;
+        Assert.Equal("there is no tool named 'lookup' (tools: broken, echo, slow)", tool.Result);
+        Assert.Contains(Harness.Logs.Lines, line => line.Contains("MCP server search cannot be reached", StringComparison.Ordinal));
     }
 }
