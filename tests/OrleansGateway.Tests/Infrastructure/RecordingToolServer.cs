@@ -22,6 +22,10 @@ public sealed class RecordingToolServer : IAsyncDisposable
 
     public IReadOnlyList<ToolRequest> Calls => [.. _calls];
 
+    /// <summary>How often each idempotency key was seen (a call without the header counts under the empty key).</summary>
+    public IReadOnlyDictionary<string, int> CallsPerKey =>
+        _calls.GroupBy(call => call.IdempotencyKey ?? "").ToDictionary(group => group.Key, group => group.Count());
+
     public string Url(string tool) => $"{_server!.BaseUrl}/tools/{tool}";
 
     /// <summary>Makes <paramref name="tool"/> slow or failing from now on.</summary>

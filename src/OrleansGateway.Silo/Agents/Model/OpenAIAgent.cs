@@ -13,7 +13,7 @@ namespace OrleansGateway.Agents.Model;
 /// call the model asked for. What to do next is read from the turn's journal alone (<see cref="ModelJournal.PendingCall"/>):
 /// a tool call the journal asked for and has no result of runs first, else the model is asked.
 /// </summary>
-public sealed partial class OpenAIAgent : IAgent
+public sealed partial class OpenAIAgent : IAgent, IDisposable
 {
     // The model's arguments as compact JSON: what an HTTP tool is sent and what the journal keeps.
     private static readonly JsonSerializerOptions ArgumentsJson = new(AIJsonUtilities.DefaultOptions) { WriteIndented = false };
@@ -24,9 +24,12 @@ public sealed partial class OpenAIAgent : IAgent
     private readonly SessionTranscript _transcript;
     private readonly ILogger _log;
 
+    private readonly bool _ownsModel;
+
     public OpenAIAgent(IOptions<AgentOptions> options, ToolCatalog tools, SessionTranscript transcript, ILoggerFactory loggers)
         : this(options.Value, OpenAIChatClients.Create(options.Value.OpenAI, loggers), tools, transcript, loggers)
     {
+        _ownsModel = true;
     }
 
     public OpenAIAgent(AgentOptions options, IChatClient model, ToolCatalog tools, SessionTranscript transcript, ILoggerFactory loggers)
@@ -97,6 +100,14 @@ public sealed partial class OpenAIAgent : IAgent
 
         var model = new ModelStep(response.Text is { Length: > 0 } text ? text : null, calls.Select(Request).ToList(), usage);
         return AgentStepResult.Continue with { Record = ModelJournal.Record(model), Usage = usage };
+    }
+
+    public void Dispose()
+    {
+        if (_ownsModel)
+        {
+            _model.Dispose();
+        }
     }
 
     private static ToolCallRequest Request(FunctionCallContent call)

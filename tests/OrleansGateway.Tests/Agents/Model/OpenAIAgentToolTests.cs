@@ -24,7 +24,11 @@ public sealed class OpenAIAgentToolTests(PostgresFixture postgres) : ModelAgentT
         Assert.Equal(new ToolStep("call_1", "echo", """echo got {"x":1}""", false), tool);
         var call = Assert.Single(Harness.Tools.Calls);
         Assert.Equal(("echo", "s1/t1/call_1", """{"x":1}"""), (call.Tool, call.IdempotencyKey, call.Body));
-        Assert.Equal(2, Harness.Model.RequestsFor(EchoCall).Count);
+        var replayed = Harness.Model.RequestsFor(EchoCall)[1].Body["messages"]!.AsArray().Select(m => m!).ToList();
+        Assert.Equal(["system", "user", "assistant", "tool"], replayed.Select(m => m["role"]!.GetValue<string>()));
+        var asked = replayed[2]["tool_calls"]![0]!;
+        Assert.Equal(("call_1", "echo"), (asked["id"]!.GetValue<string>(), asked["function"]!["name"]!.GetValue<string>()));
+        Assert.Equal("call_1", replayed[3]["tool_call_id"]!.GetValue<string>());
     }
 
     [Fact]
@@ -54,7 +58,8 @@ public sealed class OpenAIAgentToolTests(PostgresFixture postgres) : ModelAgentT
         var resumed = await TurnDriver.RunAsync(Harness.Agent(), "s1", "t1", EchoCall, journal: modelStepOnly);
 
         Assert.Equal("""done: echo got {"x":1}""", resumed.Reply);
-        Assert.Equal(["s1/t1/call_1", "s1/t1/call_1"], Harness.Tools.Calls.Select(c => c.IdempotencyKey));
+        Assert.Equal(2, Assert.Single(Harness.Tools.CallsPerKey, pair => pair.Key == "s1/t1/call_1").Value);
+        Assert.All(Harness.Tools.Calls, call => Assert.Equal("""{"x":1}""", call.Body));
         Assert.Equal(2, Harness.Model.RequestsFor(EchoCall).Count);
     }
 
