@@ -35,6 +35,9 @@ public sealed record ScriptedAnswer
 /// <item><c>tool:&lt;name&gt;:&lt;json&gt;</c>, several joined by <c>|</c>: asks for those tool calls (ids <c>call_1</c>, ...); once the
 /// messages after the user's hold as many tool results, answers <c>done: &lt;result&gt; | &lt;result&gt;</c>.</item>
 /// <item><c>loop:&lt;name&gt;:&lt;json&gt;</c>: asks for that tool again after every result, for ever.</item>
+/// <item><c>repeat:&lt;n&gt;:&lt;name&gt;:&lt;json&gt;</c>: asks for that tool n times, one answer each, always with the id <c>call_0</c> (as
+/// some local servers do), then answers <c>done: &lt;result&gt; | ...</c>; <c>twins:&lt;name&gt;:&lt;json&gt;</c>: asks for that tool twice in one
+/// answer, both calls with the id <c>call_0</c>, then answers the same way.</item>
 /// <item><c>stream:&lt;n&gt;[:&lt;ms&gt;]</c>: answers <c>w1 w2 ... wn </c> in n chunks, ms (default the server's chunk delay) apart.</item>
 /// <item><c>status:&lt;code&gt;</c>: answers that HTTP status, always; <c>flaky:&lt;code&gt;:&lt;n&gt;</c>: the first n times only, then <c>recovered</c>
 /// (a 429 says <c>Retry-After: 0</c>).</item>
@@ -59,6 +62,12 @@ public static class ModelScript
         {
             "tool" => Tools(text, results),
             "loop" => new ScriptedAnswer { ToolCalls = [Call($"call_{results.Count + 1}", rest)] },
+            "repeat" when rest.IndexOf(':') is var split and > 0 => results.Count < Number(rest[..split])
+                ? new ScriptedAnswer { ToolCalls = [Call("call_0", rest[(split + 1)..])] }
+                : ScriptedAnswer.Reply("done: " + string.Join(" | ", results)),
+            "twins" => results.Count < 2
+                ? new ScriptedAnswer { ToolCalls = [Call("call_0", rest), Call("call_0", rest)] }
+                : ScriptedAnswer.Reply("done: " + string.Join(" | ", results)),
             "stream" => Stream(rest, chunkDelay),
             "status" => new ScriptedAnswer { Status = Number(rest) },
             "flaky" when rest.Split(':') is [var code, var times] => attempt < Number(times)

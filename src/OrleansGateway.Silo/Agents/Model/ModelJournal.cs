@@ -13,6 +13,9 @@ public sealed record ModelStep(string? Text, IReadOnlyList<ToolCallRequest> Call
 /// <summary>One tool call the model asked for; <see cref="Arguments"/> is the JSON object the model wrote.</summary>
 public sealed record ToolCallRequest(string CallId, string Name, string Arguments);
 
+/// <summary>A tool call to run next, and the journal step of the model call that asked for it.</summary>
+public sealed record PendingCall(int ModelStep, ToolCallRequest Call);
+
 /// <summary>A tool call that ran: the journal's <c>tool</c> record.</summary>
 public sealed record ToolStep(string CallId, string Name, string Result, bool IsError)
 {
@@ -45,7 +48,7 @@ public sealed class ModelJournal
     /// The first tool call of the newest model step that has no result in the journal yet: the next step runs it. Null when
     /// every call asked for has its result, and the model is asked again.
     /// </summary>
-    public ToolCallRequest? PendingCall()
+    public PendingCall? PendingCall()
     {
         var last = Steps.Select((step, index) => (step, index)).LastOrDefault(s => s.step is ModelStep);
         if (last.step is not ModelStep model)
@@ -54,7 +57,7 @@ public sealed class ModelJournal
         }
 
         var done = Steps.Skip(last.index + 1).OfType<ToolStep>().Select(tool => tool.CallId).ToHashSet(StringComparer.Ordinal);
-        return model.Calls.FirstOrDefault(call => !done.Contains(call.CallId));
+        return model.Calls.FirstOrDefault(call => !done.Contains(call.CallId)) is { } call ? new PendingCall(last.index, call) : null;
     }
 
     private static object Parse(JournalEntry entry)

@@ -61,14 +61,17 @@ public sealed partial class OpenAIAgent : IAgent, IDisposable
     }
 
     /// <summary>
-    /// The key is made of the session, the turn and the model's call id, all journaled before the tool first runs: every
-    /// attempt of this call, on any silo, sends the same key.
+    /// <c>{session}/{turn}/{model step}/{call id}</c>: all of it is journaled before the tool first runs, so every attempt of
+    /// this call, on any silo, sends the same key. The model step (the journal index of the model call that asked) is there
+    /// because some local servers number their call ids afresh in every answer (<c>call_0</c> again and again), and two
+    /// different calls of one turn must not share a key.
     /// </summary>
-    public static string IdempotencyKey(AgentStep step, string callId) => $"{step.SessionId}/{step.TurnId}/{callId}";
+    public static string IdempotencyKey(AgentStep step, PendingCall pending) =>
+        $"{step.SessionId}/{step.TurnId}/{pending.ModelStep}/{pending.Call.CallId}";
 
-    private async Task<AgentStepResult> RunToolAsync(AgentStep step, ToolCallRequest call, CancellationToken cancellationToken)
+    private async Task<AgentStepResult> RunToolAsync(AgentStep step, PendingCall pending, CancellationToken cancellationToken)
     {
-        var key = IdempotencyKey(step, call.CallId);
+        var (call, key) = (pending.Call, IdempotencyKey(step, pending));
         Log.ToolCall(_log, step.SessionId, step.TurnId, step.Index, call.Name, key);
         var outcome = await _tools.RunAsync(call.Name, call.Arguments, key, cancellationToken);
         if (outcome.IsError)
@@ -98,7 +101,7 @@ public sealed partial class OpenAIAgent : IAgent, IDisposable
             return AgentStepResult.Complete(response.Text) with { Usage = usage };
         }
 
-        var model = new ModelStep(response.Text is { Length: > 0 } text ? text : null, calls.Select(Request).ToList(), usage);
+        var model = new ModelStep(response.Text is { Length: > 0 } text ? text : null, Requests(calls), usage);
         return AgentStepResult.Continue with { Record = ModelJournal.Record(model), Usage = usage };
     }
 
@@ -110,19 +113,33 @@ public sealed partial class OpenAIAgent : IAgent, IDisposable
         }
     }
 
-    private static ToolCallRequest Request(FunctionCallContent call)
+    private static List<ToolCallRequest> Requests(IReadOnlyList<FunctionCallContent> calls)
+    {
+        var taken = new HashSet<string>(StringComparer.Ordinal);
+        return calls.Select((call, index) => Request(call, UniqueId(call.CallId, index, taken))).ToList();
+    }
+
+    // A missing or repeated call id would make two calls one in the journal (and give them one idempotency key): such a
+    // call gets an id of its own, which the model then sees in the replay like any other.
+    private static string UniqueId(string? callId, int index, HashSet<string> taken)
+    {
+        var id = string.IsNullOrEmpty(callId) ? $"call_{index}" : callId;
+        while (!taken.Add(id))
+        {
+            id = $"{id}_{index}";
+        }
+
+        return id;
+    }
+
+    private static ToolCallRequest Request(FunctionCallContent call, string callId)
     {
         if (call.Exception is { } malformed)
         {
             throw new InvalidOperationException($"the model's call of tool {call.Name} has arguments that cannot be read: {malformed.Message}", malformed);
         }
 
-        if (string.IsNullOrEmpty(call.CallId))
-        {
-            throw new InvalidOperationException($"the model's call of tool {call.Name} has no call id");
-        }
-
-        return new ToolCallRequest(call.CallId, call.Name, JsonSerializer.Serialize(call.Arguments ?? new Dictionary<string, object?>(), ArgumentsJson));
+        return new ToolCallRequest(callId, call.Name, JsonSerializer.Serialize(call.Arguments ?? new Dictionary<string, object?>(), ArgumentsJson));
     }
 
     private async Task<IReadOnlyList<Exchange>> HistoryAsync(AgentStep step, CancellationToken cancellationToken) =>

@@ -18,7 +18,7 @@ public sealed class McpToolTests(PostgresFixture postgres) : ModelAgentTests(pos
         var run = await TurnDriver.RunAsync(Harness.Agent(settings), "s1", "t1", text);
 
         Assert.Equal("done: found orleans", run.Reply);
-        Assert.Equal(new McpToolRequest("orleans", "s1/t1/call_1"), Assert.Single(mcp.Calls));
+        Assert.Equal(new McpToolRequest("orleans", "s1/t1/0/call_1"), Assert.Single(mcp.Calls));
         var offered = Harness.Model.RequestsFor(text)[0].Body["tools"]!.AsArray().Select(t => t!["function"]!["name"]!.GetValue<string>());
         Assert.Equal(["broken", "echo", "explode", "lookup", "slow"], offered.Order());
     }

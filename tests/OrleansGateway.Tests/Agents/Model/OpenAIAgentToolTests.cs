@@ -23,7 +23,7 @@ public sealed class OpenAIAgentToolTests(PostgresFixture postgres) : ModelAgentT
         var tool = JsonSerializer.Deserialize<ToolStep>(run.Journal[1].Data, JsonSerializerOptions.Web)!;
         Assert.Equal(new ToolStep("call_1", "echo", """echo got {"x":1}""", false), tool);
         var call = Assert.Single(Harness.Tools.Calls);
-        Assert.Equal(("echo", "s1/t1/call_1", """{"x":1}"""), (call.Tool, call.IdempotencyKey, call.Body));
+        Assert.Equal(("echo", "s1/t1/0/call_1", """{"x":1}"""), (call.Tool, call.IdempotencyKey, call.Body));
         var replayed = Harness.Model.RequestsFor(EchoCall)[1].Body["messages"]!.AsArray().Select(m => m!).ToList();
         Assert.Equal(["system", "user", "assistant", "tool"], replayed.Select(m => m["role"]!.GetValue<string>()));
         var asked = replayed[2]["tool_calls"]![0]!;
@@ -58,7 +58,7 @@ public sealed class OpenAIAgentToolTests(PostgresFixture postgres) : ModelAgentT
         var resumed = await TurnDriver.RunAsync(Harness.Agent(), "s1", "t1", EchoCall, journal: modelStepOnly);
 
         Assert.Equal("""done: echo got {"x":1}""", resumed.Reply);
-        Assert.Equal(2, Assert.Single(Harness.Tools.CallsPerKey, pair => pair.Key == "s1/t1/call_1").Value);
+        Assert.Equal(2, Assert.Single(Harness.Tools.CallsPerKey, pair => pair.Key == "s1/t1/0/call_1").Value);
         Assert.All(Harness.Tools.Calls, call => Assert.Equal("""{"x":1}""", call.Body));
         Assert.Equal(2, Harness.Model.RequestsFor(EchoCall).Count);
     }
@@ -72,7 +72,27 @@ public sealed class OpenAIAgentToolTests(PostgresFixture postgres) : ModelAgentT
 
         Assert.Equal("""done: echo got {"x":1} | echo got {"x":2}""", run.Reply);
         Assert.Equal([ModelStep.Kind, ToolStep.Kind, ToolStep.Kind], run.Journal.Select(e => e.Kind));
-        Assert.Equal(["s1/t1/call_1", "s1/t1/call_2"], Harness.Tools.Calls.Select(c => c.IdempotencyKey));
+        Assert.Equal(["s1/t1/0/call_1", "s1/t1/0/call_2"], Harness.Tools.Calls.Select(c => c.IdempotencyKey));
+    }
+
+    [Fact]
+    public async Task Calls_of_different_answers_get_different_keys_even_when_the_server_reuses_call_ids()
+    {
+        const string text = """repeat:2:echo:{"x":1}""";
+
+        var run = await TurnDriver.RunAsync(Harness.Agent(), "s1", "t1", text);
+
+        Assert.Equal("""done: echo got {"x":1} | echo got {"x":1}""", run.Reply);
+        Assert.Equal(["s1/t1/0/call_0", "s1/t1/2/call_0"], Harness.Tools.Calls.Select(c => c.IdempotencyKey));
+    }
+
+    [Fact]
+    public async Task Two_calls_of_one_answer_with_one_id_both_run_with_keys_of_their_own()
+    {
+        var run = await TurnDriver.RunAsync(Harness.Agent(), "s1", "t1", """twins:echo:{"x":1}""");
+
+        Assert.Equal("""done: echo got {"x":1} | echo got {"x":1}""", run.Reply);
+        Assert.Equal(["s1/t1/0/call_0", "s1/t1/0/call_0_1"], Harness.Tools.Calls.Select(c => c.IdempotencyKey));
     }
 
     [Theory]
@@ -107,6 +127,6 @@ public sealed class OpenAIAgentToolTests(PostgresFixture postgres) : ModelAgentT
 
         Assert.Equal("stopped after 4 steps: the model kept calling tools", error.Message);
         Assert.Equal(2, Harness.Tools.Calls.Count);
-        Assert.Equal(["s1/t1/call_1", "s1/t1/call_2"], Harness.Tools.Calls.Select(c => c.IdempotencyKey));
+        Assert.Equal(["s1/t1/0/call_1", "s1/t1/2/call_2"], Harness.Tools.Calls.Select(c => c.IdempotencyKey));
     }
 }
