@@ -64,6 +64,16 @@ public sealed class OpenAIAgentReplyTests(PostgresFixture postgres) : ModelAgent
     }
 
     [Fact]
+    public async Task A_refusal_that_retrying_cannot_cure_fails_the_turn_at_once()
+    {
+        var error = await Assert.ThrowsAsync<ModelCallException>(() => TurnDriver.RunAsync(Harness.Agent(), "s1", "t1", "status:401"));
+
+        Assert.Contains("HTTP 401: ", error.Message);
+        Assert.DoesNotContain("retries", error.Message);
+        Assert.Single(Harness.Model.RequestsFor("status:401"));
+    }
+
+    [Fact]
     public async Task A_429_is_retried_and_the_turn_goes_on()
     {
         var run = await TurnDriver.RunAsync(Harness.Agent(), "s1", "t1", "flaky:429:2");

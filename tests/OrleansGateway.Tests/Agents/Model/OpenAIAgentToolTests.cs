@@ -117,6 +117,19 @@ public sealed class OpenAIAgentToolTests(PostgresFixture postgres) : ModelAgentT
     }
 
     [Fact]
+    public async Task A_tool_that_cannot_be_reached_tells_the_model()
+    {
+        var settings = Harness.Settings();
+        settings["Gateway:Agent:Tools:echo:Url"] = $"http://127.0.0.1:{PostgresFixture.FreeTcpPort()}/echo";
+
+        var run = await TurnDriver.RunAsync(Harness.Agent(settings), "s1", "t1", EchoCall);
+
+        var tool = JsonSerializer.Deserialize<ToolStep>(run.Journal[1].Data, JsonSerializerOptions.Web)!;
+        Assert.True(tool.IsError);
+        Assert.StartsWith("tool echo could not be reached: ", tool.Result);
+    }
+
+    [Fact]
     public async Task A_model_that_keeps_calling_tools_fails_the_turn_at_the_step_limit()
     {
         var settings = Harness.Settings();
