@@ -65,4 +65,16 @@ public sealed class McpToolTests(PostgresFixture postgres) : ModelAgentTests(pos
         Assert.Equal("there is no tool named 'lookup' (tools: broken, echo, slow)", tool.Result);
         Assert.Contains(Harness.Logs.Lines, line => line.Contains("MCP server search cannot be reached", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public async Task An_mcp_server_started_as_a_command_serves_its_tools_over_stdio()
+    {
+        var settings = Harness.Settings();
+        settings["Gateway:Agent:Mcp:local:Command"] = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } dotnet ? dotnet : "dotnet";
+        settings["Gateway:Agent:Mcp:local:Arguments:0"] = Path.Combine(AppContext.BaseDirectory, "OrleansGateway.TestMcpServer.dll");
+
+        var run = await TurnDriver.RunAsync(Harness.Agent(settings), "s1", "t1", """tool:shout:{"text":"hi"}""");
+
+        Assert.Equal("done: HI (key s1/t1/0/call_1)", run.Reply);
+    }
 }
