@@ -74,6 +74,6 @@ public sealed class McpServerOptions
 
     public string? Url { get; set; }
 
-    /// <summary>How long one tool call may take.</summary>
+    /// <summary>How long one tool call may take, and how long the server may take to start and list its tools.</summary>
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(30);
 }

@@ -21,7 +21,8 @@ public sealed partial class McpToolServer(string name, McpServerOptions options,
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly ILogger _log = loggers.CreateLogger<McpToolServer>();
     private McpClient? _client;
-    private IReadOnlyList<IAgentTool>? _tools;
+    // Read without the gate once set: a step that finds the list needs no lock.
+    private volatile IReadOnlyList<IAgentTool>? _tools;
 
     public string Name { get; } = name;
 
@@ -38,8 +39,11 @@ public sealed partial class McpToolServer(string name, McpServerOptions options,
         {
             if (_tools is null)
             {
-                _client = await McpClient.CreateAsync(Transport(), loggerFactory: loggers, cancellationToken: cancellationToken);
-                var listed = await _client.ListToolsAsync(cancellationToken: cancellationToken);
+                // A server that hangs while starting must not hang the model step that waits for its tools.
+                using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                deadline.CancelAfter(options.Timeout);
+                _client = await McpClient.CreateAsync(Transport(), loggerFactory: loggers, cancellationToken: deadline.Token);
+                var listed = await _client.ListToolsAsync(cancellationToken: deadline.Token);
                 _tools = listed.Select(tool => (IAgentTool)new Tool(this, tool)).ToList();
                 Log.Listed(_log, Name, _tools.Count);
             }
