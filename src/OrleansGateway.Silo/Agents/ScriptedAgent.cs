@@ -4,7 +4,7 @@ using Microsoft.Extensions.Options;
 
 namespace OrleansGateway.Agents;
 
-/// <summary>The <c>Gateway:Agent</c> section.</summary>
+/// <summary>The scripted agent's part of the <c>Gateway:Agent</c> section (the model agent's is <see cref="Model.AgentOptions"/>).</summary>
 public sealed class ScriptedAgentOptions
 {
     public const string Section = "Gateway:Agent";

@@ -48,11 +48,9 @@ public static class GatewaySiloBuilderExtensions
         builder.Services.AddPlacementDirector<SiloKeyPlacement, SiloKeyPlacementDirector>();
         builder.Services.AddPlacementDirector<LocalUnlessDrainingPlacement, LocalUnlessDrainingPlacementDirector>();
         builder.Services.TryAddSingleton(TimeProvider.System);
-        builder.Services.TryAddSingleton<IAgent, ScriptedAgent>();
-        builder.Services.AddSingleton<StepTraceWriter>();
+        builder.Services.AddGatewayAgent();
         builder.Services.AddSingleton<SiloRunState>();
         builder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, SiloRunState.Participant>();
-        builder.Services.AddOptions<ScriptedAgentOptions>().BindConfiguration(ScriptedAgentOptions.Section);
         builder.AddSessionResume();
 
         // Orleans' defaults, said out loud because rolling upgrades stand on them: a silo of a newer grain interface

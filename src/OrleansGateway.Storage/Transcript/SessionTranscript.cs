@@ -107,6 +107,38 @@ public sealed class SessionTranscript(NpgsqlDataSource dataSource)
         return turns;
     }
 
+    /// <summary>
+    /// The newest <paramref name="limit"/> completed turns numbered below <paramref name="beforeNumber"/>, oldest first: the
+    /// history a model is shown. Failed turns have no reply and are left out.
+    /// </summary>
+    public async Task<IReadOnlyList<Exchange>> RecentExchangesAsync(string sessionId, int beforeNumber, int limit, CancellationToken cancellationToken = default)
+    {
+        var exchanges = new List<Exchange>();
+        if (limit <= 0)
+        {
+            return exchanges;
+        }
+
+        await using var command = dataSource.CreateCommand("""
+            SELECT turn_number, text, reply FROM (
+                SELECT turn_number, text, reply FROM gateway_transcript
+                 WHERE session_id = @session_id AND turn_number < @before AND status = 'completed' AND reply IS NOT NULL
+                 ORDER BY turn_number DESC
+                 LIMIT @limit) AS newest
+             ORDER BY turn_number
+            """);
+        command.Parameters.AddWithValue("session_id", sessionId);
+        command.Parameters.AddWithValue("before", beforeNumber);
+        command.Parameters.AddWithValue("limit", limit);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            exchanges.Add(new Exchange(reader.GetInt32(0), reader.GetString(1), reader.GetString(2)));
+        }
+
+        return exchanges;
+    }
+
     internal static void AddTurns(NpgsqlParameterCollection parameters, IReadOnlyCollection<FinishedTurn> turns)
     {
         parameters.AddWithValue("t_number", turns.Select(t => t.Number).ToArray());

@@ -140,6 +140,21 @@ public sealed class SiloStartupTests(PostgresFixture postgres)
         await AssertFailsFastAsync(silo, "Gateway:Version must be a version such as 0.2.1 or 0.3.0-rc.1, not 'next'");
     }
 
+    [Fact]
+    public async Task Invalid_agent_settings_end_the_process_with_a_reason_and_without_the_api_key()
+    {
+        await using var cluster = new SiloProcessCluster(await postgres.CreateMigratedDatabaseAsync("agent"));
+        var silo = cluster.Launch("no-model", new Dictionary<string, string>
+        {
+            ["Gateway__Agent__Provider"] = "openai",
+            ["Gateway__Agent__OpenAI__Endpoint"] = "http://127.0.0.1:1/v1",
+            ["Gateway__Agent__OpenAI__ApiKey"] = "sk-startup-secret",
+        });
+
+        await AssertFailsFastAsync(silo, "Gateway:Agent:OpenAI:Model is required when Gateway:Agent:Provider is openai");
+        Assert.DoesNotContain("sk-startup-secret", silo.ReadLog());
+    }
+
     private static async Task<IReadOnlyList<SiloRow>> MembershipAsync(SiloProcessCluster cluster)
     {
         await using var dataSource = NpgsqlDataSource.Create(cluster.ConnectionString);
