@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using OrleansGateway.Sessions;
+using OrleansGateway.Storage;
 
 namespace OrleansGateway.Agents.Model;
 

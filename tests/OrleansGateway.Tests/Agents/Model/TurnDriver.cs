@@ -1,5 +1,6 @@
 using OrleansGateway.Agents;
 using OrleansGateway.Sessions;
+using OrleansGateway.Storage;
 
 namespace OrleansGateway.Tests.Agents.Model;
 
