@@ -28,6 +28,9 @@ public sealed class RecordingToolServer : IAsyncDisposable
 
     public string Url(string tool) => $"{_server!.BaseUrl}/tools/{tool}";
 
+    /// <summary>The first call of a tool that is held is recorded, then waits until it is released: a tool that runs.</summary>
+    public FirstRequestHolds Holds { get; } = new();
+
     /// <summary>Makes <paramref name="tool"/> slow or failing from now on.</summary>
     public void Behave(string tool, ToolBehavior behavior) => _behaviors[tool] = behavior;
 
@@ -42,12 +45,23 @@ public sealed class RecordingToolServer : IAsyncDisposable
     {
         using var reader = new StreamReader(context.Request.Body);
         var body = await reader.ReadToEndAsync(context.RequestAborted);
-        _calls.Enqueue(new ToolRequest(name, context.Request.Headers["Idempotency-Key"], body));
+        bool first;
+        lock (_calls)
+        {
+            first = !_calls.Any(call => call.Tool == name);
+            _calls.Enqueue(new ToolRequest(name, context.Request.Headers["Idempotency-Key"], body));
+        }
+
+        await Holds.WaitAsync(name, first, context.RequestAborted);
         var behavior = _behaviors.GetValueOrDefault(name) ?? new ToolBehavior(TimeSpan.Zero);
         await Task.Delay(behavior.Delay, context.RequestAborted);
         context.Response.StatusCode = behavior.Status;
         await context.Response.WriteAsync(behavior.Status == 200 ? $"{name} got {body}" : $"{name} broke", context.RequestAborted);
     }
 
-    public ValueTask DisposeAsync() => _server?.DisposeAsync() ?? ValueTask.CompletedTask;
+    public ValueTask DisposeAsync()
+    {
+        Holds.ReleaseAll();
+        return _server?.DisposeAsync() ?? ValueTask.CompletedTask;
+    }
 }

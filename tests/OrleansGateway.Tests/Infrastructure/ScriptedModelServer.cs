@@ -28,6 +28,9 @@ public sealed class ScriptedModelServer : IAsyncDisposable
 
     public IReadOnlyList<ModelRequest> Requests => [.. _requests];
 
+    /// <summary>The first request of a user text that is held waits until it is released.</summary>
+    public FirstRequestHolds Holds { get; } = new();
+
     public IReadOnlyList<ModelRequest> RequestsFor(string userText) => _requests.Where(r => r.UserText == userText).ToList();
 
     public static async Task<ScriptedModelServer> StartAsync(TimeSpan? chunkDelay = null)
@@ -48,11 +51,16 @@ public sealed class ScriptedModelServer : IAsyncDisposable
             _requests.Enqueue(request);
         }
 
+        await Holds.WaitAsync(request.UserText, attempt == 0, context.RequestAborted);
         var answer = ModelScript.Answer(body, attempt, ChunkDelay);
         await Task.Delay(answer.Delay, context.RequestAborted);
         var model = body["model"]?.GetValue<string>() ?? "scripted";
         await ChatCompletionWriter.WriteAsync(context.Response, answer, model, request.Stream, context.RequestAborted);
     }
 
-    public ValueTask DisposeAsync() => _server?.DisposeAsync() ?? ValueTask.CompletedTask;
+    public ValueTask DisposeAsync()
+    {
+        Holds.ReleaseAll();
+        return _server?.DisposeAsync() ?? ValueTask.CompletedTask;
+    }
 }
