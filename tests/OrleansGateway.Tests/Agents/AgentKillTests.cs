@@ -79,6 +79,8 @@ public sealed class AgentKillTests(PostgresFixture postgres)
         Assert.True(await doomed.WaitForExitAsync(TimeSpan.FromSeconds(10)));
         Assert.Equal(1, await beforeTool.EndBlockedWritesAsync());
         Assert.Equal(1, await afterTool.EndBlockedWritesAsync());
+        await beforeTool.DisposeAsync();
+        await afterTool.DisposeAsync();
         tools.Holds.Release("charge");
 
         var sessions = await WaitUntilCompletedAsync(cluster, [.. Texts.Keys], survivor);
@@ -106,6 +108,19 @@ public sealed class AgentKillTests(PostgresFixture postgres)
         Assert.All(calls, tool => Assert.Single(tool.Select(c => c.IdempotencyKey).Distinct()));
         Assert.Equal(3, calls.SelectMany(tool => tool).Select(c => c.IdempotencyKey).Distinct().Count());
         Assert.All(sessions.Values, s => Assert.Equal(2, s.GetProperty("turns")[0].GetProperty("executions").GetInt32()));
+
+        // What a client of the stream reads afterwards: the stored events, the kill's interruption told by the resume.
+        string[] toolTurn = [TurnEventKinds.Accepted, TurnEventKinds.ToolCall, TurnEventKinds.Resumed, TurnEventKinds.ToolResult, TurnEventKinds.Completed];
+        Assert.Equal(toolTurn, await StreamKindsAsync(cluster, BeforeTool));
+        Assert.Equal(toolTurn, await StreamKindsAsync(cluster, DuringTool));
+        Assert.Equal(toolTurn, await StreamKindsAsync(cluster, AfterTool));
+        Assert.Equal([TurnEventKinds.Accepted, TurnEventKinds.Resumed, TurnEventKinds.Completed], await StreamKindsAsync(cluster, MidStream));
+    }
+
+    private static async Task<IReadOnlyList<string>> StreamKindsAsync(SiloProcessCluster cluster, string session)
+    {
+        await using var dataSource = NpgsqlDataSource.Create(cluster.ConnectionString);
+        return [.. (await new TurnEvents(dataSource).ReadAfterAsync(session, 0, 100)).Select(e => e.Kind)];
     }
 
     private static async Task<IReadOnlyList<string>> JournalKindsAsync(SiloProcessCluster cluster, string session)

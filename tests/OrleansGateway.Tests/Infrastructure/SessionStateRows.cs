@@ -130,8 +130,17 @@ public sealed class HeldRow(NpgsqlConnection connection, NpgsqlTransaction trans
         return Convert.ToInt32(await command.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture);
     }
 
+    private bool _disposed;
+
+    /// <summary>Rolls back (once: a test may let go of the row early and dispose it again at its end).</summary>
     public async ValueTask DisposeAsync()
     {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
         await transaction.RollbackAsync();
         await transaction.DisposeAsync();
         await connection.DisposeAsync();
