@@ -22,6 +22,7 @@ public static class SessionEndpoints
         sessions.MapPost("/{sessionId}/messages", PostMessageAsync);
         sessions.MapGet("/{sessionId}", GetSessionAsync);
         sessions.MapGet("/{sessionId}/turns", GetTurnPageAsync);
+        sessions.MapSessionStream();
         sessions.MapPost("/{sessionId}/suspend", (string sessionId, IGrainFactory grains) =>
             RunCommandAsync(sessionId, grains, session => session.SuspendByUserAsync()));
         sessions.MapPost("/{sessionId}/resume", (string sessionId, IGrainFactory grains) =>
