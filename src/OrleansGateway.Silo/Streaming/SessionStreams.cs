@@ -28,7 +28,7 @@ public sealed partial class SessionStreams(SessionStreamRegistry registry, TurnE
             var catchUp = subscriber.CatchUpAsync(start, events, settings.ReadBatchSize, logger, open.Token);
             try
             {
-                await context.Response.WriteAsync(StreamFrames.Opened, open.Token);
+                await context.Response.WriteAsync(afterId is null ? StreamFrames.Opened + StreamFrames.StartingPoint(start) : StreamFrames.Opened, open.Token);
                 await context.Response.Body.FlushAsync(open.Token);
                 await WriteFramesAsync(context.Response, subscriber, settings.Heartbeat, open.Token);
             }

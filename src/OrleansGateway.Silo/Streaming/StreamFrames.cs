@@ -18,6 +18,12 @@ internal static class StreamFrames
     // Sent at once so that a client sees the stream open (its headers flushed) before anything happens in the session.
     public const string Opened = ": open\n\n";
 
+    /// <summary>
+    /// The starting point of a stream opened without one: an id and no data, which an EventSource takes as its
+    /// Last-Event-ID without dispatching an event, so that a reconnect before the first event misses nothing.
+    /// </summary>
+    public static string StartingPoint(long afterId) => string.Create(CultureInfo.InvariantCulture, $"id: {afterId}\n\n");
+
     private static readonly HashSet<string> LiveKinds = [TurnEventKinds.Delta, TurnEventKinds.StepStarted];
 
     public static string Stored(TurnEvent stored)
