@@ -43,7 +43,8 @@ internal sealed class ChatPrinter(TextWriter output)
                 Line($"({turnId} accepted: {note})");
                 return null;
             case TurnEventKinds.StepFinished:
-                Line($"  · {turnId} step {Number(data, "step")}/{Number(data, "stepsTotal")}");
+                // The event names the step by its index (0 for the first); a person counts from 1.
+                Line($"  · {turnId} step {StepNumber(data)}/{Number(data, "stepsTotal")}");
                 return null;
             case TurnEventKinds.ToolCall:
                 Line($"  → tool call: {Record(data)}");
@@ -52,10 +53,10 @@ internal sealed class ChatPrinter(TextWriter output)
                 Line($"  ← tool result: {Record(data)}");
                 return null;
             case TurnEventKinds.Interrupted:
-                Line($"({turnId} interrupted after step {Number(data, "step")})");
+                Line($"({turnId} interrupted after {Number(data, "step")} steps)");
                 return null;
             case TurnEventKinds.Resumed:
-                Line($"({turnId} resumed after step {Number(data, "step")}: {Text(data, "reason") ?? "resumed"})");
+                Line($"({turnId} resumed after {Number(data, "step")} steps: {Text(data, "reason") ?? "resumed"})");
                 return null;
             case TurnEventKinds.Completed:
                 EndLine();
@@ -94,6 +95,9 @@ internal sealed class ChatPrinter(TextWriter output)
 
     private static string Number(JsonElement data, string name) =>
         data.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number ? value.GetRawText() : "?";
+
+    private static string StepNumber(JsonElement data) =>
+        data.TryGetProperty("step", out var value) && value.TryGetInt32(out var index) ? $"{index + 1}" : "?";
 
     private static string Record(JsonElement data)
     {
