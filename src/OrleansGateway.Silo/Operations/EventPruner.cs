@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using OrleansGateway.Hosting;
 using OrleansGateway.Storage;
 using OrleansGateway.Streaming;
 
@@ -11,27 +12,9 @@ namespace OrleansGateway.Operations;
 /// same period after <see cref="SessionStreamOptions.Retention"/>; silos that prune them at once delete each row once.
 /// </summary>
 internal sealed partial class EventPruner(EventHistory events, TurnEvents streamEvents, TimeProvider time, IOptions<EventRetentionOptions> options,
-    IOptions<SessionStreamOptions> streamOptions, ILogger<EventPruner> logger) : ILifecycleParticipant<ISiloLifecycle>
+    IOptions<SessionStreamOptions> streamOptions, ILogger<EventPruner> logger) : SiloBackgroundLoop
 {
-    private readonly CancellationTokenSource _stopping = new();
-    private Task _loop = Task.CompletedTask;
-
-    public void Participate(ISiloLifecycle lifecycle) =>
-        lifecycle.Subscribe(nameof(EventPruner), ServiceLifecycleStage.Active, StartAsync, StopAsync);
-
-    private Task StartAsync(CancellationToken cancellationToken)
-    {
-        _loop = Task.Run(() => PruneLoopAsync(_stopping.Token));
-        return Task.CompletedTask;
-    }
-
-    private async Task StopAsync(CancellationToken cancellationToken)
-    {
-        await _stopping.CancelAsync();
-        await _loop.WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-    }
-
-    private async Task PruneLoopAsync(CancellationToken cancellationToken)
+    protected override async Task RunAsync(CancellationToken cancellationToken)
     {
         var retention = options.Value;
         using var timer = new PeriodicTimer(retention.PruneInterval, time);

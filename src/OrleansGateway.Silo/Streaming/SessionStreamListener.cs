@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using Npgsql;
+using OrleansGateway.Hosting;
 using OrleansGateway.Storage;
 
 namespace OrleansGateway.Streaming;
@@ -11,30 +12,12 @@ namespace OrleansGateway.Streaming;
 /// re-reads from its last event: what was committed meanwhile is stored, only live output of the gap is lost.
 /// </summary>
 internal sealed partial class SessionStreamListener(NpgsqlDataSource dataSource, SessionStreamRegistry registry,
-    IOptions<SessionStreamOptions> options, ILogger<SessionStreamListener> logger) : ILifecycleParticipant<ISiloLifecycle>
+    IOptions<SessionStreamOptions> options, ILogger<SessionStreamListener> logger) : SiloBackgroundLoop
 {
-    private readonly CancellationTokenSource _stopping = new();
-    private Task _loop = Task.CompletedTask;
+    // Clients reconnect (to another silo) with their Last-Event-ID rather than wait on a silo that no longer hears.
+    protected override void Stopped() => registry.EndAll("the silo is stopping");
 
-    public void Participate(ISiloLifecycle lifecycle) =>
-        lifecycle.Subscribe(nameof(SessionStreamListener), ServiceLifecycleStage.Active, StartAsync, StopAsync);
-
-    private Task StartAsync(CancellationToken cancellationToken)
-    {
-        _loop = Task.Run(() => ListenLoopAsync(_stopping.Token));
-        return Task.CompletedTask;
-    }
-
-    private async Task StopAsync(CancellationToken cancellationToken)
-    {
-        await _stopping.CancelAsync();
-        await _loop.WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-
-        // Clients reconnect (to another silo) with their Last-Event-ID rather than wait on a silo that no longer hears.
-        registry.EndAll("the silo is stopping");
-    }
-
-    private async Task ListenLoopAsync(CancellationToken cancellationToken)
+    protected override async Task RunAsync(CancellationToken cancellationToken)
     {
         var settings = options.Value;
         var delay = settings.ReconnectDelay;

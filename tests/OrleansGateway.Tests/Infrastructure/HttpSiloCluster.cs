@@ -21,11 +21,15 @@ public sealed class HttpSiloCluster : IAsyncDisposable
     private readonly List<WebApplication> _silos = [];
     private readonly string _clusterId = $"http-{Guid.NewGuid():N}"[..16];
 
+    private HttpSiloCluster(string connectionString) => ConnectionString = connectionString;
+
+    public string ConnectionString { get; }
+
     public IReadOnlyList<Uri> Addresses => [.. _silos.Select(silo => new Uri(silo.Urls.Single() + "/"))];
 
     public static async Task<HttpSiloCluster> StartAsync(string connectionString, int silos, IReadOnlyDictionary<string, string?>? settings = null)
     {
-        var cluster = new HttpSiloCluster();
+        var cluster = new HttpSiloCluster(connectionString);
         try
         {
             for (var i = 0; i < silos; i++)
