@@ -8,7 +8,7 @@ namespace OrleansGateway.Cli.Chat;
 /// Prints a session's stream as a conversation: a reply's text as it streams (or whole, when it did not), tool calls and
 /// results as short lines, interruptions and resumes as notes in parentheses, a failure as an error line.
 /// </summary>
-internal sealed class ChatPrinter(TextWriter output)
+public sealed class ChatPrinter(TextWriter output)
 {
     private const int MaxRecordLength = 100;
 
