@@ -7,6 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Orleans.Configuration;
 using Orleans.Hosting;
+using OrleansGateway.Hosting;
 using OrleansGateway.Http;
 
 namespace OrleansGateway.Tests.Infrastructure;
@@ -19,6 +20,7 @@ namespace OrleansGateway.Tests.Infrastructure;
 public sealed class HttpSiloCluster : IAsyncDisposable
 {
     private readonly List<WebApplication> _silos = [];
+    private readonly HashSet<int> _stopped = [];
     private readonly string _clusterId = $"http-{Guid.NewGuid():N}"[..16];
 
     private HttpSiloCluster(string connectionString) => ConnectionString = connectionString;
@@ -48,14 +50,25 @@ public sealed class HttpSiloCluster : IAsyncDisposable
 
     public T Service<T>(int silo) where T : notnull => _silos[silo].Services.GetRequiredService<T>();
 
+    /// <summary>Stops one silo gracefully, as SIGTERM does; its address stays in <see cref="Addresses"/>, answering nothing.</summary>
+    public async Task StopSiloAsync(int silo)
+    {
+        await _silos[silo].StopAsync();
+        _stopped.Add(silo);
+    }
+
     public HttpClient ClientFor(int silo) => new() { BaseAddress = Addresses[silo], Timeout = TimeSpan.FromSeconds(30) };
 
     public async ValueTask DisposeAsync()
     {
         // The newest first: the first silo holds the cluster together while the others leave.
-        foreach (var silo in Enumerable.Reverse(_silos))
+        foreach (var (silo, index) in Enumerable.Reverse(_silos.Select((silo, index) => (silo, index))))
         {
-            await silo.StopAsync();
+            if (!_stopped.Contains(index))
+            {
+                await silo.StopAsync();
+            }
+
             await silo.DisposeAsync();
         }
     }
@@ -77,6 +90,7 @@ public sealed class HttpSiloCluster : IAsyncDisposable
         }
 
         builder.WebHost.UseUrls($"http://127.0.0.1:{PostgresFixture.FreeTcpPort()}");
+        builder.Services.AddHostedService<SiloStopsBeforeHttp>();
         builder.UseOrleans(silo =>
         {
             silo.Configure<ClusterOptions>(options => (options.ClusterId, options.ServiceId) = (_clusterId, "orleans-gateway"));

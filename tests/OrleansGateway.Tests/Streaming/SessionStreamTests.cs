@@ -175,6 +175,26 @@ public sealed class SessionStreamTests(PostgresFixture postgres) : IAsyncLifetim
     }
 
     [Fact]
+    public async Task A_silo_that_stops_ends_its_streams_and_their_clients_resume_on_another_silo()
+    {
+        await PostAsync(0, "moving", "hello", "m1");
+        var stream = await StreamRecording.OpenAsync(_cluster.Addresses[1], "moving", lastEventId: 0);
+        await using (stream)
+        {
+            await stream.WaitForEndOfAsync("t1");
+
+            // Within the stop, not after Kestrel's shutdown timeout: the silo stops before its HTTP server waits on requests.
+            await _cluster.StopSiloAsync(1).WaitAsync(TimeSpan.FromSeconds(15));
+            await Eventually.UntilAsync(() => Task.FromResult(stream.Ended), TimeSpan.FromSeconds(5), () => "the stream outlived its silo");
+        }
+
+        await using var resumed = await StreamRecording.OpenAsync(_cluster.Addresses[0], "moving", stream.Stored[^1].Id);
+        await PostAsync(0, "moving", "again", "m2");
+        await resumed.WaitForEndOfAsync("t2");
+        Assert.Equal((await _events.ReadAfterAsync("moving", 0, 100)).Select(e => (long?)e.Id), stream.Stored.Concat(resumed.Stored).Select(e => e.Id));
+    }
+
+    [Fact]
     public async Task Bad_resume_points_are_400_and_a_session_never_written_is_404()
     {
         await PostAsync(0, "known", "hello", "m1");
