@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.CommandLine.Invocation;
+using OrleansGateway.Cli.Chat;
 using OrleansGateway.Cli.Commands;
 using OrleansGateway.LocalCluster;
 
@@ -8,6 +9,7 @@ var root = new RootCommand("ogw: run and operate an OrleansGateway cluster")
     UpCommand.Create(),
     DbCommands.Create(),
     DemoCommand.Create(),
+    ChatCommand.Create(),
 };
 foreach (var command in OperatorCommands.Create())
 {

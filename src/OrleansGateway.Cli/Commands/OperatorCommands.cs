@@ -236,7 +236,7 @@ public static partial class OperatorCommands
 
     private static Argument<string> SessionIdArgument() => new("session-id") { Description = $"The session: {SessionIds.Rule}" };
 
-    private static string RequireSessionId(string sessionId)
+    internal static string RequireSessionId(string sessionId)
     {
         Require(SessionIds.IsValid(sessionId), $"'{sessionId}' is not a session id ({SessionIds.Rule})");
         Require(sessionId is not ("." or ".."), $"the session id '{sessionId}' cannot be named in a URL path (HTTP resolves '.' and '..' away)");

@@ -21,7 +21,8 @@ public static class GatewaySiloBuilderExtensions
     /// <summary>
     /// The one way to turn a silo into a gateway silo: Orleans clustering, grain storage and reminders on
     /// PostgreSQL through one <see cref="NpgsqlDataSource"/>, the session ledger, the agent that runs turns,
-    /// and the resume lifecycle (<see cref="SessionResumeSiloBuilderExtensions.AddSessionResume"/>).
+    /// the resume lifecycle (<see cref="SessionResumeSiloBuilderExtensions.AddSessionResume"/>) and the session streams
+    /// (<see cref="SessionStreamSiloBuilderExtensions.AddSessionStreams"/>).
     /// Endpoints and cluster identity are the host's business (the program, or a test cluster).
     /// </summary>
     public static ISiloBuilder AddOrleansGateway(this ISiloBuilder builder, string connectionString)
@@ -52,6 +53,7 @@ public static class GatewaySiloBuilderExtensions
         builder.Services.AddSingleton<SiloRunState>();
         builder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, SiloRunState.Participant>();
         builder.AddSessionResume();
+        builder.AddSessionStreams();
 
         // Orleans' defaults, said out loud because rolling upgrades stand on them: a silo of a newer grain interface
         // version serves the calls of older silos, and the placement director (not Orleans' version selector) prefers

@@ -7,7 +7,10 @@ using OrleansGateway.Sessions;
 
 namespace OrleansGateway.Http;
 
-/// <summary>The user-facing session API: post a message, read a session and page through its turns, suspend, resume and delete it.</summary>
+/// <summary>
+/// The user-facing session API: post a message, read a session and page through its turns, follow its events
+/// (<see cref="SessionStreamEndpoint"/>), suspend, resume and delete it.
+/// </summary>
 public static class SessionEndpoints
 {
     /// <summary>Largest <c>text</c> of a message, in UTF-8 bytes.</summary>
@@ -22,6 +25,7 @@ public static class SessionEndpoints
         sessions.MapPost("/{sessionId}/messages", PostMessageAsync);
         sessions.MapGet("/{sessionId}", GetSessionAsync);
         sessions.MapGet("/{sessionId}/turns", GetTurnPageAsync);
+        sessions.MapSessionStream();
         sessions.MapPost("/{sessionId}/suspend", (string sessionId, IGrainFactory grains) =>
             RunCommandAsync(sessionId, grains, session => session.SuspendByUserAsync()));
         sessions.MapPost("/{sessionId}/resume", (string sessionId, IGrainFactory grains) =>

@@ -1,35 +1,20 @@
 using Microsoft.Extensions.Options;
+using OrleansGateway.Hosting;
 using OrleansGateway.Storage;
+using OrleansGateway.Streaming;
 
 namespace OrleansGateway.Operations;
 
 /// <summary>
 /// Keeps <c>gateway_events</c> to <see cref="EventRetentionOptions.Retention"/>: every silo tries every
 /// <see cref="EventRetentionOptions.PruneInterval"/>, and whoever gets the advisory lock prunes. A loop of its own,
-/// so that a large backlog never delays a resume sweep.
+/// so that a large backlog never delays a resume sweep. The stored stream events (<c>gateway_turn_events</c>) go in the
+/// same period after <see cref="SessionStreamOptions.Retention"/>; silos that prune them at once delete each row once.
 /// </summary>
-internal sealed partial class EventPruner(EventHistory events, TimeProvider time, IOptions<EventRetentionOptions> options,
-    ILogger<EventPruner> logger) : ILifecycleParticipant<ISiloLifecycle>
+internal sealed partial class EventPruner(EventHistory events, TurnEvents streamEvents, TimeProvider time, IOptions<EventRetentionOptions> options,
+    IOptions<SessionStreamOptions> streamOptions, ILogger<EventPruner> logger) : SiloBackgroundLoop
 {
-    private readonly CancellationTokenSource _stopping = new();
-    private Task _loop = Task.CompletedTask;
-
-    public void Participate(ISiloLifecycle lifecycle) =>
-        lifecycle.Subscribe(nameof(EventPruner), ServiceLifecycleStage.Active, StartAsync, StopAsync);
-
-    private Task StartAsync(CancellationToken cancellationToken)
-    {
-        _loop = Task.Run(() => PruneLoopAsync(_stopping.Token));
-        return Task.CompletedTask;
-    }
-
-    private async Task StopAsync(CancellationToken cancellationToken)
-    {
-        await _stopping.CancelAsync();
-        await _loop.WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-    }
-
-    private async Task PruneLoopAsync(CancellationToken cancellationToken)
+    protected override async Task RunAsync(CancellationToken cancellationToken)
     {
         var retention = options.Value;
         using var timer = new PeriodicTimer(retention.PruneInterval, time);
@@ -61,6 +46,20 @@ internal sealed partial class EventPruner(EventHistory events, TimeProvider time
             // The history grows a little longer; the next period tries again.
             LogPruneFailed(exception);
         }
+
+        var streamRetention = streamOptions.Value.Retention;
+        try
+        {
+            var deleted = await streamEvents.PruneAsync(time.GetUtcNow() - streamRetention, retention.PruneBatchSize, cancellationToken);
+            if (deleted > 0)
+            {
+                LogStreamPruned(deleted, streamRetention);
+            }
+        }
+        catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
+        {
+            LogStreamPruneFailed(exception);
+        }
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Pruned {Deleted} events older than {Retention} in {Batches} batches")]
@@ -68,4 +67,10 @@ internal sealed partial class EventPruner(EventHistory events, TimeProvider time
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Pruning the event history failed; the next period tries again")]
     private partial void LogPruneFailed(Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Pruned {Deleted} stream events older than {Retention}")]
+    private partial void LogStreamPruned(int deleted, TimeSpan retention);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Pruning the stream events failed; the next period tries again")]
+    private partial void LogStreamPruneFailed(Exception exception);
 }

@@ -84,6 +84,29 @@ public sealed class TurnEvents(NpgsqlDataSource dataSource)
         return await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
+    /// <summary>
+    /// <see cref="PruneAsync(DateTimeOffset, CancellationToken)"/> a batch at a time, oldest id first: ids follow time, so
+    /// each statement looks at the index's head only and stops at the first row young enough to keep.
+    /// </summary>
+    public async Task<int> PruneAsync(DateTimeOffset cutoff, int batchSize, CancellationToken cancellationToken = default)
+    {
+        await using var command = dataSource.CreateCommand("""
+            DELETE FROM gateway_turn_events
+             WHERE event_id IN (SELECT event_id FROM gateway_turn_events ORDER BY event_id LIMIT @batch)
+               AND at < @cutoff
+            """);
+        command.Parameters.AddWithValue("batch", batchSize);
+        command.Parameters.AddWithValue("cutoff", cutoff.ToUniversalTime());
+        var total = 0;
+        for (var deleted = batchSize; deleted == batchSize;)
+        {
+            deleted = await command.ExecuteNonQueryAsync(cancellationToken);
+            total += deleted;
+        }
+
+        return total;
+    }
+
     internal static void AddEvent(NpgsqlParameterCollection parameters, TurnEventDraft? draft)
     {
         parameters.AddNullable("e_turn_number", NpgsqlDbType.Integer, draft?.TurnNumber);

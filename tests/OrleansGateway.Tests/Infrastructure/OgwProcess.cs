@@ -16,9 +16,18 @@ public sealed class OgwProcess : IAsyncDisposable
 
     public int ExitCode => _process.ExitCode;
 
-    public static OgwProcess Start(IReadOnlyDictionary<string, string> environment, params string[] arguments)
+    public static OgwProcess Start(IReadOnlyDictionary<string, string> environment, params string[] arguments) => StartPiped(environment, input: null, arguments);
+
+    /// <summary>Starts ogw with <paramref name="input"/> (when not null) as its whole standard input, closed after it, as a pipe gives it.</summary>
+    public static OgwProcess StartPiped(IReadOnlyDictionary<string, string> environment, string? input, string[] arguments)
     {
-        var startInfo = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Path.GetTempPath() };
+        var startInfo = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = input is not null,
+            WorkingDirectory = Path.GetTempPath(),
+        };
         startInfo.ArgumentList.Add(BuiltProgram.Cli);
         foreach (var argument in arguments)
         {
@@ -37,13 +46,23 @@ public sealed class OgwProcess : IAsyncDisposable
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
+        if (input is not null)
+        {
+            process.StandardInput.Write(input);
+            process.StandardInput.Close();
+        }
+
         return ogw;
     }
 
     /// <summary>Runs ogw to completion.</summary>
-    public static async Task<(int ExitCode, string Output)> RunAsync(IReadOnlyDictionary<string, string> environment, params string[] arguments)
+    public static Task<(int ExitCode, string Output)> RunAsync(IReadOnlyDictionary<string, string> environment, params string[] arguments) =>
+        RunPipedAsync(environment, input: null, arguments);
+
+    /// <summary>Runs ogw to completion with <paramref name="input"/> piped to it.</summary>
+    public static async Task<(int ExitCode, string Output)> RunPipedAsync(IReadOnlyDictionary<string, string> environment, string? input, string[] arguments)
     {
-        await using var ogw = Start(environment, arguments);
+        await using var ogw = StartPiped(environment, input, arguments);
         Assert.True(await ogw.WaitForExitAsync(TimeSpan.FromSeconds(60)), $"ogw {string.Join(' ', arguments)} did not finish:\n{ogw.Output}");
         return (ogw.ExitCode, ogw.Output);
     }

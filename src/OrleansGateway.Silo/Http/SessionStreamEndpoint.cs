@@ -1,0 +1,73 @@
+using System.Globalization;
+using OrleansGateway.ServiceDefaults;
+using OrleansGateway.Sessions;
+using OrleansGateway.Streaming;
+
+namespace OrleansGateway.Http;
+
+/// <summary>
+/// <c>GET /api/sessions/{id}/stream</c>: the session's turn events as Server-Sent Events, from any silo. The resume point
+/// is the <c>Last-Event-ID</c> header (what a browser's EventSource sends when it reconnects), else <c>?after=</c> (for
+/// clients that cannot set headers; <c>?after=0</c> is the whole stored stream), else now: only events to come.
+/// </summary>
+public static class SessionStreamEndpoint
+{
+    public const string LastEventIdHeader = "Last-Event-ID";
+    public const string AfterParameter = "after";
+
+    public static RouteGroupBuilder MapSessionStream(this RouteGroupBuilder sessions)
+    {
+        sessions.MapGet("/{sessionId}/stream", StreamAsync);
+        return sessions;
+    }
+
+    private static async Task<IResult> StreamAsync(string sessionId, HttpContext context, IGrainFactory grains, SessionStreams streams)
+    {
+        if (!SessionIds.IsValid(sessionId))
+        {
+            return Problem.BadRequest($"sessionId must be {SessionIds.Rule}");
+        }
+
+        if (!TryReadResumePoint(context.Request, out var afterId, out var error))
+        {
+            return Problem.BadRequest(error!);
+        }
+
+        // As GET /api/sessions/{id}: a session that was never written has nothing to stream, and a typo should say so.
+        if (await grains.GetGrain<ISessionGrain>(sessionId).ReadNewestAsync(0) is null)
+        {
+            return Problem.NotFound($"session {sessionId} does not exist");
+        }
+
+        await streams.ServeAsync(context, sessionId, afterId);
+        return Results.Empty;
+    }
+
+    /// <summary>The header wins: an EventSource reconnects to the same URL, its <c>?after=</c> that of its first connection.</summary>
+    private static bool TryReadResumePoint(HttpRequest request, out long? afterId, out string? error)
+    {
+        afterId = null;
+        error = null;
+        var (name, text) = request.Headers.TryGetValue(LastEventIdHeader, out var header) && !string.IsNullOrWhiteSpace(header)
+            ? (LastEventIdHeader, header.Count == 1 ? header[0] : string.Join(",", header.ToArray()))
+            : (AfterParameter, null);
+        if (name == AfterParameter && !QueryParameters.TryGet(request.Query, AfterParameter, out text, out error))
+        {
+            return false;
+        }
+
+        if (text is null)
+        {
+            return true;
+        }
+
+        if (!long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var id))
+        {
+            error = $"{name} must be a stream event id (a whole number from 0), not '{text}'";
+            return false;
+        }
+
+        afterId = id;
+        return true;
+    }
+}
