@@ -155,7 +155,7 @@ public sealed class OperatorCommandTests(OperatorCluster cluster) : IClassFixtur
         Assert.Equal($"{id} suspended epoch:{row.Epoch} activeTurn: unavailable:", $"{session["sessionId"]} {session["phase"]} epoch:{session["epoch"]} activeTurn:{session["activeTurnId"]} unavailable:{session["turnsUnavailable"]}");
         var turn = Assert.Single(session["turns"]!.AsArray())!;
         Assert.True(JsonNode.DeepEquals(
-            JsonNode.Parse("""{"turnId":"t1","messageId":"m1","status":"completed","stepsDone":3,"stepsTotal":3,"executions":1,"reply":"done 3 steps","error":null}"""), turn), turn.ToJsonString());
+            JsonNode.Parse("""{"turnId":"t1","messageId":"m1","status":"completed","stepsDone":3,"stepsTotal":3,"executions":1,"reply":"done 3 steps","error":null,"usage":null}"""), turn), turn.ToJsonString());
         // Newest first: the audit of the action comes after the grain's own event.
         Assert.Equal(["operator_action operator suspend: suspended (was idle)", "suspended  was idle"],
             document["history"]!.AsArray().Select(e => $"{(string?)e!["kind"]} {(string?)e["actor"]} {(string?)e["detail"]}"));
