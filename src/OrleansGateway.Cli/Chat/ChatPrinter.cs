@@ -10,7 +10,7 @@ namespace OrleansGateway.Cli.Chat;
 /// </summary>
 public sealed class ChatPrinter(TextWriter output)
 {
-    private const int MaxRecordLength = 100;
+    private const int MaxRecordLength = 160;
 
     // The turn whose streamed text is on the current line, which every other line must end first.
     private string? _streaming;
@@ -47,10 +47,14 @@ public sealed class ChatPrinter(TextWriter output)
                 Line($"  · {turnId} step {StepNumber(data)}/{Number(data, "stepsTotal")}");
                 return null;
             case TurnEventKinds.ToolCall:
-                Line($"  → tool call: {Record(data)}");
+                foreach (var call in ToolCalls(data))
+                {
+                    Line($"  → {call}");
+                }
+
                 return null;
             case TurnEventKinds.ToolResult:
-                Line($"  ← tool result: {Record(data)}");
+                Line($"  ← {ToolResult(data)}");
                 return null;
             case TurnEventKinds.Interrupted:
                 Line($"({turnId} interrupted after {Number(data, "step")} steps)");
@@ -99,9 +103,31 @@ public sealed class ChatPrinter(TextWriter output)
     private static string StepNumber(JsonElement data) =>
         data.TryGetProperty("step", out var value) && value.TryGetInt32(out var index) ? $"{index + 1}" : "?";
 
-    private static string Record(JsonElement data)
+    /// <summary>Each call a model record asked for as <c>name(arguments)</c>; the record itself when it is not the model agent's.</summary>
+    private static IEnumerable<string> ToolCalls(JsonElement data)
     {
-        var text = data.TryGetProperty("record", out var record) ? record.GetRawText() : "";
-        return text.Length > MaxRecordLength ? text[..MaxRecordLength] + "…" : text;
+        if (data.TryGetProperty("record", out var record) && record.ValueKind == JsonValueKind.Object
+            && record.TryGetProperty("calls", out var calls) && calls.ValueKind == JsonValueKind.Array)
+        {
+            return calls.EnumerateArray().Select(call => Short($"{Text(call, "name")}({Text(call, "arguments")})"));
+        }
+
+        return [Short($"tool call: {Raw(data)}")];
     }
+
+    /// <summary>A tool record as <c>name: result</c> (<c>name failed: error</c>); the record itself when it is not the model agent's.</summary>
+    private static string ToolResult(JsonElement data)
+    {
+        if (data.TryGetProperty("record", out var record) && record.ValueKind == JsonValueKind.Object && Text(record, "name") is { } name)
+        {
+            var failed = record.TryGetProperty("isError", out var isError) && isError.ValueKind == JsonValueKind.True;
+            return Short($"{name}{(failed ? " failed" : "")}: {Text(record, "result")}");
+        }
+
+        return Short($"tool result: {Raw(data)}");
+    }
+
+    private static string Raw(JsonElement data) => data.TryGetProperty("record", out var record) ? record.GetRawText() : "";
+
+    private static string Short(string text) => text.Length > MaxRecordLength ? text[..MaxRecordLength] + "…" : text;
 }

@@ -15,7 +15,10 @@ public sealed class ChatPrinterTests
         {
             printer.Print(Live("delta", """{"turnId":"t1","text":"Hel"}""")),
             printer.Print(Live("delta", """{"turnId":"t1","text":"lo"}""")),
-            printer.Print(Stored(1, "tool_call", """{"turnId":"t1","step":0,"stepsTotal":3,"record":{"tool":"clock"}}""")),
+            printer.Print(Stored(1, "tool_call", """{"turnId":"t1","step":0,"record":{"calls":[{"callId":"c1","name":"clock","arguments":"{\"tz\":\"UTC\"}"}]}}""")),
+            printer.Print(Stored(6, "tool_result", """{"turnId":"t1","step":1,"record":{"callId":"c1","name":"clock","result":"12:00","isError":false}}""")),
+            printer.Print(Stored(7, "tool_result", """{"turnId":"t1","step":2,"record":{"callId":"c2","name":"mail","result":"timed out","isError":true}}""")),
+            printer.Print(Stored(8, "tool_call", """{"turnId":"t1","step":3,"record":{"tool":"other"}}""")),
             printer.Print(Stored(2, "interrupted", """{"turnId":"t1","step":1}""")),
             printer.Print(Stored(3, "resumed", """{"turnId":"t1","step":1,"reason":"silo_stopped"}""")),
             printer.Print(Live("delta", """{"turnId":"t1","text":" world"}""")),
@@ -24,10 +27,13 @@ public sealed class ChatPrinterTests
             printer.Print(new StreamMessage(null, null, "", "heartbeat")),
         };
 
-        Assert.Equal([null, null, null, null, null, null, "t1", "t2", null], ended);
+        Assert.Equal([null, null, null, null, null, null, null, null, null, "t1", "t2", null], ended);
         Assert.Equal("""
             Hello
-              → tool call: {"tool":"clock"}
+              → clock({"tz":"UTC"})
+              ← clock: 12:00
+              ← mail failed: timed out
+              → tool call: {"tool":"other"}
             (t1 interrupted after 1 steps)
             (t1 resumed after 1 steps: silo_stopped)
              world
