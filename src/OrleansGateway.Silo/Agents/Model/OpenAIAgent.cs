@@ -60,6 +60,10 @@ public sealed partial class OpenAIAgent : IAgent, IDisposable
             : await AskModelAsync(step, journal, cancellationToken);
     }
 
+    /// <summary>What the model reads after the error of a tool call that was cut off and sent again.</summary>
+    public const string RepeatedCallNote =
+        "(This call was cut off by an interruption and sent again with the same idempotency key: it may have taken effect the first time.)";
+
     /// <summary>
     /// <c>{session}/{turn}/{model step}/{call id}</c>: all of it is journaled before the tool first runs, so every attempt of
     /// this call, on any silo, sends the same key. The model step (the journal index of the model call that asked) is there
@@ -74,14 +78,22 @@ public sealed partial class OpenAIAgent : IAgent, IDisposable
         var (call, key) = (pending.Call, IdempotencyKey(step, pending));
         Log.ToolCall(_log, step.SessionId, step.TurnId, step.Index, call.Name, key);
         var outcome = await _tools.RunAsync(call.Name, call.Arguments, key, cancellationToken);
+        var result = outcome.Text;
         if (outcome.IsError)
         {
             Log.ToolError(_log, step.SessionId, step.TurnId, call.Name, outcome.Text);
+
+            // The one place where the interruption is news to the model: a tool that refuses the repeated call (it saw
+            // the key) or fails it may have done the work the first time, and the model must not simply try again.
+            if (step.Resume?.InterruptedStep == step.Index)
+            {
+                result = $"{result} {RepeatedCallNote}";
+            }
         }
 
         return AgentStepResult.Continue with
         {
-            Record = ModelJournal.Record(new ToolStep(call.CallId, call.Name, outcome.Text, outcome.IsError)),
+            Record = ModelJournal.Record(new ToolStep(call.CallId, call.Name, result, outcome.IsError)),
         };
     }
 

@@ -64,6 +64,25 @@ public sealed class OpenAIAgentToolTests(PostgresFixture postgres) : ModelAgentT
     }
 
     [Fact]
+    public async Task A_repeated_call_that_the_tool_refuses_tells_the_model_it_may_have_run_and_only_then()
+    {
+        const string text = """tool:broken:{}""";
+        const string BrokenAnswer = "tool broken answered HTTP 409: broken broke";
+        var cut = await TurnDriver.RunAsync(Harness.Agent(), "s1", "t1", text, stopAfterSteps: 1);
+        Harness.Tools.Behave("broken", new ToolBehavior(TimeSpan.Zero, Status: 409));
+
+        // Cut off during the tool step (step 1): its error reaches the model with the note.
+        var resumed = await TurnDriver.RunAsync(Harness.Agent(), "s1", "t1", text, journal: cut.Journal,
+            resume: new ResumeNote("silo_stopped", InterruptedStep: 1, DateTimeOffset.UtcNow, Attempt: 1));
+        // Cut off earlier (after the model's answer): the tool had not run, and its error is just an error.
+        var fresh = await TurnDriver.RunAsync(Harness.Agent(), "s2", "t1", text, journal: cut.Journal,
+            resume: new ResumeNote("silo_stopped", InterruptedStep: 0, DateTimeOffset.UtcNow, Attempt: 1));
+
+        Assert.Equal($"done: {BrokenAnswer} {OpenAIAgent.RepeatedCallNote}", resumed.Reply);
+        Assert.Equal($"done: {BrokenAnswer}", fresh.Reply);
+    }
+
+    [Fact]
     public async Task Several_calls_of_one_answer_run_one_per_step_in_order()
     {
         const string text = """tool:echo:{"x":1}|tool:echo:{"x":2}""";

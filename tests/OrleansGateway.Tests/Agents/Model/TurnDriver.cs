@@ -14,13 +14,14 @@ public sealed record TurnRun(string? Reply, IReadOnlyList<JournalEntry> Journal,
 public static class TurnDriver
 {
     public static async Task<TurnRun> RunAsync(IAgent agent, string sessionId, string turnId, string text,
-        IReadOnlyList<JournalEntry>? journal = null, IStepOutput? output = null, int? stopAfterSteps = null)
+        IReadOnlyList<JournalEntry>? journal = null, IStepOutput? output = null, int? stopAfterSteps = null, ResumeNote? resume = null)
     {
         var entries = new List<JournalEntry>(journal ?? []);
         var usage = new TokenUsage(0, 0);
         for (var run = 0; stopAfterSteps is null || run < stopAfterSteps; run++)
         {
-            var step = new AgentStep(sessionId, turnId, text, entries.Count) { Journal = [.. entries], Output = output ?? StepOutput.None };
+            // As the grain: the note of a resumed execution goes with each of its steps.
+            var step = new AgentStep(sessionId, turnId, text, entries.Count, resume) { Journal = [.. entries], Output = output ?? StepOutput.None };
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
             var result = await agent.RunStepAsync(step, timeout.Token);
             usage += result.Usage ?? new TokenUsage(0, 0);
