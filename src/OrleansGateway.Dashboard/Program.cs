@@ -30,6 +30,7 @@ try
     builder.Services.AddHostedService(services => services.GetRequiredService<PhaseCountHistory>());
     builder.Services.AddOperatorAuthentication(new OperatorTokenStore(dashboard));
     builder.AddGatewayClusterClient(connectionString, cluster);
+    builder.Services.AddDashboardHealthChecks();
 
     app = builder.Build();
     app.UseOrleansDashboardTokenLinks();

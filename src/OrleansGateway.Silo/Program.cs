@@ -22,6 +22,7 @@ try
     // HostOptions:ShutdownTimeout bounds the whole stop, the drain included (checked against Gateway:Resume at start).
     builder.Services.Configure<HostOptions>(builder.Configuration.GetSection("HostOptions"));
     builder.Services.AddHostedService<SiloStopsBeforeHttp>();
+    builder.Services.AddSiloHealthChecks();
     builder.UseOrleans(silo =>
     {
         silo.Configure<ClusterOptions>(options =>

@@ -19,7 +19,7 @@ namespace Orleans.Hosting;
 public static class GatewaySiloBuilderExtensions
 {
     /// <summary>
-    /// The one way to turn a silo into a gateway silo: Orleans clustering, grain storage and reminders on
+    /// The one way to turn a silo into a gateway silo: Orleans clustering and grain storage on
     /// PostgreSQL through one <see cref="NpgsqlDataSource"/>, the session ledger, the agent that runs turns,
     /// the resume lifecycle (<see cref="SessionResumeSiloBuilderExtensions.AddSessionResume"/>) and the session streams
     /// (<see cref="SessionStreamSiloBuilderExtensions.AddSessionStreams"/>).
@@ -81,12 +81,13 @@ public static class GatewaySiloBuilderExtensions
             builder.AddDashboard();
         }
 
-        // Orleans' three ADO.NET providers, on the silo's one pool of connections.
+        // Orleans' ADO.NET providers, on the silo's one pool of connections. No reminder service: no grain registers a
+        // reminder. Its tables stay (release 0.1 silos still start with them during a rolling upgrade) until a contract
+        // script drops them.
         const string invariant = GatewayDataSource.AdoNetInvariant;
         builder.UseAdoNetClustering(options => options.Configure<NpgsqlDataSource>((o, pool) => (o.Invariant, o.DataSource) = (invariant, pool)));
         builder.AddAdoNetGrainStorage(GatewayStorageNames.Sessions,
             options => options.Configure<NpgsqlDataSource>((o, pool) => (o.Invariant, o.DataSource) = (invariant, pool)));
-        builder.UseAdoNetReminderService(options => options.Configure<NpgsqlDataSource>((o, pool) => (o.Invariant, o.DataSource) = (invariant, pool)));
         return builder;
     }
 

@@ -3,10 +3,25 @@ using OrleansGateway.ServiceDefaults;
 
 namespace OrleansGateway.Hosting;
 
-/// <summary>The <c>Orleans</c> configuration section: who this silo is and where it listens.</summary>
+/// <summary>
+/// The <c>Orleans</c> configuration section: who this silo is and where it listens. The name, the ports and the
+/// advertised address may also be given under Orleans' own keys (<see cref="OrleansKeys"/>); ours are aliases of them.
+/// </summary>
 public sealed class SiloEndpointOptions
 {
     public const string Section = "Orleans";
+
+    /// <summary>
+    /// Each of our keys with the key Orleans documents for the same setting. Orleans binds its own keys itself, but
+    /// the program configures the endpoints after it, so they take effect only through <see cref="Read"/>.
+    /// </summary>
+    public static readonly IReadOnlyList<(string Ours, string Orleans)> OrleansKeys =
+    [
+        ("Orleans:SiloName", "Orleans:Name"),
+        ("Orleans:SiloPort", "Orleans:Endpoints:SiloPort"),
+        ("Orleans:GatewayPort", "Orleans:Endpoints:GatewayPort"),
+        ("Orleans:AdvertisedIP", "Orleans:Endpoints:AdvertisedIPAddress"),
+    ];
 
     public string ClusterId { get; set; } = GatewayDefaults.ClusterId;
 

@@ -14,8 +14,7 @@ public static class SiloStartupChecks
         StartupRequirements.RequireConnectionString(configuration,
             "appsettings.json, the ConnectionStrings__Postgres environment variable, or --ConnectionStrings:Postgres=...");
 
-    public static SiloEndpointOptions ReadEndpoints(IConfiguration configuration) =>
-        StartupRequirements.ReadSettings<SiloEndpointOptions>(configuration, SiloEndpointOptions.Section, options => options.Validate());
+    public static SiloEndpointOptions ReadEndpoints(IConfiguration configuration) => SiloEndpointSettings.Read(configuration);
 
     /// <summary>Fails when another process already listens on a port the silo needs.</summary>
     public static void RequireFreePorts(SiloEndpointOptions options, IPAddress listenAddress)

@@ -92,6 +92,16 @@ public sealed class SiloStartupTests(PostgresFixture postgres)
     }
 
     [Fact]
+    public async Task An_Orleans_key_and_its_alias_with_different_values_end_the_process_naming_both()
+    {
+        await using var cluster = new SiloProcessCluster("unused");
+        var silo = cluster.Launch("two-names", new Dictionary<string, string> { ["Orleans__Endpoints__SiloPort"] = "12999" });
+
+        // The harness sets Orleans__SiloPort for every silo it launches.
+        await AssertFailsFastAsync(silo, "and Orleans:Endpoints:SiloPort (12999) disagree; set only one of them");
+    }
+
+    [Fact]
     public async Task A_drain_budget_larger_than_the_shutdown_timeout_is_refused_when_strict()
     {
         await using var cluster = new SiloProcessCluster(await postgres.CreateMigratedDatabaseAsync("budget"));

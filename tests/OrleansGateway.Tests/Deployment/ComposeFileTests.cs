@@ -1,9 +1,7 @@
-using System.Reflection;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Configuration;
 using Npgsql;
 using ClusterSettings = OrleansGateway.Dashboard.Hosting.ClusterSettings;
-using DashboardSettings = OrleansGateway.Dashboard.Hosting.DashboardSettings;
 using OrleansGateway.Hosting;
 using Xunit;
 using YamlDotNet.Core;
@@ -28,9 +26,7 @@ public sealed class ComposeFileTests
     private static readonly string[] RequiredSiloKeys =
         ["ConnectionStrings:Postgres", "Orleans:ClusterId", "Orleans:SiloPort", "Orleans:GatewayPort", "Urls"];
 
-    private static readonly Lazy<string> RepoRootPath = new(FindRepoRoot);
-
-    private static string RepoRoot => RepoRootPath.Value;
+    private static string RepoRoot => RepositoryFiles.Root;
 
     private static ComposeFile Compose => ComposeFile.Parse(File.ReadAllText(Path.Combine(RepoRoot, "docker-compose.yml")));
 
@@ -463,92 +459,26 @@ public sealed class ComposeFileTests
 
         return closure;
     }
-
-    private static string FindRepoRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "OrleansGateway.sln")))
-            {
-                return directory.FullName;
-            }
-        }
-
-        throw new InvalidOperationException($"no folder above {AppContext.BaseDirectory} holds OrleansGateway.sln");
-    }
 }
 
-/// <summary>The check of the silos' environment, on any compose text, so that a test can show it fails.</summary>
+/// <summary>The check of the services' environment, on any compose text, so that a test can show it fails.</summary>
 internal static class ComposeChecks
 {
-    /// <summary>The configuration keys the silo reads: <c>ConnectionStrings:Postgres</c>, <c>Urls</c>, and every settable property of <see cref="SiloEndpointOptions"/>.</summary>
-    public static IReadOnlySet<string> SiloSettings { get; } = typeof(SiloEndpointOptions)
-        .GetProperties(BindingFlags.Public | BindingFlags.Instance)
-        .Where(property => property.SetMethod is { IsPublic: true } && property.GetIndexParameters().Length == 0)
-        .Select(property => $"{SiloEndpointOptions.Section}:{property.Name}")
-        .Append("ConnectionStrings:Postgres")
-        .Append("Urls")
-        .ToHashSet(StringComparer.OrdinalIgnoreCase);
-
-    /// <summary>
-    /// The configuration keys the dashboard reads: <c>ConnectionStrings:Postgres</c>, <c>Urls</c>, its cluster settings
-    /// (<see cref="ClusterSettings.Keys"/>), and every settable property of <see cref="DashboardSettings"/>; a dictionary
-    /// property (named tokens) stands for every key below it.
-    /// </summary>
-    public static IReadOnlyList<string> DashboardSettingPatterns { get; } = typeof(DashboardSettings)
-        .GetProperties(BindingFlags.Public | BindingFlags.Instance)
-        .Where(property => property.SetMethod is { IsPublic: true } && property.GetIndexParameters().Length == 0)
-        .Select(property => $"{DashboardSettings.Section}:{property.Name}" + (property.PropertyType.IsGenericType ? ":*" : ""))
-        .Concat(ClusterSettings.Keys)
-        .Append("ConnectionStrings:Postgres")
-        .Append("Urls")
-        .ToList();
-
-    public static string ToEnvironmentName(string key) => key.Replace(":", "__", StringComparison.Ordinal);
+    public static string ToEnvironmentName(string key) => ProgramSettings.ToEnvironmentName(key);
 
     /// <summary>One line per environment variable of the dashboard service that the dashboard does not read.</summary>
-    public static IReadOnlyList<string> UnknownDashboardSettings(string composeYaml, string service)
-    {
-        var compose = ComposeFile.Parse(composeYaml);
-        if (!compose.Services.TryGetValue(service, out var dashboard))
-        {
-            return [$"{service}: no such service"];
-        }
-
-        return [.. dashboard.Environment.Keys
-            .Select(variable => (variable, key: variable.Replace("__", ":", StringComparison.Ordinal)))
-            .Where(pair => !DashboardSettingPatterns.Any(pattern => Matches(pattern, pair.key)))
-            .Select(pair => $"{service}: {pair.variable} ({pair.key}) is not a setting the dashboard reads; it reads {string.Join(", ", DashboardSettingPatterns)}")];
-
-        static bool Matches(string pattern, string key) => pattern.EndsWith(":*", StringComparison.Ordinal)
-            ? key.StartsWith(pattern[..^1], StringComparison.OrdinalIgnoreCase) && key.Length > pattern.Length - 1
-            : string.Equals(pattern, key, StringComparison.OrdinalIgnoreCase);
-    }
+    public static IReadOnlyList<string> UnknownDashboardSettings(string composeYaml, string service) =>
+        ComposeFile.Parse(composeYaml).Services.TryGetValue(service, out var dashboard)
+            ? [.. ProgramSettings.Unknown(service, dashboard.Environment.Keys, "dashboard", ProgramSettings.Dashboard)]
+            : [$"{service}: no such service"];
 
     /// <summary>One line per environment variable of the given services that the silo does not read.</summary>
     public static IReadOnlyList<string> UnknownSiloSettings(string composeYaml, IEnumerable<string> siloServices)
     {
         var compose = ComposeFile.Parse(composeYaml);
-        var problems = new List<string>();
-        foreach (var name in siloServices)
-        {
-            if (!compose.Services.TryGetValue(name, out var service))
-            {
-                problems.Add($"{name}: no such service");
-                continue;
-            }
-
-            foreach (var variable in service.Environment.Keys)
-            {
-                var key = variable.Replace("__", ":", StringComparison.Ordinal);
-                if (!SiloSettings.Contains(key))
-                {
-                    problems.Add($"{name}: {variable} ({key}) is not a setting the silo reads; it reads {string.Join(", ", SiloSettings.Order(StringComparer.Ordinal))}");
-                }
-            }
-        }
-
-        return problems;
+        return [.. siloServices.SelectMany(name => compose.Services.TryGetValue(name, out var service)
+            ? ProgramSettings.Unknown(name, service.Environment.Keys, "silo", ProgramSettings.Silo)
+            : [$"{name}: no such service"])];
     }
 }
 
