@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using OrleansGateway.Sessions;
@@ -26,6 +27,9 @@ internal static class StreamFrames
 
     private static readonly HashSet<string> LiveKinds = [TurnEventKinds.Delta, TurnEventKinds.StepStarted];
 
+    // Not HTML: a client reads "+00:00" and "<", not their \u escapes. Line breaks and quotes are still escaped.
+    private static readonly JsonSerializerOptions FrameJson = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     public static string Stored(TurnEvent stored)
     {
         var document = ParseObject(stored.Data) ?? [];
@@ -37,7 +41,7 @@ internal static class StreamFrames
             document["turnId"] = TurnIds.Format(number);
         }
 
-        return string.Create(CultureInfo.InvariantCulture, $"id: {stored.Id}\nevent: {stored.Kind}\ndata: {document.ToJsonString()}\n\n");
+        return string.Create(CultureInfo.InvariantCulture, $"id: {stored.Id}\nevent: {stored.Kind}\ndata: {document.ToJsonString(FrameJson)}\n\n");
     }
 
     /// <summary>The session and frame of a live notification's payload; null for a payload that is not a live event.</summary>
@@ -51,7 +55,7 @@ internal static class StreamFrames
         }
 
         var kind = document["kind"]!.GetValue<string>();
-        return LiveKinds.Contains(kind) ? (document["sessionId"]!.GetValue<string>(), $"event: {kind}\ndata: {document.ToJsonString()}\n\n") : null;
+        return LiveKinds.Contains(kind) ? (document["sessionId"]!.GetValue<string>(), $"event: {kind}\ndata: {document.ToJsonString(FrameJson)}\n\n") : null;
     }
 
     private static JsonObject? ParseObject(string json)
