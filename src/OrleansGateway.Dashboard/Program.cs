@@ -3,6 +3,7 @@ using OrleansGateway.Dashboard.Api;
 using OrleansGateway.Dashboard.Auth;
 using OrleansGateway.Dashboard.Hosting;
 using OrleansGateway.ServiceDefaults;
+using OrleansGateway.ServiceDefaults.Telemetry;
 using OrleansGateway.Storage;
 
 // Settings beside the binary are found wherever the process is started; the defaults sit below every other source.
@@ -30,6 +31,7 @@ try
     builder.Services.AddHostedService(services => services.GetRequiredService<PhaseCountHistory>());
     builder.Services.AddOperatorAuthentication(new OperatorTokenStore(dashboard));
     builder.AddGatewayClusterClient(connectionString, cluster);
+    builder.AddGatewayTelemetry("ogw-dashboard");
 
     app = builder.Build();
     app.UseOrleansDashboardTokenLinks();
@@ -45,6 +47,7 @@ try
     app.MapHealthEndpoints();
     app.MapOperatorApi();
     app.MapOrleansDashboardBehindSignIn();
+    app.MapGatewayMetrics();
 }
 catch (Exception exception)
 {

@@ -4,6 +4,7 @@ using OrleansGateway.Resume;
 using OrleansGateway.Hosting;
 using OrleansGateway.Http;
 using OrleansGateway.ServiceDefaults;
+using OrleansGateway.ServiceDefaults.Telemetry;
 using OrleansGateway.Storage;
 
 // The settings file next to the binary is found wherever the process is started.
@@ -22,6 +23,7 @@ try
     // HostOptions:ShutdownTimeout bounds the whole stop, the drain included (checked against Gateway:Resume at start).
     builder.Services.Configure<HostOptions>(builder.Configuration.GetSection("HostOptions"));
     builder.Services.AddHostedService<SiloStopsBeforeHttp>();
+    builder.AddGatewayTelemetry("ogw-silo");
     builder.UseOrleans(silo =>
     {
         silo.Configure<ClusterOptions>(options =>
@@ -50,6 +52,7 @@ try
     app.UseApiExceptionHandler();
     app.MapHealthEndpoints();
     app.MapSessionEndpoints();
+    app.MapGatewayMetrics();
     await app.StartAsync();
 }
 catch (Exception exception)
