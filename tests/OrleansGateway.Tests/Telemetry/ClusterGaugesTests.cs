@@ -30,9 +30,9 @@ public sealed class ClusterGaugesTests(PostgresFixture postgres)
 
         var series = SeriesPerSilo(meters);
 
-        // Every phase and the stale count from the oldest silo (the primary, started first), nothing from the other.
+        // Every phase and the stale count from the oldest silo, nothing from the other. (Which one that is, the test does
+        // not say: silos started within the same second share a generation, and their addresses decide.)
         var publisher = gauges.FindIndex(gauge => gauge.IsPublisher);
-        Assert.Equal(0, publisher);
         Assert.Equal(Enum.GetValues<OrleansGateway.Sessions.SessionPhase>().Length + 1, series[publisher]);
         Assert.Equal(0, series[1 - publisher]);
     }

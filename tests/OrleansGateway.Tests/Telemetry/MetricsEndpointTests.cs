@@ -35,10 +35,12 @@ public sealed class MetricsEndpointTests(PostgresFixture postgres)
             });
         using var survivor = cluster.ClientFor(0);
         using var stopping = cluster.ClientFor(1);
+        using var spans = new SpanRecorder();
 
         (await survivor.PostAsJsonAsync("api/sessions/done/messages", new { text = "hello" })).EnsureSuccessStatusCode();
         await Eventually.UntilAsync(async () => await PhaseAsync(survivor, "done") == "idle", TimeSpan.FromSeconds(15),
             () => "the hello turn did not complete");
+        AssertTheTurnJoinsTheRequestsTrace(spans);
         (await stopping.PostAsJsonAsync("api/sessions/resumed/messages", new { text = "work 2x600000" })).EnsureSuccessStatusCode();
 
         // Premark, drain timeout, interrupt on silo 1; the claim and the resume lag on silo 0.
@@ -49,6 +51,22 @@ public sealed class MetricsEndpointTests(PostgresFixture postgres)
         var exported = await ScrapeAsync(survivor);
         var missing = required.Except(exported).Order().ToList();
         Assert.True(missing.Count == 0, $"queried but not exported: {string.Join(", ", missing)}");
+    }
+
+    /// <summary>
+    /// The accept runs inside the HTTP request's trace, under Orleans' grain call; the turn is a root of its own that
+    /// links to the accept (it outlives the request), and its step is its child.
+    /// </summary>
+    private static void AssertTheTurnJoinsTheRequestsTrace(SpanRecorder spans)
+    {
+        var accept = Assert.Single(spans.Of("ogw.accept", "done"));
+        var request = spans.Ended.Where(span => span.Source.Name == "Microsoft.AspNetCore" && span.TraceId == accept.TraceId);
+        Assert.NotEmpty(request);
+        Assert.Contains(spans.Ended, span => span.Source.Name.StartsWith("Microsoft.Orleans", StringComparison.Ordinal) && span.SpanId == accept.ParentSpanId);
+        var turn = Assert.Single(spans.Of("ogw.turn", "done"));
+        Assert.NotEqual(accept.TraceId, turn.TraceId);
+        Assert.Contains(turn.Links, link => link.Context.SpanId == accept.SpanId);
+        Assert.Equal(turn.SpanId, Assert.Single(spans.Of("ogw.step", "done")).ParentSpanId);
     }
 
     private static async Task<string?> PhaseAsync(HttpClient client, string sessionId)
