@@ -3,6 +3,7 @@ using OrleansGateway.Dashboard.Api;
 using OrleansGateway.Dashboard.Auth;
 using OrleansGateway.Dashboard.Hosting;
 using OrleansGateway.ServiceDefaults;
+using OrleansGateway.ServiceDefaults.Telemetry;
 using OrleansGateway.Storage;
 
 // Settings beside the binary are found wherever the process is started; the defaults sit below every other source.
@@ -31,6 +32,7 @@ try
     builder.Services.AddOperatorAuthentication(new OperatorTokenStore(dashboard));
     builder.AddGatewayClusterClient(connectionString, cluster);
     builder.Services.AddDashboardHealthChecks();
+    builder.AddGatewayTelemetry("ogw-dashboard");
 
     app = builder.Build();
     app.UseOrleansDashboardTokenLinks();
@@ -46,6 +48,7 @@ try
     app.MapHealthEndpoints();
     app.MapOperatorApi();
     app.MapOrleansDashboardBehindSignIn();
+    app.MapGatewayMetrics();
 }
 catch (Exception exception)
 {

@@ -4,6 +4,7 @@ using OrleansGateway.Resume;
 using OrleansGateway.Hosting;
 using OrleansGateway.Http;
 using OrleansGateway.ServiceDefaults;
+using OrleansGateway.ServiceDefaults.Telemetry;
 using OrleansGateway.Storage;
 
 // The settings file next to the binary is found wherever the process is started.
@@ -23,6 +24,7 @@ try
     builder.Services.Configure<HostOptions>(builder.Configuration.GetSection("HostOptions"));
     builder.Services.AddHostedService<SiloStopsBeforeHttp>();
     builder.Services.AddSiloHealthChecks();
+    builder.AddGatewayTelemetry("ogw-silo");
     builder.UseOrleans(silo =>
     {
         silo.Configure<ClusterOptions>(options =>
@@ -51,6 +53,7 @@ try
     app.UseApiExceptionHandler();
     app.MapHealthEndpoints();
     app.MapSessionEndpoints();
+    app.MapGatewayMetrics();
     await app.StartAsync();
 }
 catch (Exception exception)

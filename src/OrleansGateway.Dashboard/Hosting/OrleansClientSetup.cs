@@ -45,6 +45,8 @@ public static class OrleansClientSetup
             client.Services.AddSingleton<IClientConnectionRetryFilter>(services => services.GetRequiredService<ClusterConnection>());
             client.Services.AddSingleton<IClusterConnectionStatusObserver>(services => services.GetRequiredService<ClusterConnection>());
             client.AddDashboard();
+            // Trace context into the silos: an operator request and the grain calls it makes are one trace.
+            client.AddActivityPropagation();
         });
 
         // The client's start waits until a silo answers, which may be never; the web server must not wait with it:

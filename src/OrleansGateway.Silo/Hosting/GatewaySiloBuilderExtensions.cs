@@ -54,6 +54,7 @@ public static class GatewaySiloBuilderExtensions
         builder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, SiloRunState.Participant>();
         builder.AddSessionResume();
         builder.AddSessionStreams();
+        builder.AddGatewayMetrics();
 
         // Orleans' defaults, said out loud because rolling upgrades stand on them: a silo of a newer grain interface
         // version serves the calls of older silos, and the placement director (not Orleans' version selector) prefers

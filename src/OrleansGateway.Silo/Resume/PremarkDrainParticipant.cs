@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Microsoft.Extensions.Options;
 using Orleans.Runtime;
 using OrleansGateway.Storage;
+using OrleansGateway.Telemetry;
 
 namespace OrleansGateway.Resume;
 
@@ -17,6 +18,7 @@ internal sealed partial class PremarkDrainParticipant(
     EventHistory events,
     ILocalSiloDetails localSilo,
     IOptions<SessionResumeOptions> options,
+    GatewayMetrics metrics,
     ILogger<PremarkDrainParticipant> logger) : ILifecycleParticipant<ISiloLifecycle>
 {
     public const int Stage = ServiceLifecycleStage.Active + 1;
@@ -35,11 +37,16 @@ internal sealed partial class PremarkDrainParticipant(
 
         // 1. No new turn starts here, /readyz says 503, sessions activated from now on mark themselves.
         var stop = runState.BeginDraining();
+        using var drainSpan = GatewaySpans.StartDrain(stop.StopId);
 
         // 2. The premark: one statement, before anything slow. A kill from here on loses nothing. When it fails, the
         //    drain still runs: turns that finish need no marker, and the re-mark of step 4 tries again for the rest.
-        if (await PremarkAsync(owner, stop, cancellationToken) is { } premarked)
+        var premarkSpan = GatewaySpans.StartPremark(stop.StopId, stop.Reason);
+        var premarkResult = await PremarkAsync(owner, stop, cancellationToken);
+        premarkSpan?.SetTag(GatewaySpans.Tags.Count, premarkResult).Dispose();
+        if (premarkResult is { } premarked)
         {
+            metrics.RecordPremark(premarked, stop.Reason, clock.Elapsed);
             LogPremarked(premarked, stop.StopId, stop.Reason, runningTurns.Count, clock.ElapsedMilliseconds);
             await AppendEventAsync(EventKinds.Premark, owner, $"stop {stop.StopId}: {premarked} sessions marked {stop.Reason} in {clock.ElapsedMilliseconds} ms");
         }
@@ -50,6 +57,8 @@ internal sealed partial class PremarkDrainParticipant(
         if (await WaitForTurnsAsync(resume.DrainTimeout, cancellationToken))
         {
             LogDrained(stop.StopId, clock.ElapsedMilliseconds);
+            metrics.RecordDrain(finished: true, interrupted: 0, clock.Elapsed);
+            drainSpan?.SetTag(GatewaySpans.Tags.Outcome, GatewayMetrics.DrainFinished);
             await AppendEventAsync(EventKinds.DrainFinished, owner, $"stop {stop.StopId}: every running turn ended after {clock.ElapsedMilliseconds} ms");
             return;
         }
@@ -62,6 +71,9 @@ internal sealed partial class PremarkDrainParticipant(
         var interrupted = runningTurns.InterruptAll();
         var settled = await WaitForTurnsAsync(resume.InterruptGrace, cancellationToken);
         LogDrainTimedOut(stop.StopId, resume.DrainTimeout, interrupted, remarked, settled ? 0 : runningTurns.Count, clock.ElapsedMilliseconds);
+        metrics.RecordRemark(remarked, stop.Reason);
+        metrics.RecordDrain(finished: false, interrupted, clock.Elapsed);
+        drainSpan?.SetTag(GatewaySpans.Tags.Outcome, GatewayMetrics.DrainTimedOut);
         await AppendEventAsync(EventKinds.DrainTimedOut, owner,
             $"stop {stop.StopId}: after {clock.Elapsed.TotalSeconds:0.#} s, {interrupted} turns interrupted, {remarked} sessions re-marked");
     }

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using Orleans.Runtime;
 using OrleansGateway.Sessions;
 using OrleansGateway.Storage;
+using OrleansGateway.Telemetry;
 using OrleansGateway.Upgrade;
 
 namespace OrleansGateway.Resume;
@@ -26,6 +27,7 @@ internal sealed partial class ResumeSweeper(
     ILocalSiloDetails localSilo,
     SiloVersions versions,
     IOptions<SessionResumeOptions> options,
+    GatewayMetrics metrics,
     ILogger<ResumeSweeper> logger) : ILifecycleParticipant<ISiloLifecycle>
 {
     // A running session of this silo whose turn has not been running here for this long lost its activation.
@@ -130,6 +132,7 @@ internal sealed partial class ResumeSweeper(
 
     private async Task SweepAsync(RateLimiter pace, CancellationToken cancellationToken)
     {
+        using var span = GatewaySpans.StartSweep();
         var resume = options.Value;
         var dead = membership.CurrentSnapshot.Members.Values
             .Where(member => member.Status == SiloStatus.Dead)
@@ -154,6 +157,7 @@ internal sealed partial class ResumeSweeper(
         foreach (var sessionId in await ledger.QuarantineExhaustedAsync(resume.MaxAttempts, cancellationToken))
         {
             LogQuarantined(sessionId, resume.MaxAttempts);
+            metrics.RecordQuarantine();
             await events.AppendAsync(EventKinds.Quarantined, sessionId, sweeper, actor: null,
                 $"resumed {resume.MaxAttempts} times without progress", cancellationToken);
         }

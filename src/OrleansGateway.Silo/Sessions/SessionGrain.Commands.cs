@@ -5,6 +5,7 @@ using Orleans.Storage;
 using OrleansGateway.Agents;
 using OrleansGateway.Resume;
 using OrleansGateway.Storage;
+using OrleansGateway.Telemetry;
 
 namespace OrleansGateway.Sessions;
 
@@ -30,7 +31,11 @@ public sealed partial class SessionGrain
             _stateJustLoaded = false;
             var next = state.State.NextUnfinished();
             var detail = next is null ? "" : $"turn {next.TurnId} from step {next.StepsDone + 1} ({ticket.Reason})";
+            using var span = GatewaySpans.StartClaim(SessionId, ticket.Reason);
             var claim = await ledger.ClaimResumeAsync(SessionId, ticket.Epoch, Owner, next?.TurnId, next?.Executions ?? 0, detail);
+            // The lag is the resumed event's: recorded only when a turn is resumed, as the event is.
+            metrics.RecordClaim(won: claim is not null, ticket.Reason, next is null ? null : claim?.Waited);
+            span?.SetTag(GatewaySpans.Tags.Outcome, claim is null ? GatewayMetrics.ClaimLost : GatewayMetrics.ClaimWon);
             if (claim is null)
             {
                 return ResumeOutcome.Lost;

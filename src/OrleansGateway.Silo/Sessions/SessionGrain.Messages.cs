@@ -6,6 +6,7 @@ using OrleansGateway.Agents;
 using OrleansGateway.Resume;
 using OrleansGateway.Storage;
 using OrleansGateway.Streaming;
+using OrleansGateway.Telemetry;
 
 namespace OrleansGateway.Sessions;
 
@@ -15,6 +16,7 @@ public sealed partial class SessionGrain
     public async Task<MessageAccepted> PostMessageAsync(SessionMessage message)
     {
         _stateJustLoaded = false;
+        using var span = GatewaySpans.StartAccept(SessionId, message.MessageId);
         using (await EnterWriteGateAsync())
         {
             // The transcript is asked only when it holds turns of this session: a new session's first message costs no read.
@@ -45,6 +47,8 @@ public sealed partial class SessionGrain
             }
 
             LogAccepted(SessionId, admission.Turn.TurnId, message.MessageId);
+            metrics.RecordAccepted();
+            span?.SetTag(GatewaySpans.Tags.TurnId, admission.Turn.TurnId);
             await TellAsync(TurnEventDocuments.Accepted(admission.Turn, admission.Phase, admission.Note));
             if (admission.Start)
             {

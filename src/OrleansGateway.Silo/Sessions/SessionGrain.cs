@@ -6,6 +6,7 @@ using OrleansGateway.Agents;
 using OrleansGateway.Resume;
 using OrleansGateway.Storage;
 using OrleansGateway.Streaming;
+using OrleansGateway.Telemetry;
 
 namespace OrleansGateway.Sessions;
 
@@ -36,6 +37,7 @@ public sealed partial class SessionGrain(
     IOptions<SessionResumeOptions> resumeOptions,
     ILocalSiloDetails localSilo,
     TimeProvider time,
+    GatewayMetrics metrics,
     ILogger<SessionGrain> logger) : Grain, ISessionGrain
 {
     // The actor of the user API's suspensions and their lifting, in the ledger and the event history.
@@ -92,7 +94,7 @@ public sealed partial class SessionGrain(
         if (!TurnLoopRunning)
         {
             // Not awaited: the loop runs on this activation's scheduler, interleaving with requests at its awaits.
-            _turnLoop = RunTurnsAsync();
+            _turnLoop = GatewaySpans.RunDetached(RunTurnsAsync);
         }
     }
 
@@ -168,6 +170,7 @@ public sealed partial class SessionGrain(
     /// <summary>Runs one turn to its end; false when the loop must stop (the silo drains).</summary>
     private async Task<bool> RunTurnAsync(TurnRecord turn)
     {
+        using var span = GatewaySpans.StartTurn(SessionId, turn.TurnId, _resume?.Reason);
         using var interrupt = CancellationTokenSource.CreateLinkedTokenSource(_deactivating.Token);
         _interrupt = interrupt;
         try
@@ -255,6 +258,7 @@ public sealed partial class SessionGrain(
                     Output = live.ForStep(SessionId, turn.TurnId, turn.StepsDone),
                 };
                 live.StepStarted(SessionId, turn.TurnId, turn.StepsDone);
+                using var stepSpan = GatewaySpans.StartStep(SessionId, turn.TurnId, turn.StepsDone + 1);
                 result = await agent.RunStepAsync(step, interrupt.Token);
             }
             catch (OperationCanceledException) when (interrupt.IsCancellationRequested)
@@ -334,6 +338,7 @@ public sealed partial class SessionGrain(
             }
         });
         LogTurnFinished(SessionId, turn.TurnId, finished.Status);
+        metrics.RecordFinished(completed: error is null);
         return runState.Stop is null && !awaitsClaim;
     }
 

@@ -70,8 +70,11 @@ public sealed record LedgerScope(string ClusterId, TimeSpan ForeignSiloTimeout, 
 /// <summary>A session the sweeper may resume, leased to it for a short while.</summary>
 public sealed record ResumeCandidate(string SessionId, long Epoch, string? Reason, DateTimeOffset MarkedAt, string? OwnerSilo);
 
-/// <summary>A won claim: the new epoch, the resumes without progress so far, and how many times the turn has now been started.</summary>
-public sealed record ResumeClaim(long Epoch, int Attempts, int TurnStarts);
+/// <summary>
+/// A won claim: the new epoch, the resumes without progress so far, how many times the turn has now been started, and
+/// how long the session waited since its marker (as its resumed event records it, by the database's clock).
+/// </summary>
+public sealed record ResumeClaim(long Epoch, int Attempts, int TurnStarts, TimeSpan? Waited = null);
 
 /// <summary>What a finished turn does to the session's resume markers.</summary>
 public enum MarkerChange

@@ -103,7 +103,7 @@ public sealed partial class SessionLedger
             SELECT @kind, @session_id, @owner_silo, @detail || ', attempt ' || resume_attempts, now() - marked.resume_marked_at
               FROM claimed, marked WHERE @turn_id IS NOT NULL
             )
-            SELECT epoch, resume_attempts, active_turn_starts FROM claimed
+            SELECT epoch, resume_attempts, active_turn_starts, now() - marked.resume_marked_at FROM claimed, marked
             """);
         command.Parameters.AddWithValue("session_id", sessionId);
         command.Parameters.AddWithValue("expected_epoch", expectedEpoch);
@@ -115,7 +115,9 @@ public sealed partial class SessionLedger
         command.Parameters.AddWithValue("planned_reasons", ResumeReasons.Uncounted.ToArray());
         AddScope(command);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        return await reader.ReadAsync(cancellationToken) ? new ResumeClaim(reader.GetInt64(0), reader.GetInt32(1), reader.GetInt32(2)) : null;
+        return await reader.ReadAsync(cancellationToken)
+            ? new ResumeClaim(reader.GetInt64(0), reader.GetInt32(1), reader.GetInt32(2), reader.IsDBNull(3) ? null : reader.GetFieldValue<TimeSpan>(3))
+            : null;
     }
 
     /// <summary>

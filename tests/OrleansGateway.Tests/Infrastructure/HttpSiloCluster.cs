@@ -9,6 +9,7 @@ using Orleans.Configuration;
 using Orleans.Hosting;
 using OrleansGateway.Hosting;
 using OrleansGateway.Http;
+using OrleansGateway.ServiceDefaults.Telemetry;
 
 namespace OrleansGateway.Tests.Infrastructure;
 
@@ -19,6 +20,9 @@ namespace OrleansGateway.Tests.Infrastructure;
 /// </summary>
 public sealed class HttpSiloCluster : IAsyncDisposable
 {
+    /// <summary>Setting that wires the programs' OpenTelemetry (AddGatewayTelemetry, <c>/metrics</c>) into every silo.</summary>
+    public const string TelemetryKey = "Test:Telemetry";
+
     private readonly List<WebApplication> _silos = [];
     private readonly HashSet<int> _stopped = [];
     private readonly string _clusterId = $"http-{Guid.NewGuid():N}"[..16];
@@ -91,6 +95,12 @@ public sealed class HttpSiloCluster : IAsyncDisposable
 
         builder.WebHost.UseUrls($"http://127.0.0.1:{PostgresFixture.FreeTcpPort()}");
         builder.Services.AddHostedService<SiloStopsBeforeHttp>();
+        var telemetry = builder.Configuration.GetValue<bool>(TelemetryKey);
+        if (telemetry)
+        {
+            builder.AddGatewayTelemetry("ogw-silo");
+        }
+
         builder.UseOrleans(silo =>
         {
             silo.Configure<ClusterOptions>(options => (options.ClusterId, options.ServiceId) = (_clusterId, "orleans-gateway"));
@@ -100,6 +110,11 @@ public sealed class HttpSiloCluster : IAsyncDisposable
         var app = builder.Build();
         app.UseApiExceptionHandler();
         app.MapSessionEndpoints();
+        if (telemetry)
+        {
+            app.MapGatewayMetrics();
+        }
+
         _silos.Add(app);
         await app.StartAsync();
     }
