@@ -30,8 +30,10 @@ try
     builder.Services.AddHostedService(services => services.GetRequiredService<PhaseCountHistory>());
     builder.Services.AddOperatorAuthentication(new OperatorTokenStore(dashboard));
     builder.AddGatewayClusterClient(connectionString, cluster);
+    builder.Services.AddOperatorApi();
 
     app = builder.Build();
+    app.UseOperatorApiErrors();
     app.UseOrleansDashboardTokenLinks();
     app.UseAuthentication();
     app.UseAuthorization();
@@ -44,6 +46,7 @@ try
     });
     app.MapHealthEndpoints();
     app.MapOperatorApi();
+    app.MapApiDocument();
     app.MapOrleansDashboardBehindSignIn();
 }
 catch (Exception exception)

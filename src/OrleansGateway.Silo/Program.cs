@@ -22,6 +22,7 @@ try
     // HostOptions:ShutdownTimeout bounds the whole stop, the drain included (checked against Gateway:Resume at start).
     builder.Services.Configure<HostOptions>(builder.Configuration.GetSection("HostOptions"));
     builder.Services.AddHostedService<SiloStopsBeforeHttp>();
+    builder.Services.AddSessionApi();
     builder.UseOrleans(silo =>
     {
         silo.Configure<ClusterOptions>(options =>
@@ -50,6 +51,7 @@ try
     app.UseApiExceptionHandler();
     app.MapHealthEndpoints();
     app.MapSessionEndpoints();
+    app.MapApiDocument();
     await app.StartAsync();
 }
 catch (Exception exception)

@@ -9,6 +9,7 @@ using Orleans.Configuration;
 using Orleans.Hosting;
 using OrleansGateway.Hosting;
 using OrleansGateway.Http;
+using OrleansGateway.ServiceDefaults;
 
 namespace OrleansGateway.Tests.Infrastructure;
 
@@ -26,6 +27,9 @@ public sealed class HttpSiloCluster : IAsyncDisposable
     private HttpSiloCluster(string connectionString) => ConnectionString = connectionString;
 
     public string ConnectionString { get; }
+
+    /// <summary>For a dashboard of this cluster.</summary>
+    public string ClusterId => _clusterId;
 
     public IReadOnlyList<Uri> Addresses => [.. _silos.Select(silo => new Uri(silo.Urls.Single() + "/"))];
 
@@ -91,6 +95,7 @@ public sealed class HttpSiloCluster : IAsyncDisposable
 
         builder.WebHost.UseUrls($"http://127.0.0.1:{PostgresFixture.FreeTcpPort()}");
         builder.Services.AddHostedService<SiloStopsBeforeHttp>();
+        builder.Services.AddSessionApi();
         builder.UseOrleans(silo =>
         {
             silo.Configure<ClusterOptions>(options => (options.ClusterId, options.ServiceId) = (_clusterId, "orleans-gateway"));
@@ -99,7 +104,9 @@ public sealed class HttpSiloCluster : IAsyncDisposable
         });
         var app = builder.Build();
         app.UseApiExceptionHandler();
+        app.MapHealthEndpoints();
         app.MapSessionEndpoints();
+        app.MapApiDocument();
         _silos.Add(app);
         await app.StartAsync();
     }
