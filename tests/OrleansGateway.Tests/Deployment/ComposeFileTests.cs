@@ -28,9 +28,7 @@ public sealed class ComposeFileTests
     private static readonly string[] RequiredSiloKeys =
         ["ConnectionStrings:Postgres", "Orleans:ClusterId", "Orleans:SiloPort", "Orleans:GatewayPort", "Urls"];
 
-    private static readonly Lazy<string> RepoRootPath = new(FindRepoRoot);
-
-    private static string RepoRoot => RepoRootPath.Value;
+    private static string RepoRoot => Infrastructure.RepoRoot.Path;
 
     private static ComposeFile Compose => ComposeFile.Parse(File.ReadAllText(Path.Combine(RepoRoot, "docker-compose.yml")));
 
@@ -462,19 +460,6 @@ public sealed class ComposeFileTests
         }
 
         return closure;
-    }
-
-    private static string FindRepoRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "OrleansGateway.sln")))
-            {
-                return directory.FullName;
-            }
-        }
-
-        throw new InvalidOperationException($"no folder above {AppContext.BaseDirectory} holds OrleansGateway.sln");
     }
 }
 
