@@ -72,6 +72,23 @@ public static class ApiDocumentParameters
         .WithQuery("limit", JsonSchemaType.Integer, $"How many turns, 1 to {TurnPageLimits.MaxTurns} (default {defaultTurns})")
         .Produces<TurnPageResponse>();
 
+    /// <summary>
+    /// The JSON body a handler reads itself. Not <c>Accepts&lt;T&gt;()</c>: its metadata makes routing refuse any other
+    /// content type with 415, where the API has always read the body whatever its declared type.
+    /// </summary>
+    public static RouteHandlerBuilder WithJsonBody<T>(this RouteHandlerBuilder builder) =>
+        builder.AddOpenApiOperationTransformer(async (operation, context, cancellationToken) =>
+        {
+            operation.RequestBody = new OpenApiRequestBody
+            {
+                Required = true,
+                Content = new Dictionary<string, OpenApiMediaType>
+                {
+                    ["application/json"] = new() { Schema = await context.GetOrCreateSchemaAsync(typeof(T), null, cancellationToken) },
+                },
+            };
+        });
+
     private static TBuilder WithParameter<TBuilder>(this TBuilder builder, string name, ParameterLocation location, JsonSchemaType type,
         string description) where TBuilder : IEndpointConventionBuilder =>
         builder.AddOpenApiOperationTransformer((operation, _, _) =>

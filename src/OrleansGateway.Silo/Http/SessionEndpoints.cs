@@ -27,7 +27,7 @@ public static class SessionEndpoints
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         sessions.MapPost("/{sessionId}/messages", PostMessageAsync)
             .WithSummary("Store a message; its turn runs in the background")
-            .Accepts<PostMessageRequest>("application/json")
+            .WithJsonBody<PostMessageRequest>()
             .Produces<PostMessageResponse>(StatusCodes.Status202Accepted)
             .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
