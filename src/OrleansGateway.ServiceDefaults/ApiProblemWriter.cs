@@ -22,6 +22,9 @@ internal sealed class ApiProblemWriter(IOptions<JsonOptions> jsonOptions) : IPro
         problem.Title ??= ReasonPhrases.GetReasonPhrase(status);
         problem.Detail ??= ApiProblems.DefaultReason(http, status);
         problem.Extensions.TryAdd("traceId", ApiProblems.TraceId(http));
+
+        // What ASP.NET's developer exception page adds in Development: the exception with its stack, never for a client.
+        problem.Extensions.Remove("exception");
         problem.Extensions.TryAdd(ApiProblems.ErrorMember, problem.Detail);
         return new ValueTask(http.Response.WriteAsJsonAsync(problem, jsonOptions.Value.SerializerOptions, ApiProblems.ContentType));
     }
