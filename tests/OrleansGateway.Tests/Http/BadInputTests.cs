@@ -144,7 +144,7 @@ public sealed class BadInputTests(PostgresFixture postgres) : IAsyncLifetime
         Assert.Equal(["sessionId", "phase", "resumeReason", "resumeAttempts", "ownerSilo", "turns", "resumeMarkedAt", "stale", "lastError", "turnCount", "turnsBefore"],
             session.EnumerateObject().Select(property => property.Name));
         var turn = Assert.Single(session.GetProperty("turns").EnumerateArray());
-        Assert.Equal(["turnId", "messageId", "status", "stepsDone", "stepsTotal", "executions", "reply", "error"], turn.EnumerateObject().Select(property => property.Name));
+        Assert.Equal(["turnId", "messageId", "status", "stepsDone", "stepsTotal", "executions", "reply", "error", "usage"], turn.EnumerateObject().Select(property => property.Name));
         Assert.Equal(("completed", "done 1 steps", 1, 1), (turn.GetProperty("status").GetString(), turn.GetProperty("reply").GetString(),
             turn.GetProperty("stepsDone").GetInt32(), turn.GetProperty("executions").GetInt32()));
     }
