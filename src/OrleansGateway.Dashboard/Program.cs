@@ -33,8 +33,10 @@ try
     builder.AddGatewayClusterClient(connectionString, cluster);
     builder.Services.AddDashboardHealthChecks();
     builder.AddGatewayTelemetry("ogw-dashboard");
+    builder.Services.AddOperatorApi();
 
     app = builder.Build();
+    app.UseOperatorApiErrors();
     app.UseOrleansDashboardTokenLinks();
     app.UseAuthentication();
     app.UseAuthorization();
@@ -47,6 +49,7 @@ try
     });
     app.MapHealthEndpoints();
     app.MapOperatorApi();
+    app.MapApiDocument();
     app.MapOrleansDashboardBehindSignIn();
     app.MapGatewayMetrics();
 }

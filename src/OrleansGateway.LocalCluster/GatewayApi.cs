@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using OrleansGateway.Operations;
 using OrleansGateway.Sessions;
 
 namespace OrleansGateway.LocalCluster;
@@ -63,7 +64,7 @@ public sealed class GatewayApi : IDisposable
                     : throw new LocalClusterException($"POST to session {sessionId} answered 202 without a turn id");
             }
 
-            var problem = $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync(deadline.Token)}";
+            var problem = ApiErrorText.Describe((int)response.StatusCode, await response.Content.ReadAsStringAsync(deadline.Token));
             return new PostAnswer(null, Refused: (int)response.StatusCode < 500, problem);
         }
         catch (Exception exception) when (exception is HttpRequestException || exception is OperationCanceledException && !cancellationToken.IsCancellationRequested)

@@ -25,6 +25,7 @@ try
     builder.Services.AddHostedService<SiloStopsBeforeHttp>();
     builder.Services.AddSiloHealthChecks();
     builder.AddGatewayTelemetry("ogw-silo");
+    builder.Services.AddSessionApi();
     builder.UseOrleans(silo =>
     {
         silo.Configure<ClusterOptions>(options =>
@@ -54,6 +55,7 @@ try
     app.MapHealthEndpoints();
     app.MapSessionEndpoints();
     app.MapGatewayMetrics();
+    app.MapApiDocument();
     await app.StartAsync();
 }
 catch (Exception exception)

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using OrleansGateway.Cli.Commands;
 using OrleansGateway.LocalCluster;
+using OrleansGateway.Operations;
 
 namespace OrleansGateway.Cli.Chat;
 
@@ -138,7 +139,7 @@ internal sealed class ChatSession(IReadOnlyList<Uri> silos, string sessionId, Te
 
             using (response)
             {
-                var answer = $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync(cancellationToken)}";
+                var answer = ApiErrorText.Describe((int)response.StatusCode, await response.Content.ReadAsStringAsync(cancellationToken));
                 if (response.StatusCode == HttpStatusCode.NotFound)
                 {
                     return null;

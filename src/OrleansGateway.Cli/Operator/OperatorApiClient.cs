@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
-using System.Text;
 using System.Text.Json;
 using OrleansGateway.Cli.Commands;
 using OrleansGateway.Operations;
@@ -115,43 +114,12 @@ public sealed class OperatorApiClient : IDisposable
             }
         }
 
-        var reason = ErrorReason(body);
+        var reason = ApiErrorText.Reason(body);
         throw new CliError(status switch
         {
             HttpStatusCode.Unauthorized => $"the dashboard at {BaseUrl} refused the operator token (401{(reason is null ? "" : $": {reason}")}); check --token or OGW_OPERATOR_TOKEN",
             HttpStatusCode.BadRequest or HttpStatusCode.NotFound or HttpStatusCode.Conflict when reason is not null => reason,
             _ => $"the dashboard at {BaseUrl} answered {what} with {(int)status} {status}{(reason is null ? "" : $": {reason}")}",
         });
-    }
-
-    /// <summary>The <c>error</c> of an error document; null when the body is not one.</summary>
-    private static string? ErrorReason(string body)
-    {
-        try
-        {
-            using var document = JsonDocument.Parse(body);
-            return document.RootElement.ValueKind == JsonValueKind.Object
-                   && document.RootElement.TryGetProperty("error", out var error)
-                   && error.ValueKind == JsonValueKind.String
-                   && OneLine(error.GetString()!) is { Length: > 0 } text
-                ? text
-                : null;
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
-    }
-
-    /// <summary>A reason fit for the single error line: no line breaks or control characters.</summary>
-    private static string OneLine(string text)
-    {
-        var line = new StringBuilder(text.Length);
-        foreach (var c in text)
-        {
-            line.Append(char.IsControl(c) ? ' ' : c);
-        }
-
-        return line.ToString().Trim();
     }
 }

@@ -1,3 +1,4 @@
+using Microsoft.OpenApi;
 using OrleansGateway.Operations;
 using OrleansGateway.ServiceDefaults;
 using OrleansGateway.Storage;
@@ -25,6 +26,11 @@ public static class EventEndpoints
                 ? await events.ReadAfterAsync(cursor, limit, cancellationToken)
                 : await events.ReadLatestAsync(limit, cancellationToken);
             return TypedResults.Ok(new EventsResponse([.. page.Events.Select(EventResponse.From)], page.Next.ToString()));
-        });
+        })
+            .WithSummary("The event history after a cursor (the latest events without one)")
+            .WithQuery("after", JsonSchemaType.String, "The cursor: last of the previous answer")
+            .WithQuery("limit", JsonSchemaType.Integer, $"How many events, 1 to {MaxLimit} (default {DefaultLimit})")
+            .Produces<EventsResponse>()
+            .ProducesProblem(StatusCodes.Status400BadRequest);
     }
 }

@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using Microsoft.OpenApi;
 using OrleansGateway.Dashboard.Hosting;
 using OrleansGateway.Operations;
 using OrleansGateway.ServiceDefaults;
@@ -27,16 +28,36 @@ public static class OperatorSessionEndpoints
 
     public static void MapSessionEndpoints(RouteGroupBuilder read, RouteGroupBuilder act)
     {
-        read.MapGet("/sessions", ListAsync);
-        read.MapGet("/sessions/{sessionId}", GetAsync);
-        read.MapGet("/sessions/{sessionId}/turns", GetTurnPageAsync);
-        act.MapPost("/sessions/{sessionId}/resume", (string sessionId, IClusterClient client, OperatorAudit audit, ClaimsPrincipal user) =>
-            RunAsync("resume", sessionId, session => session.ResumeNowAsync(), client, audit, user));
-        act.MapPost("/sessions/{sessionId}/suspend", (string sessionId, IClusterClient client, OperatorAudit audit, ClaimsPrincipal user) =>
-            RunAsync("suspend", sessionId, session => session.SuspendAsync(), client, audit, user));
-        act.MapPost("/sessions/{sessionId}/release", (string sessionId, IClusterClient client, OperatorAudit audit, ClaimsPrincipal user) =>
-            RunAsync("release", sessionId, session => session.ReleaseAsync(), client, audit, user));
+        read.MapGet("/sessions", ListAsync)
+            .WithSummary("A page of the session ledger, with the counts by phase")
+            .WithQuery("phase", JsonSchemaType.String, $"Only sessions in this phase: {PhaseNames}")
+            .WithQuery("silo", JsonSchemaType.String, "Only sessions owned by this silo")
+            .WithQuery("stale", JsonSchemaType.Boolean, "Only sessions whose owner's marker is (true) or is not (false) stale")
+            .WithQuery("limit", JsonSchemaType.Integer, $"How many sessions, 1 to {MaxLimit} (default {DefaultLimit})")
+            .WithQuery("after", JsonSchemaType.String, "The cursor: next of the previous page")
+            .Produces<SessionListResponse>()
+            .ProducesProblem(StatusCodes.Status400BadRequest);
+        read.MapGet("/sessions/{sessionId}", GetAsync)
+            .WithSummary("One session: its ledger row, its newest turns and its history")
+            .WithQuery("turns", JsonSchemaType.Integer, $"How many of the newest turns, 0 to {TurnPageLimits.MaxTurns} (default {DefaultTurns})")
+            .Produces<SessionDetailResponse>()
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        read.MapGet("/sessions/{sessionId}/turns", GetTurnPageAsync)
+            .WithTurnPage(DefaultTurns)
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+        MapAction(act, "resume", "Resume the session now, on any silo", session => session.ResumeNowAsync());
+        MapAction(act, "suspend", "Suspend the session: no turn runs until it is resumed", session => session.SuspendAsync());
+        MapAction(act, "release", "Release the session from its owner, as if that silo had stopped", session => session.ReleaseAsync());
     }
+
+    private static void MapAction(RouteGroupBuilder act, string action, string summary, Func<ISessionGrain, Task<SessionCommandResult>> command) =>
+        act.MapPost($"/sessions/{{sessionId}}/{action}", (string sessionId, IClusterClient client, OperatorAudit audit, ClaimsPrincipal user) =>
+            RunAsync(action, sessionId, command, client, audit, user))
+            .WithSummary(summary)
+            .Produces<SessionCommandResponse>();
 
     private static async Task<IResult> ListAsync(HttpRequest request, SessionQueries ledger, ClusterSettings cluster, TimeProvider time,
         CancellationToken cancellationToken)

@@ -13,11 +13,14 @@ public static class SiloEndpoints
 {
     public static void MapSiloEndpoints(RouteGroupBuilder read, RouteGroupBuilder act)
     {
-        read.MapGet("/silos", (SiloDirectory silos, CancellationToken cancellationToken) => silos.ListAsync(cancellationToken));
+        read.MapGet("/silos", (SiloDirectory silos, CancellationToken cancellationToken) => silos.ListAsync(cancellationToken))
+            .WithSummary("The silos of the membership table, and what each says about itself");
         act.MapPost("/silos/{address}/drain", (string address, SiloDirectory silos, ClusterSettings cluster, OperatorAudit audit, ClaimsPrincipal user) =>
-            StopAsync(address, SiloStopKind.Drain, silos, cluster, audit, user));
+            StopAsync(address, SiloStopKind.Drain, silos, cluster, audit, user))
+            .WithSummary("Ask an Active silo to drain and stop").Produces<SiloReportResponse>();
         act.MapPost("/silos/{address}/restart", (string address, SiloDirectory silos, ClusterSettings cluster, OperatorAudit audit, ClaimsPrincipal user) =>
-            StopAsync(address, SiloStopKind.Restart, silos, cluster, audit, user));
+            StopAsync(address, SiloStopKind.Restart, silos, cluster, audit, user))
+            .WithSummary("Ask an Active silo to restart").Produces<SiloReportResponse>();
     }
 
     private static async Task<IResult> StopAsync(string address, SiloStopKind kind, SiloDirectory silos, ClusterSettings cluster, OperatorAudit audit,

@@ -2,13 +2,13 @@ using System.Security.Claims;
 using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
-using OrleansGateway.Operations;
+using OrleansGateway.ServiceDefaults;
 
 namespace OrleansGateway.Dashboard.Auth;
 
 /// <summary>
 /// Authenticates a request by its operator token (<see cref="OperatorCredentials"/>): the principal's name is the
-/// token's name. Refusals are the API's errors: 401 with <c>{"error": "..."}</c>, except for a browser opening the Orleans
+/// token's name. Refusals are the API's errors: 401 problems, except for a browser opening the Orleans
 /// dashboard without its cookie, which is sent to the sign-in page.
 /// </summary>
 public sealed class OperatorTokenHandler(
@@ -55,14 +55,13 @@ public sealed class OperatorTokenHandler(
             ?? (tokens.AllowAnonymousReadOnly && !HttpMethods.IsGet(Request.Method) && !HttpMethods.IsHead(Request.Method)
                 ? "this dashboard lets anyone read, but acting needs an operator token: Authorization: Bearer <token>"
                 : "an operator token is required: Authorization: Bearer <token>");
-        Response.StatusCode = StatusCodes.Status401Unauthorized;
         Response.Headers.WWWAuthenticate = "Bearer";
-        await Response.WriteAsJsonAsync(new ErrorResponse(reason));
+        await ApiProblems.Result(StatusCodes.Status401Unauthorized, reason).ExecuteAsync(Context);
     }
 
     /// <summary>
     /// A GET of the Orleans dashboard by a browser, which accepts <c>text/html</c> (its page; its own scripts' requests
-    /// and API clients do not ask for HTML, and keep their 401 with <c>{"error"}</c>).
+    /// and API clients do not ask for HTML, and keep their 401 problem).
     /// </summary>
     private static bool IsBrowserOpeningOrleansDashboard(HttpRequest request) =>
         (HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method))
@@ -71,7 +70,6 @@ public sealed class OperatorTokenHandler(
 
     protected override async Task HandleForbiddenAsync(AuthenticationProperties properties)
     {
-        Response.StatusCode = StatusCodes.Status403Forbidden;
-        await Response.WriteAsJsonAsync(new ErrorResponse("this operator token may not do that"));
+        await ApiProblems.Result(StatusCodes.Status403Forbidden, "this operator token may not do that").ExecuteAsync(Context);
     }
 }

@@ -1,5 +1,5 @@
 using Orleans.Dashboard;
-using OrleansGateway.Operations;
+using OrleansGateway.ServiceDefaults;
 
 namespace OrleansGateway.Dashboard.Auth;
 
@@ -20,13 +20,14 @@ public static class OrleansDashboardSignIn
 
     public static IEndpointRouteBuilder MapOrleansDashboardBehindSignIn(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapPost($"{Path}/signin", SignInAsync).AllowAnonymous().DisableAntiforgery();
+        // Not in the OpenAPI document, which describes the operator API: the Orleans dashboard is a page of its own.
+        endpoints.MapPost($"{Path}/signin", SignInAsync).AllowAnonymous().DisableAntiforgery().ExcludeFromDescription();
         endpoints.MapPost($"{Path}/signout", (HttpContext context) =>
         {
             context.Response.Cookies.Delete(OperatorCredentials.CookieName, CookieOptions(context));
             return Results.NoContent();
-        }).AllowAnonymous();
-        endpoints.MapOrleansDashboard(routePrefix: Path).RequireAuthorization(OperatorPolicies.Read);
+        }).AllowAnonymous().ExcludeFromDescription();
+        endpoints.MapOrleansDashboard(routePrefix: Path).RequireAuthorization(OperatorPolicies.Read).ExcludeFromDescription();
         return endpoints;
     }
 
@@ -39,8 +40,7 @@ public static class OrleansDashboardSignIn
             var tokens = context.RequestServices.GetRequiredService<OperatorTokenStore>();
             if (tokens.NameOf(token.ToString()) is null)
             {
-                context.Response.StatusCode = StatusCodes.Status401Unauthorized;
-                await context.Response.WriteAsJsonAsync(new ErrorResponse("the operator token is not valid"));
+                await ApiProblems.Result(StatusCodes.Status401Unauthorized, "the operator token is not valid").ExecuteAsync(context);
                 return;
             }
 
@@ -60,7 +60,7 @@ public static class OrleansDashboardSignIn
             : OperatorCredentials.Read(context.Request);
         if (string.IsNullOrEmpty(presented) || tokens.NameOf(presented) is null)
         {
-            return Results.Json(new ErrorResponse("the operator token is not valid"), statusCode: StatusCodes.Status401Unauthorized);
+            return ApiProblems.Result(StatusCodes.Status401Unauthorized, "the operator token is not valid");
         }
 
         context.Response.Cookies.Append(OperatorCredentials.CookieName, presented, CookieOptions(context));

@@ -3,26 +3,28 @@ using Npgsql;
 using Orleans.Runtime;
 using Orleans.Serialization;
 using Orleans.Storage;
+using OrleansGateway.ServiceDefaults;
 using OrleansGateway.Sessions;
 
 namespace OrleansGateway.Http;
 
 /// <summary>
-/// What the API answers when a request fails with an exception, instead of Kestrel's empty 500: the API's
-/// <c>{"error": "..."}</c>, 503 with <c>Retry-After</c> when the session's owner or storage is briefly unavailable
+/// What the API answers when a request fails with an exception, instead of Kestrel's empty 500: a problem
+/// (<see cref="ApiProblems"/>), 503 with <c>Retry-After</c> when the session's owner or storage is briefly unavailable
 /// (a retry is likely to work: a repeated <c>messageId</c> starts nothing twice), else 500. Logged once, here.
 /// </summary>
 public static partial class ApiExceptionHandler
 {
     private const int RetryAfterSeconds = 1;
 
+    /// <summary>This handler, then the status pages: the empty 404 and 405 of routing become problems too.</summary>
     public static IApplicationBuilder UseApiExceptionHandler(this IApplicationBuilder app) =>
         app.UseExceptionHandler(new ExceptionHandlerOptions
         {
             ExceptionHandler = HandleAsync,
             // Logged below, with what the client was told; the middleware's own log would say it a second time.
             SuppressDiagnosticsCallback = _ => true,
-        });
+        }).UseApiStatusPages();
 
     private static async Task HandleAsync(HttpContext context)
     {

@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using Microsoft.OpenApi;
 using OrleansGateway.Agents;
 using OrleansGateway.Operations;
 using OrleansGateway.ServiceDefaults;
@@ -21,19 +22,40 @@ public static class SessionEndpoints
 
     public static IEndpointRouteBuilder MapSessionEndpoints(this IEndpointRouteBuilder endpoints)
     {
-        var sessions = endpoints.MapGroup("/api/sessions");
-        sessions.MapPost("/{sessionId}/messages", PostMessageAsync);
-        sessions.MapGet("/{sessionId}", GetSessionAsync);
-        sessions.MapGet("/{sessionId}/turns", GetTurnPageAsync);
+        var sessions = endpoints.MapGroup("/api/sessions").WithTags("sessions")
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+        sessions.MapPost("/{sessionId}/messages", PostMessageAsync)
+            .WithSummary("Store a message; its turn runs in the background")
+            .WithJsonBody<PostMessageRequest>()
+            .Produces<PostMessageResponse>(StatusCodes.Status202Accepted)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
+        sessions.MapGet("/{sessionId}", GetSessionAsync)
+            .WithSummary("The session with its newest turns")
+            .WithQuery("turns", JsonSchemaType.Integer, $"How many of the newest turns, 0 to {TurnPageLimits.MaxTurns} (default {TurnPageLimits.DefaultTurns})")
+            .Produces<SessionResponse>()
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        sessions.MapGet("/{sessionId}/turns", GetTurnPageAsync)
+            .WithTurnPage(TurnPageLimits.DefaultTurns)
+            .ProducesProblem(StatusCodes.Status404NotFound);
         sessions.MapSessionStream();
-        sessions.MapPost("/{sessionId}/suspend", (string sessionId, IGrainFactory grains) =>
-            RunCommandAsync(sessionId, grains, session => session.SuspendByUserAsync()));
-        sessions.MapPost("/{sessionId}/resume", (string sessionId, IGrainFactory grains) =>
-            RunCommandAsync(sessionId, grains, session => session.LiftUserSuspensionAsync()));
-        sessions.MapDelete("/{sessionId}", (string sessionId, IGrainFactory grains) =>
-            RunCommandAsync(sessionId, grains, session => session.DeleteAsync()));
+        MapCommand(sessions, "/{sessionId}/suspend", HttpMethods.Post, "Suspend the session: no turn runs until it is resumed",
+            session => session.SuspendByUserAsync());
+        MapCommand(sessions, "/{sessionId}/resume", HttpMethods.Post, "Lift a suspension made with suspend",
+            session => session.LiftUserSuspensionAsync());
+        MapCommand(sessions, "/{sessionId}", HttpMethods.Delete, "Delete the session and its turns",
+            session => session.DeleteAsync());
         return endpoints;
     }
+
+    private static void MapCommand(RouteGroupBuilder sessions, string pattern, string method, string summary,
+        Func<ISessionGrain, Task<SessionCommandResult>> command) =>
+        sessions.MapMethods(pattern, [method], (string sessionId, IGrainFactory grains) => RunCommandAsync(sessionId, grains, command))
+            .WithSummary(summary)
+            .Produces<SessionCommandResponse>()
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict);
 
     private static async Task<IResult> PostMessageAsync(string sessionId, HttpRequest request, IGrainFactory grains, IAgent agent,
         CancellationToken cancellationToken)

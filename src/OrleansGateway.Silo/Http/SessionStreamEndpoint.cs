@@ -1,4 +1,5 @@
 using System.Globalization;
+using Microsoft.OpenApi;
 using OrleansGateway.ServiceDefaults;
 using OrleansGateway.Sessions;
 using OrleansGateway.Streaming;
@@ -17,7 +18,12 @@ public static class SessionStreamEndpoint
 
     public static RouteGroupBuilder MapSessionStream(this RouteGroupBuilder sessions)
     {
-        sessions.MapGet("/{sessionId}/stream", StreamAsync);
+        sessions.MapGet("/{sessionId}/stream", StreamAsync)
+            .WithSummary("The session's turn events as Server-Sent Events")
+            .WithHeader(LastEventIdHeader, JsonSchemaType.String, "Resume after this stream event id (a whole number from 0); wins over after")
+            .WithQuery(AfterParameter, JsonSchemaType.Integer, "Resume after this stream event id; 0 is the whole stored stream, none only events to come")
+            .Produces(StatusCodes.Status200OK, contentType: "text/event-stream")
+            .ProducesProblem(StatusCodes.Status404NotFound);
         return sessions;
     }
 

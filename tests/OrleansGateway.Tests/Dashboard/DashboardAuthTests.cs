@@ -129,7 +129,7 @@ public sealed class DashboardAuthTests(PostgresFixture postgres)
             apiAsBrowser.Headers.TryAddWithoutValidation("Accept", "text/html");
             using var response = await noRedirects.SendAsync(apiAsBrowser);
             Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
-            Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
+            Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
         }
 
         using (var page = new HttpRequestMessage(HttpMethod.Get, "orleans/"))
@@ -194,7 +194,7 @@ public sealed class DashboardAuthTests(PostgresFixture postgres)
 
         using var response = await client.SendAsync(request);
         var body = await response.Content.ReadAsStringAsync();
-        var error = response.Content.Headers.ContentType?.MediaType == "application/json" && body.StartsWith('{')
+        var error = response.Content.Headers.ContentType?.MediaType == "application/problem+json" && body.StartsWith('{')
             && JsonDocument.Parse(body).RootElement.TryGetProperty("error", out var e) ? e.GetString() : null;
         return (response.StatusCode, error, response.Headers.WwwAuthenticate.FirstOrDefault()?.Scheme);
     }

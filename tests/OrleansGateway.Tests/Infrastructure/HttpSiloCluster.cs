@@ -10,6 +10,7 @@ using Orleans.Hosting;
 using OrleansGateway.Hosting;
 using OrleansGateway.Http;
 using OrleansGateway.ServiceDefaults.Telemetry;
+using OrleansGateway.ServiceDefaults;
 
 namespace OrleansGateway.Tests.Infrastructure;
 
@@ -30,6 +31,9 @@ public sealed class HttpSiloCluster : IAsyncDisposable
     private HttpSiloCluster(string connectionString) => ConnectionString = connectionString;
 
     public string ConnectionString { get; }
+
+    /// <summary>For a dashboard of this cluster.</summary>
+    public string ClusterId => _clusterId;
 
     public IReadOnlyList<Uri> Addresses => [.. _silos.Select(silo => new Uri(silo.Urls.Single() + "/"))];
 
@@ -101,6 +105,7 @@ public sealed class HttpSiloCluster : IAsyncDisposable
             builder.AddGatewayTelemetry("ogw-silo");
         }
 
+        builder.Services.AddSessionApi();
         builder.UseOrleans(silo =>
         {
             silo.Configure<ClusterOptions>(options => (options.ClusterId, options.ServiceId) = (_clusterId, "orleans-gateway"));
@@ -109,12 +114,14 @@ public sealed class HttpSiloCluster : IAsyncDisposable
         });
         var app = builder.Build();
         app.UseApiExceptionHandler();
+        app.MapHealthEndpoints();
         app.MapSessionEndpoints();
         if (telemetry)
         {
             app.MapGatewayMetrics();
         }
 
+        app.MapApiDocument();
         _silos.Add(app);
         await app.StartAsync();
     }
