@@ -106,6 +106,7 @@ public sealed class HttpSiloCluster : IAsyncDisposable
         }
 
         builder.Services.AddSessionApi();
+        builder.Services.AddSiloHealthChecks();
         builder.UseOrleans(silo =>
         {
             silo.Configure<ClusterOptions>(options => (options.ClusterId, options.ServiceId) = (_clusterId, "orleans-gateway"));
