@@ -76,17 +76,10 @@ public sealed class TurnEvents(NpgsqlDataSource dataSource)
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    /// <summary>Removes the events older than <paramref name="cutoff"/>: a client that reconnects later gets them no more.</summary>
-    public async Task<int> PruneAsync(DateTimeOffset cutoff, CancellationToken cancellationToken = default)
-    {
-        await using var command = dataSource.CreateCommand("DELETE FROM gateway_turn_events WHERE at < @cutoff");
-        command.Parameters.AddWithValue("cutoff", cutoff.ToUniversalTime());
-        return await command.ExecuteNonQueryAsync(cancellationToken);
-    }
-
     /// <summary>
-    /// <see cref="PruneAsync(DateTimeOffset, CancellationToken)"/> a batch at a time, oldest id first: ids follow time, so
-    /// each statement looks at the index's head only and stops at the first row young enough to keep.
+    /// Removes the events older than <paramref name="cutoff"/> (a client that reconnects later gets them no more), a batch at
+    /// a time, oldest id first: ids follow time, so each statement looks at the index's head only and stops at the first
+    /// row young enough to keep.
     /// </summary>
     public async Task<int> PruneAsync(DateTimeOffset cutoff, int batchSize, CancellationToken cancellationToken = default)
     {
