@@ -17,7 +17,22 @@ public sealed class GatewayApi : IDisposable
 {
     private const int PostAttempts = 3;
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
-    private readonly HttpClient _http = new() { Timeout = Timeout.InfiniteTimeSpan };
+    private readonly HttpClient _http;
+
+    /// <param name="apiKey">The client key to send, for silos with API clients (<c>Gateway:Clients</c>); null for an open API.</param>
+    public GatewayApi(string? apiKey = null) => _http = CreateHttpClient(apiKey);
+
+    /// <summary>An HTTP client without a timeout of its own (each call sets one) that sends <paramref name="apiKey"/>.</summary>
+    public static HttpClient CreateHttpClient(string? apiKey)
+    {
+        var http = new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
+        if (!string.IsNullOrEmpty(apiKey))
+        {
+            http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", apiKey);
+        }
+
+        return http;
+    }
 
     /// <summary>
     /// Posts a message and returns the id of the turn it started. A failed attempt is repeated with the same

@@ -51,9 +51,7 @@ try
     });
 
     app = builder.Build();
-    app.UseApiExceptionHandler();
-    app.MapHealthEndpoints();
-    app.MapSessionEndpoints();
+    app.UseSessionApi();
     app.MapGatewayMetrics();
     app.MapApiDocument();
     await app.StartAsync();

@@ -19,12 +19,12 @@ public static class ChatCommand
             AllowMultipleArgumentsPerToken = true,
         };
         var command = new Command("chat", "Chat with a session: each line of input is posted as a message, the reply printed as it streams; "
-            + "ends at the end of input, after the last reply") { id, silo };
+            + $"ends at the end of input, after the last reply. The API key, for silos with API clients, is read from {UpCommand.ApiKeyVariable}") { id, silo };
         command.SetAction(async (parse, cancellationToken) =>
         {
             var sessionId = OperatorCommands.RequireSessionId(parse.GetValue(id)!);
             var silos = ReadSilos(parse.GetValue(silo));
-            using var chat = new ChatSession(silos, sessionId, Console.Out);
+            using var chat = new ChatSession(silos, sessionId, Console.Out, Environment.GetEnvironmentVariable(UpCommand.ApiKeyVariable));
             return await chat.RunAsync(Console.In, cancellationToken);
         });
         return command;

@@ -11,14 +11,14 @@ namespace OrleansGateway.Cli.Chat;
 /// stream is opened before the first post (for a session that does not exist yet, right after it, from its first event),
 /// and reopened on any silo with the last event id when it breaks, so that no stored event is missed or printed twice.
 /// </summary>
-internal sealed class ChatSession(IReadOnlyList<Uri> silos, string sessionId, TextWriter output) : IDisposable
+internal sealed class ChatSession(IReadOnlyList<Uri> silos, string sessionId, TextWriter output, string? apiKey = null) : IDisposable
 {
     private static readonly TimeSpan PostTimeout = TimeSpan.FromSeconds(15);
     private static readonly TimeSpan ReconnectPatience = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan RoundPause = TimeSpan.FromMilliseconds(500);
 
-    private readonly HttpClient _http = new() { Timeout = Timeout.InfiniteTimeSpan };
-    private readonly GatewayApi _api = new();
+    private readonly HttpClient _http = GatewayApi.CreateHttpClient(apiKey);
+    private readonly GatewayApi _api = new(apiKey);
     private readonly ChatPrinter _printer = new(output);
     private readonly ConcurrentDictionary<string, TaskCompletionSource> _turnEnds = new(StringComparer.Ordinal);
 

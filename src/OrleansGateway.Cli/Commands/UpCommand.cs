@@ -32,14 +32,27 @@ public static class UpCommand
         command.SetAction((parse, cancellationToken) =>
         {
             var port = parse.GetValue(dashboardPort);
-            var spec = cluster.Read(parse) with { Dashboard = port == 0 ? null : new DashboardSpec(port, OperatorToken()) };
+            var spec = cluster.Read(parse);
+            spec = spec with
+            {
+                Dashboard = port == 0 ? null : new DashboardSpec(port, GeneratedUnlessSet("OGW_OPERATOR_TOKEN")),
+                SiloEnvironment = new Dictionary<string, string>(spec.SiloEnvironment) { [ApiKeySetting] = GeneratedUnlessSet(ApiKeyVariable) },
+            };
             return RunAsync(spec, cancellationToken);
         });
         return command;
     }
 
-    /// <summary><c>OGW_OPERATOR_TOKEN</c>, or a fresh random one for this run.</summary>
-    private static string OperatorToken() => Environment.GetEnvironmentVariable("OGW_OPERATOR_TOKEN") is { Length: > 0 } configured
+    /// <summary>The one API client of a local cluster, whose key <c>ogw up</c> prints.</summary>
+    public const string ApiClientName = "local";
+
+    /// <summary>Where <c>ogw chat</c> and the user's shell find the API key of <see cref="ApiClientName"/>.</summary>
+    public const string ApiKeyVariable = "OGW_API_KEY";
+
+    private const string ApiKeySetting = $"Gateway__Clients__{ApiClientName}__Key";
+
+    /// <summary>The secret in <paramref name="variable"/>, or a fresh random one for this run.</summary>
+    private static string GeneratedUnlessSet(string variable) => Environment.GetEnvironmentVariable(variable) is { Length: > 0 } configured
         ? configured
         : Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(24));
 
@@ -56,9 +69,13 @@ public static class UpCommand
             Console.WriteLine($"  (set OGW_OPERATOR_TOKEN to choose the token; the Orleans dashboard is at {dashboard.BaseAddress}orleans/)");
         }
 
+        var apiKey = spec.SiloEnvironment[ApiKeySetting];
+        Console.WriteLine($"API key of client {ApiClientName}: {apiKey}");
+        Console.WriteLine($"  (set {ApiKeyVariable} to choose the key; ogw chat reads it from there)");
         AnsiConsole.MarkupLine($"[green]Cluster ready[/] in {clock.Elapsed.TotalSeconds:0.0} s. Try:");
-        Console.WriteLine($"  curl -s -X POST {cluster.Silos[0].BaseAddress}api/sessions/demo/messages -H 'Content-Type: application/json' -d '{{\"text\":\"work 5x1000\"}}'");
-        Console.WriteLine($"  curl -s {cluster.Silos[^1].BaseAddress}api/sessions/demo");
+        Console.WriteLine($"  export {ApiKeyVariable}={apiKey}");
+        Console.WriteLine($"  curl -s -X POST {cluster.Silos[0].BaseAddress}api/sessions/demo/messages -H \"Authorization: Bearer ${ApiKeyVariable}\" -H 'Content-Type: application/json' -d '{{\"text\":\"work 5x1000\"}}'");
+        Console.WriteLine($"  curl -s {cluster.Silos[^1].BaseAddress}api/sessions/demo -H \"Authorization: Bearer ${ApiKeyVariable}\"");
         AnsiConsole.MarkupLine("Press Ctrl+C to stop.");
 
         // A supervisor, as systemd or Kubernetes would be: an operator's restart of a silo comes back, a drained silo

@@ -1,3 +1,5 @@
+using OrleansGateway.ServiceDefaults;
+
 namespace OrleansGateway.Dashboard.Auth;
 
 /// <summary>Where a request carries its operator token.</summary>
@@ -16,11 +18,9 @@ public static class OperatorCredentials
     /// </summary>
     public static string? Read(HttpRequest request)
     {
-        if (request.Headers.Authorization is { Count: > 0 } header)
+        if (HashedSecrets.ReadBearer(request) is { } bearer)
         {
-            var value = header.ToString();
-            const string prefix = "Bearer ";
-            return value.StartsWith(prefix, StringComparison.OrdinalIgnoreCase) ? value[prefix.Length..].Trim() : "";
+            return bearer;
         }
 
         return request.Path.StartsWithSegments(OrleansDashboardSignIn.Path) && request.Cookies.TryGetValue(CookieName, out var cookie)

@@ -1,41 +1,17 @@
-using System.Security.Cryptography;
-using System.Text;
 using OrleansGateway.Dashboard.Hosting;
+using OrleansGateway.ServiceDefaults;
 
 namespace OrleansGateway.Dashboard.Auth;
 
 /// <summary>The configured operator tokens, each with the name that the audit trail records for what it does.</summary>
-public sealed class OperatorTokenStore
+public sealed class OperatorTokenStore(DashboardSettings settings)
 {
-    // Compared as SHA-256 hashes in constant time: how long a comparison takes says nothing about the token.
-    private readonly (string Name, byte[] Hash)[] _tokens;
+    private readonly HashedSecrets _tokens = new(settings.NamedTokens().Select(pair => (pair.Key, HashedSecrets.Hash(pair.Value))));
 
-    public OperatorTokenStore(DashboardSettings settings)
-    {
-        _tokens = [.. settings.NamedTokens().Select(pair => (pair.Key, Hash(pair.Value)))];
-        AllowAnonymousReadOnly = settings.AllowAnonymousReadOnly;
-    }
+    public bool AllowAnonymousReadOnly { get; } = settings.AllowAnonymousReadOnly;
 
-    public bool AllowAnonymousReadOnly { get; }
-
-    public int Count => _tokens.Length;
+    public int Count => _tokens.Count;
 
     /// <summary>The name of the token <paramref name="presented"/>, or null when it is none of them.</summary>
-    public string? NameOf(string presented)
-    {
-        var hash = Hash(presented);
-        string? name = null;
-        foreach (var token in _tokens)
-        {
-            // No early exit: every token is compared.
-            if (CryptographicOperations.FixedTimeEquals(token.Hash, hash))
-            {
-                name = token.Name;
-            }
-        }
-
-        return name;
-    }
-
-    private static byte[] Hash(string token) => SHA256.HashData(Encoding.UTF8.GetBytes(token));
+    public string? NameOf(string presented) => _tokens.NameOf(presented);
 }

@@ -1,13 +1,26 @@
+using OrleansGateway.Http.Clients;
 using OrleansGateway.ServiceDefaults;
 
 namespace OrleansGateway.Http;
 
-/// <summary>What the session API needs of a host's services: its problems and its OpenAPI document.</summary>
+/// <summary>What the session API needs of a host's services: its problems, its clients, its limits and its OpenAPI document.</summary>
 public static class SessionApi
 {
     public static IServiceCollection AddSessionApi(this IServiceCollection services) => services
         .AddApiProblems()
+        .AddApiClients()
+        .AddRequestLimits()
         .AddApiDocument("OrleansGateway session API",
             "Conversations with an agent: post a message, read a session and its turns, follow its events, suspend, resume, delete. "
             + "Every error is application/problem+json whose error member repeats the detail.");
+
+    /// <summary>The session API's middleware and routes, with the health checks beside them.</summary>
+    public static WebApplication UseSessionApi(this WebApplication app)
+    {
+        app.UseApiExceptionHandler();
+        app.UseRateLimiter();
+        app.MapHealthEndpoints();
+        app.MapSessionEndpoints();
+        return app;
+    }
 }

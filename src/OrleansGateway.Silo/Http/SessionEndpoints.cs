@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.OpenApi;
 using OrleansGateway.Agents;
+using OrleansGateway.Http.Clients;
 using OrleansGateway.Operations;
 using OrleansGateway.ServiceDefaults;
 using OrleansGateway.Sessions;
@@ -24,7 +25,8 @@ public static class SessionEndpoints
     {
         var sessions = endpoints.MapGroup("/api/sessions").WithTags("sessions")
             .ProducesProblem(StatusCodes.Status400BadRequest)
-            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
+            .RequireApiClient(endpoints.ServiceProvider);
         sessions.MapPost("/{sessionId}/messages", PostMessageAsync)
             .WithSummary("Store a message; its turn runs in the background")
             .WithJsonBody<PostMessageRequest>()
@@ -51,14 +53,15 @@ public static class SessionEndpoints
 
     private static void MapCommand(RouteGroupBuilder sessions, string pattern, string method, string summary,
         Func<ISessionGrain, Task<SessionCommandResult>> command) =>
-        sessions.MapMethods(pattern, [method], (string sessionId, IGrainFactory grains) => RunCommandAsync(sessionId, grains, command))
+        sessions.MapMethods(pattern, [method], (string sessionId, HttpContext context, IGrainFactory grains, SessionAccess access) =>
+                RunCommandAsync(sessionId, context, grains, access, command))
             .WithSummary(summary)
             .Produces<SessionCommandResponse>()
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict);
 
     private static async Task<IResult> PostMessageAsync(string sessionId, HttpRequest request, IGrainFactory grains, IAgent agent,
-        CancellationToken cancellationToken)
+        SessionAccess access, CancellationToken cancellationToken)
     {
         if (!SessionIds.IsValid(sessionId))
         {
@@ -120,6 +123,12 @@ public static class SessionEndpoints
             return Problem.BadRequest(reason);
         }
 
+        // Last of the checks: a refused request leaves the session to nobody.
+        if (!await access.MayPostAsync(request.HttpContext.User, sessionId, cancellationToken))
+        {
+            return NotFound(sessionId);
+        }
+
         var messageId = message.MessageId ?? $"m-{Guid.NewGuid():N}";
         MessageAccepted accepted;
         try
@@ -136,7 +145,8 @@ public static class SessionEndpoints
     }
 
     /// <summary>The session with its newest <c>?turns=</c> turns (oldest of them first), its turn count and the cursor of the older ones.</summary>
-    private static async Task<IResult> GetSessionAsync(string sessionId, HttpRequest request, IGrainFactory grains)
+    private static async Task<IResult> GetSessionAsync(string sessionId, HttpRequest request, IGrainFactory grains, SessionAccess access,
+        CancellationToken cancellationToken)
     {
         if (!SessionIds.IsValid(sessionId))
         {
@@ -148,14 +158,17 @@ public static class SessionEndpoints
             return Problem.BadRequest(error!);
         }
 
-        var session = await grains.GetGrain<ISessionGrain>(sessionId).ReadNewestAsync(turns);
+        var session = await access.MayUseAsync(request.HttpContext.User, sessionId, cancellationToken)
+            ? await grains.GetGrain<ISessionGrain>(sessionId).ReadNewestAsync(turns)
+            : null;
         return session is null
-            ? Problem.NotFound($"session {sessionId} does not exist")
+            ? NotFound(sessionId)
             : TypedResults.Ok(SessionResponse.From(session));
     }
 
     /// <summary>A page of the session's turns, newest first: <c>?limit=</c> turns before the turn <c>?before=</c> (the newest without it).</summary>
-    private static async Task<IResult> GetTurnPageAsync(string sessionId, HttpRequest request, IGrainFactory grains)
+    private static async Task<IResult> GetTurnPageAsync(string sessionId, HttpRequest request, IGrainFactory grains, SessionAccess access,
+        CancellationToken cancellationToken)
     {
         if (!SessionIds.IsValid(sessionId))
         {
@@ -168,17 +181,25 @@ public static class SessionEndpoints
             return Problem.BadRequest(error!);
         }
 
-        var page = await grains.GetGrain<ISessionGrain>(sessionId).ReadTurnPageAsync(before, limit);
+        var page = await access.MayUseAsync(request.HttpContext.User, sessionId, cancellationToken)
+            ? await grains.GetGrain<ISessionGrain>(sessionId).ReadTurnPageAsync(before, limit)
+            : null;
         return page is null
-            ? Problem.NotFound($"session {sessionId} does not exist")
+            ? NotFound(sessionId)
             : TypedResults.Ok(TurnPageResponse.From(sessionId, page));
     }
 
-    private static async Task<IResult> RunCommandAsync(string sessionId, IGrainFactory grains, Func<ISessionGrain, Task<SessionCommandResult>> command)
+    private static async Task<IResult> RunCommandAsync(string sessionId, HttpContext context, IGrainFactory grains, SessionAccess access,
+        Func<ISessionGrain, Task<SessionCommandResult>> command)
     {
         if (!SessionIds.IsValid(sessionId))
         {
             return Problem.BadRequest($"sessionId must be {SessionIds.Rule}");
+        }
+
+        if (!await access.MayUseAsync(context.User, sessionId, context.RequestAborted))
+        {
+            return NotFound(sessionId);
         }
 
         var result = await command(grains.GetGrain<ISessionGrain>(sessionId));
@@ -189,6 +210,9 @@ public static class SessionEndpoints
             _ => Problem.Conflict(result.Message),
         };
     }
+
+    /// <summary>What an unknown session and another client's session both answer: the API does not tell them apart.</summary>
+    internal static IResult NotFound(string sessionId) => Problem.NotFound($"session {sessionId} does not exist");
 
     private static string Describe(JsonValueKind kind) => kind switch
     {

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Microsoft.OpenApi;
+using OrleansGateway.Http.Clients;
 using OrleansGateway.ServiceDefaults;
 using OrleansGateway.Sessions;
 using OrleansGateway.Streaming;
@@ -27,7 +28,8 @@ public static class SessionStreamEndpoint
         return sessions;
     }
 
-    private static async Task<IResult> StreamAsync(string sessionId, HttpContext context, IGrainFactory grains, SessionStreams streams)
+    private static async Task<IResult> StreamAsync(string sessionId, HttpContext context, IGrainFactory grains, SessionStreams streams,
+        SessionAccess access)
     {
         if (!SessionIds.IsValid(sessionId))
         {
@@ -40,9 +42,10 @@ public static class SessionStreamEndpoint
         }
 
         // As GET /api/sessions/{id}: a session that was never written has nothing to stream, and a typo should say so.
-        if (await grains.GetGrain<ISessionGrain>(sessionId).ReadNewestAsync(0) is null)
+        if (!await access.MayUseAsync(context.User, sessionId, context.RequestAborted)
+            || await grains.GetGrain<ISessionGrain>(sessionId).ReadNewestAsync(0) is null)
         {
-            return Problem.NotFound($"session {sessionId} does not exist");
+            return SessionEndpoints.NotFound(sessionId);
         }
 
         await streams.ServeAsync(context, sessionId, afterId);

@@ -1,6 +1,7 @@
 using System.Reflection;
 using OrleansGateway.Agents.Model;
 using OrleansGateway.Hosting;
+using OrleansGateway.Http.Clients;
 using OrleansGateway.Resume;
 using ClusterSettings = OrleansGateway.Dashboard.Hosting.ClusterSettings;
 using DashboardSettings = OrleansGateway.Dashboard.Hosting.DashboardSettings;
@@ -16,7 +17,8 @@ internal static class ProgramSettings
 {
     /// <summary>
     /// The silo: <c>ConnectionStrings:Postgres</c>, <c>Urls</c>, the host's shutdown timeout (the drain budget's bound),
-    /// its endpoints under our keys and Orleans' own, the resume and drain settings, and the agent's.
+    /// its endpoints under our keys and Orleans' own, the resume and drain settings, the agent's, the API clients and the
+    /// request limits.
     /// </summary>
     public static IReadOnlyList<string> Silo { get; } =
     [
@@ -27,6 +29,8 @@ internal static class ProgramSettings
         .. SiloEndpointOptions.OrleansKeys.Select(pair => pair.Orleans),
         .. KeysOf(typeof(SessionResumeOptions), SessionResumeOptions.Section),
         .. KeysOf(typeof(AgentOptions), AgentOptions.Section),
+        .. KeysOf(typeof(ApiClientOptions), ApiClientOptions.Section),
+        "Kestrel:Limits:*",
     ];
 
     /// <summary>The dashboard: <c>ConnectionStrings:Postgres</c>, <c>Urls</c>, its cluster settings and the <c>Dashboard</c> section.</summary>

@@ -37,14 +37,16 @@ public sealed class HttpSiloCluster : IAsyncDisposable
 
     public IReadOnlyList<Uri> Addresses => [.. _silos.Select(silo => new Uri(silo.Urls.Single() + "/"))];
 
-    public static async Task<HttpSiloCluster> StartAsync(string connectionString, int silos, IReadOnlyDictionary<string, string?>? settings = null)
+    /// <param name="logs">Where the silos' log goes, for tests that read it; nowhere without it.</param>
+    public static async Task<HttpSiloCluster> StartAsync(string connectionString, int silos, IReadOnlyDictionary<string, string?>? settings = null,
+        ILoggerProvider? logs = null)
     {
         var cluster = new HttpSiloCluster(connectionString);
         try
         {
             for (var i = 0; i < silos; i++)
             {
-                await cluster.StartSiloAsync(connectionString, settings);
+                await cluster.StartSiloAsync(connectionString, settings, logs);
             }
         }
         catch
@@ -81,7 +83,7 @@ public sealed class HttpSiloCluster : IAsyncDisposable
         }
     }
 
-    private async Task StartSiloAsync(string connectionString, IReadOnlyDictionary<string, string?>? settings)
+    private async Task StartSiloAsync(string connectionString, IReadOnlyDictionary<string, string?>? settings, ILoggerProvider? logs)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { ContentRootPath = Path.GetTempPath() });
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Gateway:OrleansDashboard"] = "false" });
@@ -92,6 +94,11 @@ public sealed class HttpSiloCluster : IAsyncDisposable
 
         // Quiet unless asked: the silos' debug log to the console is what to read when one of these tests hangs.
         builder.Logging.ClearProviders();
+        if (logs is not null)
+        {
+            builder.Logging.AddProvider(logs).SetMinimumLevel(LogLevel.Debug);
+        }
+
         if (Environment.GetEnvironmentVariable("OGW_TEST_SILO_CONSOLE") is { Length: > 0 })
         {
             builder.Logging.AddSimpleConsole().SetMinimumLevel(LogLevel.Debug);
@@ -114,9 +121,7 @@ public sealed class HttpSiloCluster : IAsyncDisposable
             silo.AddOrleansGateway(connectionString);
         });
         var app = builder.Build();
-        app.UseApiExceptionHandler();
-        app.MapHealthEndpoints();
-        app.MapSessionEndpoints();
+        app.UseSessionApi();
         if (telemetry)
         {
             app.MapGatewayMetrics();
