@@ -55,7 +55,8 @@ public abstract class LongTurnsDemo(DemoSettings settings)
     {
         AnsiConsole.Write(cluster.SiloTable());
         await using var dataSource = GatewayDataSource.Create(cluster.ConnectionString, "ogw-demo");
-        using var api = new GatewayApi();
+        // An attached demo talks to silos that may ask for a key: that of `ogw up`, as a user's shell has it.
+        using var api = new GatewayApi(Environment.GetEnvironmentVariable(Commands.UpCommand.ApiKeyVariable));
         Clock.Start();
         var board = new DemoBoard(settings, Clock);
         foreach (var silo in cluster.Silos)

@@ -12,7 +12,8 @@ public static class SessionApi
         .AddRequestLimits()
         .AddApiDocument("OrleansGateway session API",
             "Conversations with an agent: post a message, read a session and its turns, follow its events, suspend, resume, delete. "
-            + "Every error is application/problem+json whose error member repeats the detail.");
+            + "Every error is application/problem+json whose error member repeats the detail. A silo with API clients (Gateway:Clients) "
+            + "asks every session route for Authorization: Bearer <key>, shows a client only its own sessions and limits its rate.");
 
     /// <summary>The session API's middleware and routes, with the health checks beside them.</summary>
     public static WebApplication UseSessionApi(this WebApplication app)

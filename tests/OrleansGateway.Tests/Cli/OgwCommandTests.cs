@@ -106,12 +106,14 @@ public sealed class OgwCommandTests(PostgresFixture postgres)
         var connectionString = await postgres.CreateDatabaseAsync("up");
         var (http, silo, gateway, dashboardPort) = (FreePorts.Run(3), FreePorts.Run(3), FreePorts.Run(3), FreePorts.Run(1));
         const string token = "up-test-operator-token";
+        const string apiKey = "up-test-api-key-0123456789";
         var environment = new Dictionary<string, string>
         {
             ["ConnectionStrings__Postgres"] = connectionString,
             ["Orleans__ClusterId"] = $"up-{Guid.NewGuid():N}"[..12],
             ["OGW_HOME"] = home,
             ["OGW_OPERATOR_TOKEN"] = token,
+            ["OGW_API_KEY"] = apiKey,
         };
         await using var up = OgwProcess.Start(environment, "up", "--http-port", $"{http}", "--silo-port", $"{silo}", "--gateway-port", $"{gateway}",
             "--dashboard-port", $"{dashboardPort}");
@@ -127,9 +129,20 @@ public sealed class OgwCommandTests(PostgresFixture postgres)
             Assert.Equal(["Active", "Active", "Active"], silos.EnumerateArray().Select(s => s.GetProperty("status").GetString()));
         }
 
-        // The cluster answers the README's curl examples: post on one silo, read from another.
+        // The cluster answers the README's curl examples with the key it printed: post on one silo, read from another.
+        Assert.Contains($"API key of client local: {apiKey}", up.Output);
         using var first = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{http}/") };
+        using (var keyless = await first.PostAsJsonAsync("api/sessions/demo/messages", new { text = "work 3x100" }))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, keyless.StatusCode);
+        }
+
         using var third = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{http + 2}/") };
+        foreach (var client in new[] { first, third })
+        {
+            client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", apiKey);
+        }
+
         using (var posted = await first.PostAsJsonAsync("api/sessions/demo/messages", new { text = "work 3x100" }))
         {
             Assert.Equal(HttpStatusCode.Accepted, posted.StatusCode);

@@ -22,19 +22,28 @@ public sealed partial class ApiFuzzTests(PostgresFixture postgres, ITestOutputHe
     private const int SiloRequests = 1300;
     private const int DashboardRequests = 900;
     private const int Parallelism = 8;
+    private const string ClientKey = "fuzz-client-key-0123456789";
+    private const string OtherClientKey = "other-client-key-0123456789";
 
     [Fact]
     public async Task Generated_bad_requests_are_refused_with_problems_and_write_nothing()
     {
         var seed = int.TryParse(Environment.GetEnvironmentVariable(SeedVariable), out var given) ? given : Random.Shared.Next();
         output.WriteLine($"fuzz seed {seed}: replay with {SeedVariable}={seed}");
-        await using var silos = await HttpSiloCluster.StartAsync(await postgres.CreateMigratedDatabaseAsync("fuzz"), silos: 2);
+        await using var silos = await HttpSiloCluster.StartAsync(await postgres.CreateMigratedDatabaseAsync("fuzz"), silos: 2, new Dictionary<string, string?>
+        {
+            ["Gateway:Clients:fuzz:Key"] = ClientKey,
+            ["Gateway:Clients:other:Key"] = OtherClientKey,
+            // Every request is to reach its route; the limits have a test of their own.
+            ["Gateway:RateLimit:RequestsPerSecond"] = "1000000",
+            ["Gateway:RateLimit:Burst"] = "1000000",
+        });
         await using var dashboard = await DashboardHarness.StartAsync(silos.ConnectionString, silos.ClusterId, Path.GetTempPath());
         using var siloClients = new ClientPair(silos.ClientFor(0), silos.ClientFor(1));
         using var dashboardClient = dashboard.Client(token: null);
 
         // A session that exists, so that the state compared below is not only empty tables.
-        await PostMessageAndWaitAsync(siloClients.First, "fz-real");
+        await PostMessageAndWaitAsync(siloClients.First, FuzzTargets.RealSession);
         var before = await DatabaseFingerprint.ReadAsync(silos.ConnectionString);
 
         var bad = new BadRequests(new Random(seed));
@@ -42,7 +51,7 @@ public sealed partial class ApiFuzzTests(PostgresFixture postgres, ITestOutputHe
         for (var i = 0; i < SiloRequests + DashboardRequests; i++)
         {
             requests.Add(i < SiloRequests
-                ? (bad.Random.Next(2) == 0 ? siloClients.First : siloClients.Second, FuzzTargets.Silo(bad))
+                ? (bad.Random.Next(2) == 0 ? siloClients.First : siloClients.Second, FuzzTargets.Silo(bad, ClientKey, OtherClientKey))
                 : (dashboardClient, FuzzTargets.Dashboard(bad, DashboardHarness.OperatorToken)));
         }
 
@@ -129,11 +138,16 @@ public sealed partial class ApiFuzzTests(PostgresFixture postgres, ITestOutputHe
 
     private static async Task PostMessageAndWaitAsync(HttpClient silo, string sessionId)
     {
-        using var posted = await silo.PostAsJsonAsync($"api/sessions/{sessionId}/messages", new { text = "work 1x10" });
+        using var post = new HttpRequestMessage(HttpMethod.Post, $"api/sessions/{sessionId}/messages") { Content = JsonContent.Create(new { text = "work 1x10" }) };
+        post.Headers.Authorization = new AuthenticationHeaderValue("Bearer", ClientKey);
+        using var posted = await silo.SendAsync(post);
         Assert.Equal(HttpStatusCode.Accepted, posted.StatusCode);
         await Eventually.UntilAsync(async () =>
         {
-            var session = await silo.GetFromJsonAsync<JsonElement>($"api/sessions/{sessionId}");
+            using var read = new HttpRequestMessage(HttpMethod.Get, $"api/sessions/{sessionId}");
+            read.Headers.Authorization = new AuthenticationHeaderValue("Bearer", ClientKey);
+            using var answer = await silo.SendAsync(read);
+            var session = await answer.Content.ReadFromJsonAsync<JsonElement>();
             return session.GetProperty("turns").EnumerateArray().Any(turn => turn.GetProperty("status").GetString() == "completed");
         }, TimeSpan.FromSeconds(30), () => $"the turn of {sessionId} does not complete");
     }

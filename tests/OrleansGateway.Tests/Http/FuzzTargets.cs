@@ -2,7 +2,8 @@ namespace OrleansGateway.Tests.Http;
 
 /// <summary>
 /// Generates requests against each API that must be refused: each picks a route, then spoils it in one way (an id, a
-/// query parameter, a body, a header, the method, the route itself, or the operator token).
+/// query parameter, a body, a header, the method, the route itself, the operator token or the API key), or asks for
+/// another client's session.
 /// </summary>
 public static class FuzzTargets
 {
@@ -10,7 +11,40 @@ public static class FuzzTargets
     private const string Operator = "api/operator";
     private static readonly string[] NoMethodHere = ["PUT", "PATCH", "OPTIONS", "HEAD"];
 
-    public static FuzzRequest Silo(BadRequests bad)
+    /// <summary>The one session of the fuzzed silos that exists: it belongs to the client of <c>key</c>.</summary>
+    public const string RealSession = "fz-real";
+
+    /// <summary>
+    /// A request to a silo whose API has clients: a bad one with the key of <paramref name="key"/>'s client, a good one with
+    /// another client's key to that client's session, or any with no or a spoiled key.
+    /// </summary>
+    public static FuzzRequest Silo(BadRequests bad, string key, string otherKey)
+    {
+        var spoiled = bad.Random.Next(10);
+        if (spoiled == 0)
+        {
+            var path = $"{Sessions}/{RealSession}";
+            var request = bad.Pick(
+            [
+                Get(path), Get($"{path}/turns"), Get($"{path}/stream?after=0"),
+                new FuzzRequest("POST", $"{path}/messages", """{"text":"hi"}"""u8.ToArray(), "application/json", []),
+                new FuzzRequest("POST", $"{path}/{bad.Pick(["suspend", "resume"])}", null, null, []),
+                new FuzzRequest("DELETE", path, null, null, []),
+            ]);
+            return request with { Headers = [("Authorization", $"Bearer {otherKey}")] };
+        }
+
+        var route = SiloRoute(bad);
+        return route with
+        {
+            Headers = spoiled == 1
+                ? [.. route.Headers, .. bad.Pick<(string, string)[]>([[], [("Authorization", "Bearer")], [("Authorization", $"Bearer {bad.JunkHeader()}")],
+                    [("Authorization", $"Basic {bad.JunkHeader()}")], [("Authorization", bad.JunkHeader())], [("Authorization", $"Bearer {key}x")]])]
+                : [.. route.Headers, ("Authorization", $"Bearer {key}")],
+        };
+    }
+
+    private static FuzzRequest SiloRoute(BadRequests bad)
     {
         var ghost = bad.GhostId();
         return bad.Random.Next(9) switch

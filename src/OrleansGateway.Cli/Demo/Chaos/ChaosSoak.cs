@@ -34,7 +34,8 @@ public sealed class ChaosSoak(ChaosSettings settings)
         AnsiConsole.MarkupLine($"Seed [bold]{settings.Seed}[/], {plan.Count} rounds: {Markup.Escape(string.Join(", ", plan.Select(r => r.Name)))}");
 
         await using var dataSource = GatewayDataSource.Create(host.ConnectionString, "ogw-chaos");
-        using var api = new GatewayApi();
+        // An attached demo talks to silos that may ask for a key: that of `ogw up`, as a user's shell has it.
+        using var api = new GatewayApi(Environment.GetEnvironmentVariable(Commands.UpCommand.ApiKeyVariable));
         using var dashboard = new OperatorApiClient(new Uri($"http://127.0.0.1:{settings.Dashboard.Port}/"), settings.Dashboard.OperatorToken);
         var runId = $"{DateTime.UtcNow:HHmmss}-{Guid.NewGuid():N}"[..13];
         var sessionIds = Enumerable.Range(1, settings.Sessions).Select(i => $"chaos-{runId}-{i:00}").ToList();
