@@ -33,14 +33,17 @@ public static class UpCommand
         {
             var port = parse.GetValue(dashboardPort);
             var spec = cluster.Read(parse) with { Dashboard = port == 0 ? null : new DashboardSpec(port, OperatorToken()) };
+            ClusterCommandOptions.Validate(spec);
+            BuiltProgram.RequireLocalCluster(withDashboard: spec.Dashboard is not null);
             return RunAsync(spec, cancellationToken);
         });
         return command;
     }
 
-    /// <summary><c>OGW_OPERATOR_TOKEN</c>, or a fresh random one for this run.</summary>
-    private static string OperatorToken() => Environment.GetEnvironmentVariable("OGW_OPERATOR_TOKEN") is { Length: > 0 } configured
-        ? configured
+    /// <summary><c>OGW_OPERATOR_TOKEN</c>, else the file <c>OGW_OPERATOR_TOKEN_FILE</c> names (as the operator commands read them), else a fresh random one for this run.</summary>
+    private static string OperatorToken() =>
+        Environment.GetEnvironmentVariable(OperatorOptions.TokenVariable) is { Length: > 0 } configured ? configured
+        : Environment.GetEnvironmentVariable(OperatorOptions.TokenFileVariable) is { Length: > 0 } path ? TokenFiles.Read(path, OperatorOptions.TokenFileVariable)
         : Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(24));
 
     private static async Task<int> RunAsync(LocalClusterSpec spec, CancellationToken stop)
@@ -48,12 +51,12 @@ public static class UpCommand
         var clock = Stopwatch.StartNew();
         await using var cluster = await LocalClusterHost.StartAsync(spec, stop);
 
-        AnsiConsole.Write(cluster.SiloTable());
+        TableOutput.Write(cluster.SiloTable());
         if (cluster.Dashboard is { } dashboard)
         {
             // Plain Console: the token must come out exactly as it is, to be copied.
             Console.WriteLine($"Dashboard: {dashboard.BaseAddress}  operator token: {dashboard.Settings.OperatorToken}");
-            Console.WriteLine($"  (set OGW_OPERATOR_TOKEN to choose the token; the Orleans dashboard is at {dashboard.BaseAddress}orleans/)");
+            Console.WriteLine($"  (set {OperatorOptions.TokenVariable} or {OperatorOptions.TokenFileVariable} to choose the token; the Orleans dashboard is at {dashboard.BaseAddress}orleans/)");
         }
 
         AnsiConsole.MarkupLine($"[green]Cluster ready[/] in {clock.Elapsed.TotalSeconds:0.0} s. Try:");
