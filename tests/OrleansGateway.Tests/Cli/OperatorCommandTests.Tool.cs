@@ -58,6 +58,7 @@ public sealed partial class OperatorCommandTests
         var sessions = await Run("sessions", "--url", cluster.Url, "--token-file", tokenFile, "--silo", Seeded, "--phase", "quarantined");
         var closed = await Run("status", "--url", $"http://127.0.0.1:{PostgresFixture.FreeTcpPort()}/", "--token-file", tokenFile);
         var up = await Run("up");
+        var demo = await Run("demo", "chaos");
 
         Assert.True(help.ExitCode == 0, help.Output);
         Assert.Contains("sessions", help.Output);
@@ -65,10 +66,14 @@ public sealed partial class OperatorCommandTests
         Assert.Equal(["cli-poison-1"], SessionIds(sessions.Output));
         Assert.Equal(ExitCodes.Unavailable, closed.ExitCode);
         Assert.StartsWith("ogw: cannot reach the dashboard at ", OneLine(closed.Output));
-        Assert.Equal(ExitCodes.Failed, up.ExitCode);
-        Assert.StartsWith("ogw: this ogw runs outside a source tree and has no OrleansGateway.Silo.dll to start: run `ogw up` and `ogw demo` in a clone of the repository",
-            OneLine(up.Output));
-        Assert.False(Directory.Exists(Path.Combine(home, "postgres")), "ogw up started a database before it said what it lacks");
+        foreach (var local in new[] { up, demo })
+        {
+            Assert.Equal(ExitCodes.Failed, local.ExitCode);
+            Assert.StartsWith("ogw: this ogw runs outside a source tree and has no OrleansGateway.Silo.dll to start: run `ogw up` and `ogw demo` in a clone of " +
+                "the repository (dotnet run --project src/OrleansGateway.Cli -- up), or set OGW_SILO_PATH and OGW_DASHBOARD_PATH", OneLine(local.Output));
+        }
+
+        Assert.False(Directory.Exists(Path.Combine(home, "postgres")), "ogw up or demo started a database before it said what it lacks");
         Directory.Delete(root, recursive: true);
 
         Task<(int ExitCode, string Output)> Run(params string[] arguments) => OgwProcess.RunProgramAsync(ogw, arguments, work, bare, TimeSpan.FromSeconds(60));
