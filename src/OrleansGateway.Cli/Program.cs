@@ -4,6 +4,7 @@ using OrleansGateway.Cli.Chat;
 using OrleansGateway.Cli.Commands;
 using OrleansGateway.LocalCluster;
 
+TableOutput.UnwrapWhenRedirected();
 var root = new RootCommand("ogw: run and operate an OrleansGateway cluster")
 {
     UpCommand.Create(),
@@ -16,9 +17,18 @@ foreach (var command in OperatorCommands.Create())
     root.Subcommands.Add(command);
 }
 
+root.Subcommands.Add(HelpCommand.Create(root));
+
 var parse = root.Parse(args);
-if (args.Length > 0 && parse.Errors.Count > 0 && parse.Action is ParseErrorAction)
+if (parse.Errors.Count > 0 && parse.Action is ParseErrorAction)
 {
+    if (args.Length == 0)
+    {
+        // `ogw` alone: the help, as a usage error all the same (nothing was done).
+        await parse.InvokeAsync();
+        return ExitCodes.Usage;
+    }
+
     // A bad command line is one line, as every other error: what is wrong, and where the help is.
     var path = new List<string>();
     for (var result = parse.CommandResult; result is not null; result = result.Parent as System.CommandLine.Parsing.CommandResult)
@@ -27,7 +37,7 @@ if (args.Length > 0 && parse.Errors.Count > 0 && parse.Action is ParseErrorActio
     }
 
     Console.Error.WriteLine($"ogw: {string.Join(" ", parse.Errors.Select(e => e.Message.TrimEnd('.') + "."))} See `{string.Join(' ', path)} --help`.");
-    return 1;
+    return ExitCodes.Usage;
 }
 
 try
@@ -40,19 +50,24 @@ try
         ProcessTerminationTimeout = TimeSpan.FromMinutes(5),
     });
 }
-catch (Exception error) when (error is CliError or LocalClusterException)
+catch (CliError error)
+{
+    Console.Error.WriteLine($"ogw: {error.Message}");
+    return error.ExitCode;
+}
+catch (LocalClusterException error)
 {
     // The local cluster's library says its errors in one line too; the user sees them as every other ogw error.
     Console.Error.WriteLine($"ogw: {error.Message}");
-    return 1;
+    return ExitCodes.Failed;
 }
 catch (Npgsql.NpgsqlException exception)
 {
     // Every command says which database; this is for a statement that does not, still one line rather than a stack trace.
     Console.Error.WriteLine($"ogw: PostgreSQL: {exception.GetBaseException().Message}");
-    return 1;
+    return ExitCodes.Failed;
 }
 catch (OperationCanceledException)
 {
-    return 130;
+    return ExitCodes.Interrupted;
 }

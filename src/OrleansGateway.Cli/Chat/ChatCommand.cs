@@ -39,7 +39,7 @@ public static class ChatCommand
         return [.. urls.Select(url => Uri.TryCreate(url.EndsWith('/') ? url : url + "/", UriKind.Absolute, out var uri)
             && uri.Scheme is "http" or "https" && uri.Host.Length > 0
                 ? uri
-                : throw new CliError($"{source}: '{url}' is not an http:// or https:// URL"))];
+                : throw CliError.Usage($"{source}: '{url}' is not an http:// or https:// URL (a silo's HTTP API, e.g. {DefaultSilos()[0]})"))];
     }
 
     private static string[] DefaultSilos() =>

@@ -155,7 +155,7 @@ internal sealed class ChatSession(IReadOnlyList<Uri> silos, string sessionId, Te
             }
         }
 
-        throw new CliError($"no silo answered for session {sessionId}: {string.Join("; ", problems)}");
+        throw CliError.Unavailable($"no silo answered for session {sessionId}: {string.Join("; ", problems)}");
     }
 
     private async Task<string> PostAsync(string text, CancellationToken cancellationToken)
@@ -180,7 +180,7 @@ internal sealed class ChatSession(IReadOnlyList<Uri> silos, string sessionId, Te
             Skip();
         }
 
-        throw new CliError($"no silo took the message for session {sessionId}: {string.Join("; ", problems)}");
+        throw CliError.Unavailable($"no silo took the message for session {sessionId}: {string.Join("; ", problems)}");
     }
 
     private IEnumerable<Uri> InTurn()

@@ -39,6 +39,19 @@ public sealed class ClusterCommandOptions
         command.Options.Add(GatewayPort);
     }
 
+    /// <summary>The spec's own checks (silo count, ports) as usage errors: they check the options' values, before anything starts.</summary>
+    public static void Validate(LocalClusterSpec spec)
+    {
+        try
+        {
+            spec.Validate();
+        }
+        catch (LocalClusterException problem)
+        {
+            throw CliError.Usage(problem.Message);
+        }
+    }
+
     public LocalClusterSpec Read(ParseResult parse) => new(
         parse.GetValue(Silos),
         new ClusterPorts(parse.GetValue(HttpPort), parse.GetValue(SiloPort), parse.GetValue(GatewayPort)));

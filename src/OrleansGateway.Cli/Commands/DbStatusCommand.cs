@@ -42,20 +42,31 @@ public static class DbStatusCommand
                 throw ClusterDatabase.DatabaseError(connectionString, exception);
             }
 
-            var siloTable = new Table().AddColumns("Silo", "Name", "Status", "Version", "Started (UTC)", "Last alive (UTC)");
+            // An address stays whole (IPv6 in brackets, too: every cell is text, never markup).
+            var siloTable = new Table().AddColumns(new TableColumn("Silo").NoWrap(), new TableColumn("Name"), new TableColumn("Status"),
+                new TableColumn("Version"), new TableColumn("Started (UTC)"), new TableColumn("Last alive (UTC)"));
             foreach (var silo in silos)
             {
-                siloTable.AddRow(silo.Address, Markup.Escape(silo.SiloName), silo.Status, Markup.Escape(silo.Version), $"{silo.StartedAt:yyyy-MM-dd HH:mm:ss}", $"{silo.IAmAliveAt:HH:mm:ss}");
+                siloTable.AddRow(new Text(silo.Address), new Text(silo.SiloName), new Text(silo.Status), new Text(silo.Version),
+                    new Text($"{silo.StartedAt:yyyy-MM-dd HH:mm:ss}"), new Text($"{silo.IAmAliveAt:HH:mm:ss}"));
             }
 
-            AnsiConsole.Write(silos.Count == 0 ? new Text("No silos have joined this cluster.\n") : siloTable);
+            if (silos.Count == 0)
+            {
+                AnsiConsole.WriteLine("No silos have joined this cluster.");
+            }
+            else
+            {
+                TableOutput.Write(siloTable);
+            }
+
             var phaseTable = new Table().AddColumns("Phase", "Sessions");
             foreach (var phase in Enum.GetValues<SessionPhase>())
             {
                 phaseTable.AddRow(phase.ToName(), phases.GetValueOrDefault(phase).ToString());
             }
 
-            AnsiConsole.Write(phaseTable);
+            TableOutput.Write(phaseTable);
             return 0;
         });
         return command;

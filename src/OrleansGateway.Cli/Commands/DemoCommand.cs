@@ -35,20 +35,20 @@ public static class DemoCommand
         var command = new Command("rolling-restart",
             "Start a local cluster, give every session a long turn, restart the silos one by one, and show that no turn is lost or run twice")
         {
-            killDuringDrain, killAfter, attach, dashboard.Url, dashboard.Token,
+            killDuringDrain, killAfter, attach, dashboard.Url, dashboard.Token, dashboard.TokenFile,
         };
         turns.AddTo(command);
         command.SetAction((parse, cancellationToken) =>
         {
             if (!parse.GetValue(killDuringDrain) && parse.GetResult(killAfter) is { Implicit: false })
             {
-                throw new CliError("--kill-after needs --kill-during-drain");
+                throw CliError.Usage("--kill-after needs --kill-during-drain");
             }
 
             var attached = parse.GetValue(attach);
             if (attached && (parse.GetValue(killDuringDrain) || parse.GetResult(turns.DrainTimeout) is { Implicit: false }))
             {
-                throw new CliError("--attach restarts the silos of `ogw up` the way an operator does: --kill-during-drain and --drain-timeout need the demo's own cluster");
+                throw CliError.Usage("--attach restarts the silos of `ogw up` the way an operator does: --kill-during-drain and --drain-timeout need the demo's own cluster");
             }
 
             var settings = new RollingRestartSettings(
@@ -60,12 +60,17 @@ public static class DemoCommand
                 parse.GetValue(killDuringDrain) ? Durations.Parse(parse.GetValue(killAfter)!, "--kill-after") : null);
             if (settings.Cluster.Silos < 2)
             {
-                throw new CliError("a rolling restart needs --silos 2 or more: the other silos carry the sessions while one restarts");
+                throw CliError.Usage("a rolling restart needs --silos 2 or more: the other silos carry the sessions while one restarts");
             }
 
             Validate(settings.Cluster, settings.Sessions, settings.Steps, settings.StepMilliseconds, settings.DrainTimeout);
             Require(settings.KillAfter is null || settings.KillAfter <= TimeSpan.FromMinutes(10), "--kill-after must be at most 10m");
             settings = settings with { Dashboard = attached ? dashboard.Connect(parse) : null };
+            if (!attached)
+            {
+                BuiltProgram.RequireLocalCluster(withDashboard: false);
+            }
+
             return new RollingRestartDemo(settings).RunAsync(cancellationToken);
         });
         return command;
@@ -91,6 +96,7 @@ public static class DemoCommand
             var (sessions, steps, stepMs, drainTimeout) =
                 (parse.GetValue(turns.Sessions), parse.GetValue(turns.Steps), parse.GetValue(turns.StepMs), turns.ReadDrainTimeout(parse));
             Validate(cluster, sessions, steps, stepMs, drainTimeout);
+            BuiltProgram.RequireLocalCluster(withDashboard: false);
 
             var origin = await UpgradeOrigin.BuildAsync(parse.GetValue(from), cancellationToken);
             var settings = new RollingUpgradeSettings(cluster, sessions, steps, stepMs, drainTimeout, origin);
@@ -137,6 +143,7 @@ public static class DemoCommand
             Require(roundCount is >= 1 and <= maxRounds, $"--rounds must be between 1 and {maxRounds}");
             Require(spec.Silos >= 2, "a chaos soak needs --silos 2 or more: the other silos carry the sessions while one is down");
             Validate(spec, parse.GetValue(sessions), ChaosSettings.MaxSteps, stepMilliseconds, timeout);
+            BuiltProgram.RequireLocalCluster(withDashboard: true);
             var traceFolder = Path.Combine(LocalClusterEnvironment.Home, "chaos", $"{DateTime.UtcNow:yyyyMMdd-HHmmss}-steps");
             var settings = new ChaosSettings(spec, roundCount, parse.GetValue(seed) ?? Random.Shared.Next(1, 1_000_000), parse.GetValue(sessions),
                 stepMilliseconds, timeout, spec.Dashboard!, traceFolder);
@@ -147,7 +154,7 @@ public static class DemoCommand
 
     private static void Validate(LocalClusterSpec cluster, int sessions, int steps, int stepMilliseconds, TimeSpan drainTimeout)
     {
-        cluster.Validate();
+        ClusterCommandOptions.Validate(cluster);
         Require(sessions is >= 1 and <= MaxSessions, $"--sessions must be between 1 and {MaxSessions}");
         // The built-in agent's limits, checked here so that a bad option fails before the cluster starts.
         Require(steps is >= 1 and <= ScriptedAgentLimits.MaxSteps, $"--steps must be between 1 and {ScriptedAgentLimits.MaxSteps}");
@@ -160,7 +167,7 @@ public static class DemoCommand
     {
         if (!condition)
         {
-            throw new CliError(problem);
+            throw CliError.Usage(problem);
         }
     }
 

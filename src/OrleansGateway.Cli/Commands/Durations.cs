@@ -22,7 +22,7 @@ public static partial class Durations
 
         return TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out var span) && span >= TimeSpan.Zero
             ? span
-            : throw new CliError($"{option} '{text}' is not a duration (examples: 5s, 500ms, 1.5s, 2m)");
+            : throw CliError.Usage($"{option} '{text}' is not a duration (examples: 5s, 500ms, 1.5s, 2m)");
     }
 
     /// <summary>Short and readable: <c>500 ms</c>, <c>5 s</c>, <c>2.5 s</c>.</summary>

@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using System.Text.RegularExpressions;
 using OrleansGateway.Cli.Operator;
 using OrleansGateway.Operations;
 using OrleansGateway.Sessions;
@@ -14,7 +13,7 @@ namespace OrleansGateway.Cli.Commands;
 /// <c>drain</c>, <c>restart</c>. Each checks its arguments, then calls the dashboard's operator API through
 /// <see cref="OperatorApiClient"/> and prints tables, or the API's JSON with <c>--json</c>.
 /// </summary>
-public static partial class OperatorCommands
+public static class OperatorCommands
 {
     private const int MaxLimit = 500;
 
@@ -53,7 +52,6 @@ public static partial class OperatorCommands
             }
             else
             {
-                OperatorTables.UnwrapWhenRedirected();
                 OperatorTables.WriteStatus(silos.Value, counts.Value.Counts);
             }
 
@@ -66,7 +64,7 @@ public static partial class OperatorCommands
     {
         var api = new OperatorOptions();
         var phase = new Option<string?>("--phase") { Description = $"Only sessions in this phase: {string.Join(", ", OperatorTables.Phases)}" };
-        var silo = new Option<string?>("--silo") { Description = "Only sessions owned by this silo (ip:port@generation, as `ogw status` shows it)" };
+        var silo = new Option<string?>("--silo") { Description = $"Only sessions owned by this silo: {SiloAddresses.Form}" };
         var stale = new Option<bool>("--stale") { Description = "Only stale sessions: resume markers too old to be resumed automatically" };
         var limit = NumberOption("--limit", $"Sessions per page, 1-{MaxLimit} (default: the API's 50; {MaxLimit} with --all)");
         var after = new Option<string?>("--after") { Description = "Start after this cursor (a page's `next`)" };
@@ -79,8 +77,7 @@ public static partial class OperatorCommands
             Require(phaseName is null || OperatorTables.Phases.Contains(phaseName), $"--phase '{phaseName}' is not a phase ({string.Join(", ", OperatorTables.Phases)})");
             var pageSize = parse.GetValue(limit);
             Require(pageSize is null or (>= 1 and <= MaxLimit), $"--limit must be between 1 and {MaxLimit}");
-            var siloAddress = parse.GetValue(silo);
-            Require(siloAddress is null || siloAddress.Length > 0, "--silo needs a silo address");
+            var siloAddress = parse.GetValue(silo) is { } given ? SiloAddresses.Require(given, "--silo") : null;
             var followAll = parse.GetValue(all);
             var query = new SessionQuery(phaseName, siloAddress, parse.GetValue(stale), pageSize ?? (followAll ? MaxLimit : null), parse.GetValue(after));
             using var client = api.Connect(parse);
@@ -97,6 +94,11 @@ public static partial class OperatorCommands
                 pages.Add(await client.GetSessionsAsync(query, cancellationToken));
             }
 
+            if (siloAddress is not null && pages.All(p => p.Value.Sessions.Count == 0))
+            {
+                await SiloAddresses.RequireKnownAsync(client, siloAddress, cancellationToken);
+            }
+
             var last = pages[^1];
             if (api.WantsJson(parse))
             {
@@ -111,7 +113,6 @@ public static partial class OperatorCommands
                 return 0;
             }
 
-            OperatorTables.UnwrapWhenRedirected();
             OperatorTables.WriteSessions([.. pages.SelectMany(p => p.Value.Sessions)], last.Value.Counts);
             if (last.Value.Next is { } cursor)
             {
@@ -158,7 +159,6 @@ public static partial class OperatorCommands
                     return;
                 }
 
-                OperatorTables.UnwrapWhenRedirected();
                 table(answer.Value);
             }
         });
@@ -193,13 +193,12 @@ public static partial class OperatorCommands
     private static Command SiloChange(SiloAction action, string description)
     {
         var api = new OperatorOptions();
-        var address = new Argument<string>("silo-address") { Description = "The silo, as `ogw status` shows it: ip:port@generation" };
+        var address = new Argument<string>("silo-address") { Description = $"The silo: {SiloAddresses.Form}" };
         var command = new Command(action.ToString().ToLowerInvariant(), description) { address };
         api.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
         {
-            var silo = parse.GetValue(address)!;
-            Require(SiloAddressPattern().IsMatch(silo), $"'{silo}' is not a silo address: ip:port@generation, as `ogw status` shows it (e.g. 127.0.0.1:11111@154852577)");
+            var silo = SiloAddresses.Require(parse.GetValue(address)!);
             using var client = api.Connect(parse);
             var change = await client.ChangeSiloAsync(silo, action, cancellationToken);
             if (api.WantsJson(parse))
@@ -208,7 +207,6 @@ public static partial class OperatorCommands
             }
             else
             {
-                OperatorTables.UnwrapWhenRedirected();
                 OperatorTables.WriteSiloChange(action, change.Value);
             }
 
@@ -247,13 +245,9 @@ public static partial class OperatorCommands
     {
         if (!condition)
         {
-            throw new CliError(problem);
+            throw CliError.Usage(problem);
         }
     }
 
     private static void WriteJson(JsonNode document) => Console.WriteLine(document.ToJsonString(OutputJson));
-
-    // SiloAddress.ToParsableString(): ip:port@generation (an IPv6 address in brackets).
-    [GeneratedRegex(@"\A\S+:\d{1,5}@-?\d+\z", RegexOptions.CultureInvariant)]
-    private static partial Regex SiloAddressPattern();
 }

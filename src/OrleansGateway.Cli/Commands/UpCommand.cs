@@ -35,9 +35,11 @@ public static class UpCommand
             var spec = cluster.Read(parse);
             spec = spec with
             {
-                Dashboard = port == 0 ? null : new DashboardSpec(port, GeneratedUnlessSet("OGW_OPERATOR_TOKEN")),
-                SiloEnvironment = new Dictionary<string, string>(spec.SiloEnvironment) { [ApiKeySetting] = GeneratedUnlessSet(ApiKeyVariable) },
+                Dashboard = port == 0 ? null : new DashboardSpec(port, OperatorToken()),
+                SiloEnvironment = new Dictionary<string, string>(spec.SiloEnvironment) { [ApiKeySetting] = ApiKey() },
             };
+            ClusterCommandOptions.Validate(spec);
+            BuiltProgram.RequireLocalCluster(withDashboard: spec.Dashboard is not null);
             return RunAsync(spec, cancellationToken);
         });
         return command;
@@ -51,22 +53,28 @@ public static class UpCommand
 
     private const string ApiKeySetting = $"Gateway__Clients__{ApiClientName}__Key";
 
-    /// <summary>The secret in <paramref name="variable"/>, or a fresh random one for this run.</summary>
-    private static string GeneratedUnlessSet(string variable) => Environment.GetEnvironmentVariable(variable) is { Length: > 0 } configured
-        ? configured
-        : Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(24));
+    /// <summary><c>OGW_API_KEY</c>, else a fresh random one for this run.</summary>
+    private static string ApiKey() => Environment.GetEnvironmentVariable(ApiKeyVariable) is { Length: > 0 } configured ? configured : RandomSecret();
+
+    private static string RandomSecret() => Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(24));
+
+    /// <summary><c>OGW_OPERATOR_TOKEN</c>, else the file <c>OGW_OPERATOR_TOKEN_FILE</c> names (as the operator commands read them), else a fresh random one for this run.</summary>
+    private static string OperatorToken() =>
+        Environment.GetEnvironmentVariable(OperatorOptions.TokenVariable) is { Length: > 0 } configured ? configured
+        : Environment.GetEnvironmentVariable(OperatorOptions.TokenFileVariable) is { Length: > 0 } path ? TokenFiles.Read(path, OperatorOptions.TokenFileVariable)
+        : RandomSecret();
 
     private static async Task<int> RunAsync(LocalClusterSpec spec, CancellationToken stop)
     {
         var clock = Stopwatch.StartNew();
         await using var cluster = await LocalClusterHost.StartAsync(spec, stop);
 
-        AnsiConsole.Write(cluster.SiloTable());
+        TableOutput.Write(cluster.SiloTable());
         if (cluster.Dashboard is { } dashboard)
         {
             // Plain Console: the token must come out exactly as it is, to be copied.
             Console.WriteLine($"Dashboard: {dashboard.BaseAddress}  operator token: {dashboard.Settings.OperatorToken}");
-            Console.WriteLine($"  (set OGW_OPERATOR_TOKEN to choose the token; the Orleans dashboard is at {dashboard.BaseAddress}orleans/)");
+            Console.WriteLine($"  (set {OperatorOptions.TokenVariable} or {OperatorOptions.TokenFileVariable} to choose the token; the Orleans dashboard is at {dashboard.BaseAddress}orleans/)");
         }
 
         var apiKey = spec.SiloEnvironment[ApiKeySetting];

@@ -53,7 +53,7 @@ public abstract class LongTurnsDemo(DemoSettings settings)
     /// <summary>Runs the demo on <paramref name="cluster"/>: 0 when every turn completed once, else a <see cref="CliError"/> after the table.</summary>
     protected async Task<int> RunOnAsync(DemoCluster cluster, CancellationToken stop)
     {
-        AnsiConsole.Write(cluster.SiloTable());
+        TableOutput.Write(cluster.SiloTable());
         await using var dataSource = GatewayDataSource.Create(cluster.ConnectionString, "ogw-demo");
         // An attached demo talks to silos that may ask for a key: that of `ogw up`, as a user's shell has it.
         using var api = new GatewayApi(Environment.GetEnvironmentVariable(Commands.UpCommand.ApiKeyVariable));
@@ -72,7 +72,7 @@ public abstract class LongTurnsDemo(DemoSettings settings)
 
         var run = new DemoRun(cluster, api, watch, board, sessionIds);
         var report = await DemoDisplay.ShowWhileAsync(board, () => PlayAsync(run, new EventHistory(dataSource), stop));
-        AnsiConsole.Write(report.ToTable());
+        TableOutput.Write(report.ToTable());
         if (report.Failure is { } failure)
         {
             throw new CliError(failure);

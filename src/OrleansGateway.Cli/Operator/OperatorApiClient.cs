@@ -94,11 +94,11 @@ public sealed class OperatorApiClient : IDisposable
         }
         catch (HttpRequestException exception)
         {
-            throw new CliError($"cannot reach the dashboard at {BaseUrl} ({exception.GetBaseException().Message}); `ogw up` starts one, --url or OGW_URL names another");
+            throw CliError.Unavailable($"cannot reach the dashboard at {BaseUrl} ({exception.GetBaseException().Message}); `ogw up` starts one, --url or OGW_URL names another");
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            throw new CliError($"the dashboard at {BaseUrl} did not answer {what} within {RequestTimeout.TotalSeconds:0} s");
+            throw CliError.Unavailable($"the dashboard at {BaseUrl} did not answer {what} within {RequestTimeout.TotalSeconds:0} s");
         }
 
         if (status == HttpStatusCode.OK)
@@ -115,11 +115,14 @@ public sealed class OperatorApiClient : IDisposable
         }
 
         var reason = ApiErrorText.Reason(body);
-        throw new CliError(status switch
+        var message = status switch
         {
-            HttpStatusCode.Unauthorized => $"the dashboard at {BaseUrl} refused the operator token (401{(reason is null ? "" : $": {reason}")}); check --token or OGW_OPERATOR_TOKEN",
+            HttpStatusCode.Unauthorized => $"the dashboard at {BaseUrl} refused the operator token (401{(reason is null ? "" : $": {reason}")}); check --token, --token-file, {OperatorOptions.TokenVariable} or {OperatorOptions.TokenFileVariable}",
             HttpStatusCode.BadRequest or HttpStatusCode.NotFound or HttpStatusCode.Conflict when reason is not null => reason,
             _ => $"the dashboard at {BaseUrl} answered {what} with {(int)status} {status}{(reason is null ? "" : $": {reason}")}",
-        });
+        };
+        throw status is HttpStatusCode.BadGateway or HttpStatusCode.ServiceUnavailable or HttpStatusCode.GatewayTimeout
+            ? CliError.Unavailable(message)
+            : new CliError(message);
     }
 }

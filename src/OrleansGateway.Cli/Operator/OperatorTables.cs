@@ -1,4 +1,5 @@
 using System.Globalization;
+using OrleansGateway.Cli.Commands;
 using OrleansGateway.Operations;
 using OrleansGateway.Sessions;
 using Spectre.Console;
@@ -16,20 +17,6 @@ public static class OperatorTables
     ];
 
     private const string Unknown = "?";
-
-    // Orleans' SiloStatus name, as the operator API reports it.
-
-    /// <summary>
-    /// In a pipe or a file there is no terminal width to respect: rows stay on one line (for grep), instead of the
-    /// 80 columns Spectre.Console assumes.
-    /// </summary>
-    public static void UnwrapWhenRedirected()
-    {
-        if (Console.IsOutputRedirected)
-        {
-            AnsiConsole.Profile.Width = 1000;
-        }
-    }
 
     public static void WriteStatus(IReadOnlyList<SiloResponse> silos, IReadOnlyDictionary<string, long> counts)
     {
@@ -52,7 +39,7 @@ public static class OperatorTables
                     Plain(silo.Version ?? missing));
             }
 
-            AnsiConsole.Write(table);
+            TableOutput.Write(table);
             if (silos.Any(s => s.Status != SiloStatuses.Dead && (s.Draining is null || s.ActiveSessions is null || s.RunningTurns is null || s.Version is null)))
             {
                 AnsiConsole.WriteLine($"{Unknown}: the silo did not answer.");
@@ -65,7 +52,7 @@ public static class OperatorTables
             phases.AddRow(Plain(name), Plain(count.ToString(CultureInfo.InvariantCulture)));
         }
 
-        AnsiConsole.Write(phases);
+        TableOutput.Write(phases);
     }
 
     public static void WriteSessions(IReadOnlyList<SessionSummary> sessions, IReadOnlyDictionary<string, long> counts)
@@ -85,7 +72,7 @@ public static class OperatorTables
                     Plain(Time(session.UpdatedAt)), Plain(Age(session.AgeSeconds)), Plain(session.LastError));
             }
 
-            AnsiConsole.Write(table);
+            TableOutput.Write(table);
         }
 
         AnsiConsole.WriteLine($"All sessions: {string.Join(", ", OrderedCounts(counts).Select(c => $"{c.Name} {c.Count}"))}");
@@ -106,7 +93,7 @@ public static class OperatorTables
         Field("Resume marked", Plain(session.ResumeMarkedAt is { } marked ? $"{Time(marked)} UTC" : "-"));
         Field("Updated", Plain($"{Time(session.UpdatedAt)} UTC ({Age(session.AgeSeconds)} ago)"));
         Field("Last error", Plain(session.LastError ?? "-"));
-        AnsiConsole.Write(fields);
+        TableOutput.Write(fields);
 
         WriteTurns(session.Turns, session.TurnCount, session.TurnsBefore);
 
@@ -123,7 +110,7 @@ public static class OperatorTables
                     Plain(entry.WaitedSeconds is { } waited ? $"{entry.Detail}, waited {waited.ToString("0.0", CultureInfo.InvariantCulture)} s" : entry.Detail));
             }
 
-            AnsiConsole.Write(history);
+            TableOutput.Write(history);
         }
 
         void Field(string name, IRenderable value) => fields.AddRow(new Text(name, new Style(decoration: Decoration.Bold)), value);
@@ -153,7 +140,7 @@ public static class OperatorTables
                     Plain(turn.Executions.ToString(CultureInfo.InvariantCulture)), Plain(turn.Reply));
             }
 
-            AnsiConsole.Write(table);
+            TableOutput.Write(table);
         }
 
         if (older is not null)
@@ -181,7 +168,7 @@ public static class OperatorTables
         fields.AddRow("Running turns", change.RunningTurns.ToString(CultureInfo.InvariantCulture));
         fields.AddRow(new Text("Version"), Plain(change.Version));
         fields.AddRow(new Text("Next stop"), Plain(change.NextStop));
-        AnsiConsole.Write(fields);
+        TableOutput.Write(fields);
     }
 
     /// <summary>Seconds as people read an age: <c>42 s</c>, <c>5m 03s</c>, <c>2h 05m</c>, <c>3d 04h</c>.</summary>

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using OrleansGateway.Cli.Commands;
 using OrleansGateway.Cli.Demo.Chaos;
 using OrleansGateway.Tests.Infrastructure;
 
@@ -59,7 +60,7 @@ public sealed class ChaosSoakTests
 
         var (exitCode, output) = await OgwProcess.RunAsync(unreachable, ["demo", "chaos", .. options]);
 
-        Assert.NotEqual(0, exitCode);
+        Assert.Equal(ExitCodes.Usage, exitCode);
         Assert.StartsWith($"ogw: {expected}", Assert.Single(output.Split('\n', StringSplitOptions.RemoveEmptyEntries)));
     }
 

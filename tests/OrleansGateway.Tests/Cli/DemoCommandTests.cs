@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using OrleansGateway.Cli.Commands;
 using OrleansGateway.Cli.Demo;
 using OrleansGateway.LocalCluster;
 using OrleansGateway.Tests.Infrastructure;
@@ -63,7 +64,7 @@ public sealed class DemoCommandTests(PostgresFixture postgres)
     {
         var (exitCode, output) = await OgwProcess.RunAsync(UnreachableDatabase(), ["demo", "rolling-restart", .. options]);
 
-        Assert.NotEqual(0, exitCode);
+        Assert.Equal(ExitCodes.Usage, exitCode);
         var line = Assert.Single(output.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.StartsWith($"ogw: {expected}", line);
     }

@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Npgsql;
+using OrleansGateway.Cli.Commands;
 using OrleansGateway.LocalCluster;
 using OrleansGateway.Operations;
 using OrleansGateway.Sessions;
@@ -26,7 +27,7 @@ namespace OrleansGateway.Tests.Cli;
 /// the status shows are the ledger's (read with SQL here) whichever fact ran before.
 /// </remarks>
 [Collection(PostgresCollection.Name)]
-public sealed class OperatorCommandTests(OperatorCluster cluster) : IClassFixture<OperatorCluster>
+public sealed partial class OperatorCommandTests(OperatorCluster cluster) : IClassFixture<OperatorCluster>
 {
     private const string Seeded = OperatorCluster.SeededSilo;
 
@@ -202,14 +203,14 @@ public sealed class OperatorCommandTests(OperatorCluster cluster) : IClassFixtur
         Assert.Equal((0, $"Session {id} is suspended: suspended (was running)"), await OneLineAsync("suspend", id));
         Assert.Equal(SessionPhase.Suspended, (await cluster.Ledger.GetAsync(id))!.Phase);
         Assert.Equal((0, $"Session {id} is suspended: already suspended"), await OneLineAsync("suspend", id));
-        Assert.Equal((1, $"ogw: session {id} is suspended, not quarantined"), await OneLineAsync("release", id));
+        Assert.Equal((ExitCodes.Failed, $"ogw: session {id} is suspended, not quarantined"), await OneLineAsync("release", id));
 
         var (resumeExit, resumed) = await OneLineAsync("resume", id);
         Assert.Equal(0, resumeExit);
         Assert.Matches($@"^Session {id} is running: resumed; turn t1 continues from step \d+$", resumed);
         Assert.Equal(SessionPhase.Running, (await cluster.Ledger.GetAsync(id))!.Phase);
-        Assert.Equal((1, $"ogw: session {id} is running; there is nothing to resume"), await OneLineAsync("resume", id));
-        Assert.Equal((1, $"ogw: session {id} is running, not quarantined"), await OneLineAsync("release", id));
+        Assert.Equal((ExitCodes.Failed, $"ogw: session {id} is running; there is nothing to resume"), await OneLineAsync("resume", id));
+        Assert.Equal((ExitCodes.Failed, $"ogw: session {id} is running, not quarantined"), await OneLineAsync("release", id));
 
         // Suspended again, with the API's answer as it came: nothing keeps running after this fact.
         var (jsonExit, json) = await OgwProcess.RunAsync(cluster.Environment(), "suspend", id, "--json");
@@ -232,7 +233,7 @@ public sealed class OperatorCommandTests(OperatorCluster cluster) : IClassFixtur
         Assert.Equal((0, $"Session {id} is suspended: suspended (was running)"), await OneLineAsync("suspend", id));
         await cluster.ExecuteAsync($"UPDATE gateway_sessions SET phase = 'quarantined', last_error = 'quarantined by the test' WHERE session_id = '{id}' AND phase = 'suspended'", expectedRows: 1);
 
-        Assert.Equal((1, $"ogw: session {id} is quarantined; release it instead"), await OneLineAsync("resume", id));
+        Assert.Equal((ExitCodes.Failed, $"ogw: session {id} is quarantined; release it instead"), await OneLineAsync("resume", id));
         Assert.Equal(SessionPhase.Quarantined, (await cluster.Ledger.GetAsync(id))!.Phase);
         Assert.Equal((0, $"Session {id} is running: released and resumed"), await OneLineAsync("release", id));
 
@@ -255,7 +256,7 @@ public sealed class OperatorCommandTests(OperatorCluster cluster) : IClassFixtur
     {
         var (exitCode, output) = await OgwProcess.RunAsync(cluster.Environment(), command);
 
-        Assert.Equal(1, exitCode);
+        Assert.Equal(ExitCodes.Failed, exitCode);
         Assert.Equal(expected.Replace("{cluster}", cluster.ClusterId), OneLine(output));
         Assert.Null(await cluster.Ledger.GetAsync("ghost"));
     }
@@ -297,8 +298,9 @@ public sealed class OperatorCommandTests(OperatorCluster cluster) : IClassFixtur
         {
             var (exitCode, output) = await OgwProcess.RunAsync(environment, command);
 
-            Assert.Equal(1, exitCode);
-            Assert.Equal($"ogw: the dashboard at {cluster.Url} refused the operator token (401: the operator token is not valid); check --token or OGW_OPERATOR_TOKEN", OneLine(output));
+            Assert.Equal(ExitCodes.Failed, exitCode);
+            Assert.Equal($"ogw: the dashboard at {cluster.Url} refused the operator token (401: the operator token is not valid); " +
+                "check --token, --token-file, OGW_OPERATOR_TOKEN or OGW_OPERATOR_TOKEN_FILE", OneLine(output));
         }
 
         Assert.Equal(audited, (await cluster.Dashboard.AuditAsync()).Count);
@@ -319,14 +321,19 @@ public sealed class OperatorCommandTests(OperatorCluster cluster) : IClassFixtur
     [InlineData("ogw: 'x y' is not a session id", "resume", "x y")]
     [InlineData("ogw: '127.0.0.1:11111' is not a silo address", "drain", "127.0.0.1:11111")]
     [InlineData("ogw: --url 'localhost' is not an http:// or https:// URL", "status", "--url", "localhost")]
-    [InlineData("ogw: no operator token: pass --token or set OGW_OPERATOR_TOKEN", "status", "--token", "")]
+    [InlineData("ogw: no operator token: pass --token or --token-file, or set OGW_OPERATOR_TOKEN or OGW_OPERATOR_TOKEN_FILE", "status", "--token", "")]
+    [InlineData("ogw: --silo '127.0.0.1:11111' is not a silo address: ip:port@generation", "sessions", "--silo", "127.0.0.1:11111")]
+    [InlineData("ogw: --silo 'silo1' is not a silo address", "sessions", "--silo", "silo1")]
+    [InlineData("ogw: --silo '127.0.0.1:70000@1' is not a silo address", "sessions", "--silo", "127.0.0.1:70000@1")]
+    [InlineData("ogw: --token and --token-file both name the operator token: pass one", "status", "--token", "t", "--token-file", "/etc/hostname")]
+    [InlineData("ogw: cannot read the operator token from --token-file '/nonexistent/token': ", "status", "--token-file", "/nonexistent/token")]
     [InlineData("ogw: Unrecognized command or argument '--bogus'", "sessions", "--bogus")]
     public async Task A_bad_option_is_one_line_before_any_request(string expected, params string[] command)
     {
         // Nothing listens at OGW_URL: had ogw sent a request, it would say that it cannot reach the dashboard.
         var (exitCode, output) = await OgwProcess.RunAsync(cluster.Environment(url: UnreachableUrl()), command);
 
-        Assert.NotEqual(0, exitCode);
+        Assert.Equal(ExitCodes.Usage, exitCode);
         Assert.StartsWith(expected, OneLine(output));
     }
 
@@ -335,8 +342,8 @@ public sealed class OperatorCommandTests(OperatorCluster cluster) : IClassFixtur
     {
         var (exitCode, output) = await OgwProcess.RunAsync(cluster.Environment(url: UnreachableUrl(), token: ""), "sessions");
 
-        Assert.Equal(1, exitCode);
-        Assert.Equal("ogw: no operator token: pass --token or set OGW_OPERATOR_TOKEN", OneLine(output));
+        Assert.Equal(ExitCodes.Usage, exitCode);
+        Assert.Equal("ogw: no operator token: pass --token or --token-file, or set OGW_OPERATOR_TOKEN or OGW_OPERATOR_TOKEN_FILE", OneLine(output));
     }
 
     [Fact]
@@ -346,7 +353,7 @@ public sealed class OperatorCommandTests(OperatorCluster cluster) : IClassFixtur
 
         var (exitCode, output) = await OgwProcess.RunAsync(cluster.Environment(url: url), "sessions");
 
-        Assert.Equal(1, exitCode);
+        Assert.Equal(ExitCodes.Unavailable, exitCode);
         var line = OneLine(output);
         Assert.StartsWith($"ogw: cannot reach the dashboard at {url} (", line);
         Assert.EndsWith("); `ogw up` starts one, --url or OGW_URL names another", line);
@@ -360,7 +367,7 @@ public sealed class OperatorCommandTests(OperatorCluster cluster) : IClassFixtur
 
         var (exitCode, output) = await OgwProcess.RunAsync(cluster.Environment(url: server.Url), "session", "garbled");
 
-        Assert.Equal(1, exitCode);
+        Assert.Equal(ExitCodes.Failed, exitCode);
         var line = OneLine(output);
         Assert.StartsWith($"ogw: the dashboard at {server.Url} answered GET /api/operator/sessions/garbled with 200 and a document ogw cannot read: ", line);
         Assert.Contains("phase", line);
@@ -569,8 +576,9 @@ public sealed class OperatorCluster(PostgresFixture postgres) : IAsyncLifetime
 /// <summary>
 /// A FAKE of a misbehaving dashboard, for the one case the real one cannot play: an answer of another shape than the
 /// operator API's contract (as a dashboard of another version might send). A real HTTP server on a free loopback port
-/// that answers <c>GET /api/operator/sessions/garbled</c> with a session that lacks its fields, whatever the token, and
-/// 404 to anything else.
+/// that answers <c>GET /api/operator/sessions/garbled</c> with a session that lacks its fields, whatever the token,
+/// <c>GET /api/operator/silos</c> with 503 (as a proxy in front of a dashboard that is down), <c>GET /api/operator/sessions</c>
+/// with 500, and 404 to anything else.
 /// </summary>
 public sealed class MisbehavingDashboard : IAsyncDisposable
 {
@@ -587,6 +595,8 @@ public sealed class MisbehavingDashboard : IAsyncDisposable
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         var app = builder.Build();
         app.MapGet("/api/operator/sessions/garbled", () => Results.Text("""{"session":{"sessionId":"garbled"},"history":[]}""", "application/json"));
+        app.MapGet("/api/operator/silos", () => Results.Problem("the dashboard is restarting", statusCode: StatusCodes.Status503ServiceUnavailable));
+        app.MapGet("/api/operator/sessions", () => Results.Problem("a bug", statusCode: StatusCodes.Status500InternalServerError));
         await app.StartAsync();
         return new MisbehavingDashboard(app);
     }

@@ -19,16 +19,23 @@ public sealed class OgwProcess : IAsyncDisposable
     public static OgwProcess Start(IReadOnlyDictionary<string, string> environment, params string[] arguments) => StartPiped(environment, input: null, arguments);
 
     /// <summary>Starts ogw with <paramref name="input"/> (when not null) as its whole standard input, closed after it, as a pipe gives it.</summary>
-    public static OgwProcess StartPiped(IReadOnlyDictionary<string, string> environment, string? input, string[] arguments)
+    public static OgwProcess StartPiped(IReadOnlyDictionary<string, string> environment, string? input, string[] arguments) =>
+        StartProgram("dotnet", [BuiltProgram.Cli, .. arguments], Path.GetTempPath(), environment.ToDictionary(e => e.Key, e => (string?)e.Value), input);
+
+    /// <summary>
+    /// Any program, run as ogw is: the <c>ogw</c> that <c>dotnet tool install</c> put on disk, or <c>dotnet</c> itself. A
+    /// variable of <paramref name="environment"/> whose value is null is removed from the environment this process passes on.
+    /// </summary>
+    public static OgwProcess StartProgram(string program, IReadOnlyList<string> arguments, string workingDirectory,
+        IReadOnlyDictionary<string, string?> environment, string? input = null)
     {
-        var startInfo = new ProcessStartInfo("dotnet")
+        var startInfo = new ProcessStartInfo(program)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             RedirectStandardInput = input is not null,
-            WorkingDirectory = Path.GetTempPath(),
+            WorkingDirectory = workingDirectory,
         };
-        startInfo.ArgumentList.Add(BuiltProgram.Cli);
         foreach (var argument in arguments)
         {
             startInfo.ArgumentList.Add(argument);
@@ -36,7 +43,14 @@ public sealed class OgwProcess : IAsyncDisposable
 
         foreach (var (key, value) in environment)
         {
-            startInfo.Environment[key] = value;
+            if (value is null)
+            {
+                startInfo.Environment.Remove(key);
+            }
+            else
+            {
+                startInfo.Environment[key] = value;
+            }
         }
 
         var process = new Process { StartInfo = startInfo };
@@ -55,16 +69,26 @@ public sealed class OgwProcess : IAsyncDisposable
         return ogw;
     }
 
+    /// <summary>Runs <paramref name="program"/> to completion (see <see cref="StartProgram"/>).</summary>
+    public static Task<(int ExitCode, string Output)> RunProgramAsync(string program, IReadOnlyList<string> arguments, string workingDirectory,
+        IReadOnlyDictionary<string, string?> environment, TimeSpan timeout) =>
+        RunToEndAsync(StartProgram(program, arguments, workingDirectory, environment), $"{program} {string.Join(' ', arguments)}", timeout);
+
     /// <summary>Runs ogw to completion.</summary>
     public static Task<(int ExitCode, string Output)> RunAsync(IReadOnlyDictionary<string, string> environment, params string[] arguments) =>
         RunPipedAsync(environment, input: null, arguments);
 
     /// <summary>Runs ogw to completion with <paramref name="input"/> piped to it.</summary>
-    public static async Task<(int ExitCode, string Output)> RunPipedAsync(IReadOnlyDictionary<string, string> environment, string? input, string[] arguments)
+    public static Task<(int ExitCode, string Output)> RunPipedAsync(IReadOnlyDictionary<string, string> environment, string? input, string[] arguments) =>
+        RunToEndAsync(StartPiped(environment, input, arguments), $"ogw {string.Join(' ', arguments)}", TimeSpan.FromSeconds(60));
+
+    private static async Task<(int ExitCode, string Output)> RunToEndAsync(OgwProcess run, string what, TimeSpan timeout)
     {
-        await using var ogw = StartPiped(environment, input, arguments);
-        Assert.True(await ogw.WaitForExitAsync(TimeSpan.FromSeconds(60)), $"ogw {string.Join(' ', arguments)} did not finish:\n{ogw.Output}");
-        return (ogw.ExitCode, ogw.Output);
+        await using (run)
+        {
+            Assert.True(await run.WaitForExitAsync(timeout), $"{what} did not finish:\n{run.Output}");
+            return (run.ExitCode, run.Output);
+        }
     }
 
     public Task WaitForOutputAsync(string text, TimeSpan timeout) =>

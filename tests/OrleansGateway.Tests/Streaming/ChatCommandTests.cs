@@ -1,3 +1,4 @@
+using OrleansGateway.Cli.Commands;
 using OrleansGateway.Tests.Infrastructure;
 
 namespace OrleansGateway.Tests.Streaming;
@@ -33,12 +34,12 @@ public sealed class ChatCommandTests(PostgresFixture postgres)
         var noSilo = await OgwProcess.RunPipedAsync(NoEnvironment, "hello\n", ["chat", "s1", "--silo", unreachable]);
         var badUrl = await OgwProcess.RunPipedAsync(NoEnvironment, "hello\n", ["chat", "s1", "--silo", "ftp://x"]);
 
-        Assert.Equal(1, badId.ExitCode);
+        Assert.Equal(ExitCodes.Usage, badId.ExitCode);
         Assert.StartsWith("ogw: 'not valid!' is not a session id", Assert.Single(Lines(badId.Output)));
-        Assert.Equal(1, noSilo.ExitCode);
+        Assert.Equal(ExitCodes.Unavailable, noSilo.ExitCode);
         Assert.StartsWith($"ogw: no silo answered for session s1: {unreachable}/: ", Assert.Single(Lines(noSilo.Output)));
-        Assert.Equal(1, badUrl.ExitCode);
-        Assert.Equal("ogw: --silo: 'ftp://x' is not an http:// or https:// URL", Assert.Single(Lines(badUrl.Output)));
+        Assert.Equal(ExitCodes.Usage, badUrl.ExitCode);
+        Assert.Equal("ogw: --silo: 'ftp://x' is not an http:// or https:// URL (a silo's HTTP API, e.g. http://127.0.0.1:8081/)", Assert.Single(Lines(badUrl.Output)));
     }
 
     private static readonly Dictionary<string, string> NoEnvironment = [];

@@ -23,7 +23,7 @@ public sealed class ChaosSoak(ChaosSettings settings)
     public async Task<int> RunAsync(CancellationToken stop)
     {
         await using var host = await LocalClusterHost.StartAsync(settings.DemoCluster, stop);
-        AnsiConsole.Write(host.SiloTable());
+        TableOutput.Write(host.SiloTable());
         var actions = Enum.GetValues<ChaosAction>().Where(action => action != ChaosAction.PostgresRestart || host.CanRestartPostgres).ToList();
         if (!host.CanRestartPostgres)
         {
@@ -58,7 +58,7 @@ public sealed class ChaosSoak(ChaosSettings settings)
             await checks.SettleAsync(SettleTimeout, stop);
             var findings = await checks.AfterRoundAsync(stop);
             played.Add((round, happened, findings));
-            AnsiConsole.Write(RoundTable(round, plan.Count, happened, inFlight, findings, clock.Elapsed));
+            TableOutput.Write(RoundTable(round, plan.Count, happened, inFlight, findings, clock.Elapsed));
             if (checks.Violations.Count > 0)
             {
                 AnsiConsole.MarkupLine("[red]Invariant violated: no more rounds.[/]");
@@ -73,7 +73,7 @@ public sealed class ChaosSoak(ChaosSettings settings)
         await users;
         await traffic.WaitForAllAsync(settings.CompletionTimeout, stop);
         var summary = await checks.FinalAsync(stop);
-        AnsiConsole.Write(SummaryTable(played, summary));
+        TableOutput.Write(SummaryTable(played, summary));
         if (checks.Violations.Count > 0)
         {
             foreach (var violation in checks.Violations)
