@@ -59,13 +59,13 @@ catch (LocalClusterException error)
 {
     // The local cluster's library says its errors in one line too; the user sees them as every other ogw error.
     Console.Error.WriteLine($"ogw: {error.Message}");
-    return ExitCodes.Failed;
+    return error.Unreachable ? ExitCodes.Unavailable : ExitCodes.Failed;
 }
 catch (Npgsql.NpgsqlException exception)
 {
     // Every command says which database; this is for a statement that does not, still one line rather than a stack trace.
     Console.Error.WriteLine($"ogw: PostgreSQL: {exception.GetBaseException().Message}");
-    return ExitCodes.Failed;
+    return exception is Npgsql.PostgresException ? ExitCodes.Failed : ExitCodes.Unavailable;
 }
 catch (OperationCanceledException)
 {

@@ -33,7 +33,7 @@ public static class ClusterDatabase
     /// </summary>
     public static LocalClusterException DatabaseError(string connectionString, NpgsqlException exception) => exception is PostgresException postgres
         ? new LocalClusterException($"PostgreSQL ({Describe(connectionString)}): {postgres.MessageText} ({postgres.SqlState})")
-        : new LocalClusterException($"cannot reach PostgreSQL ({Describe(connectionString)}): {exception.GetBaseException().Message}");
+        : new LocalClusterException($"cannot reach PostgreSQL ({Describe(connectionString)}): {exception.GetBaseException().Message}", unreachable: true);
 
     public static string Describe(string connectionString)
     {

@@ -29,7 +29,7 @@ public sealed class OgwCommandTests(PostgresFixture postgres)
     }
 
     [Fact]
-    public async Task Commands_against_an_unreachable_database_fail_with_one_line()
+    public async Task Commands_against_an_unreachable_database_fail_with_one_line_as_unavailable()
     {
         var environment = new Dictionary<string, string> { ["ConnectionStrings__Postgres"] = $"Host=127.0.0.1;Port={PostgresFixture.FreeTcpPort()};Username=postgres;Timeout=3" };
 
@@ -37,7 +37,7 @@ public sealed class OgwCommandTests(PostgresFixture postgres)
         {
             var (exitCode, output) = await OgwProcess.RunAsync(environment, command);
 
-            Assert.Equal(1, exitCode);
+            Assert.Equal(69, exitCode);
             var line = Assert.Single(output.Split('\n', StringSplitOptions.RemoveEmptyEntries));
             Assert.StartsWith("ogw: cannot reach PostgreSQL (127.0.0.1:", line);
         }
