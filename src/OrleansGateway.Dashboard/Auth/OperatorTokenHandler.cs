@@ -1,4 +1,3 @@
-using System.Security.Claims;
 using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
@@ -15,31 +14,15 @@ public sealed class OperatorTokenHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
     ILoggerFactory loggerFactory,
     UrlEncoder encoder,
-    OperatorTokenStore tokens) : AuthenticationHandler<AuthenticationSchemeOptions>(options, loggerFactory, encoder)
+    OperatorTokenStore tokens) : BearerSecretHandler(options, loggerFactory, encoder)
 {
     public const string SchemeName = "OperatorToken";
 
-    protected override Task<AuthenticateResult> HandleAuthenticateAsync()
-    {
-        var presented = OperatorCredentials.Read(Request);
-        if (presented is null)
-        {
-            return Task.FromResult(AuthenticateResult.NoResult());
-        }
+    protected override string SecretName => "operator token";
 
-        if (presented.Length == 0)
-        {
-            return Task.FromResult(AuthenticateResult.Fail("the Authorization header must be 'Bearer <operator token>'"));
-        }
+    protected override string? ReadPresented() => OperatorCredentials.Read(Request);
 
-        if (tokens.NameOf(presented) is not { } name)
-        {
-            return Task.FromResult(AuthenticateResult.Fail("the operator token is not valid"));
-        }
-
-        var identity = new ClaimsIdentity([new Claim(ClaimTypes.Name, name)], SchemeName);
-        return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName)));
-    }
+    protected override string? NameOf(string presented) => tokens.NameOf(presented);
 
     protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
     {
@@ -50,13 +33,9 @@ public sealed class OperatorTokenHandler(
             return;
         }
 
-        var result = await HandleAuthenticateOnceSafeAsync();
-        var reason = result.Failure?.Message
-            ?? (tokens.AllowAnonymousReadOnly && !HttpMethods.IsGet(Request.Method) && !HttpMethods.IsHead(Request.Method)
-                ? "this dashboard lets anyone read, but acting needs an operator token: Authorization: Bearer <token>"
-                : "an operator token is required: Authorization: Bearer <token>");
-        Response.Headers.WWWAuthenticate = "Bearer";
-        await ApiProblems.Result(StatusCodes.Status401Unauthorized, reason).ExecuteAsync(Context);
+        await ChallengeWithProblemAsync(tokens.AllowAnonymousReadOnly && !HttpMethods.IsGet(Request.Method) && !HttpMethods.IsHead(Request.Method)
+            ? "this dashboard lets anyone read, but acting needs an operator token: Authorization: Bearer <token>"
+            : "an operator token is required: Authorization: Bearer <token>");
     }
 
     /// <summary>
