@@ -3,6 +3,7 @@ using Microsoft.OpenApi;
 using OrleansGateway.Http.Clients;
 using OrleansGateway.ServiceDefaults;
 using OrleansGateway.Sessions;
+using OrleansGateway.Storage;
 using OrleansGateway.Streaming;
 
 namespace OrleansGateway.Http;
@@ -28,7 +29,7 @@ public static class SessionStreamEndpoint
         return sessions;
     }
 
-    private static async Task<IResult> StreamAsync(string sessionId, HttpContext context, IGrainFactory grains, SessionStreams streams,
+    private static async Task<IResult> StreamAsync(string sessionId, HttpContext context, SessionQueries ledger, SessionStreams streams,
         SessionAccess access)
     {
         if (!SessionIds.IsValid(sessionId))
@@ -41,9 +42,10 @@ public static class SessionStreamEndpoint
             return Problem.BadRequest(error!);
         }
 
-        // As GET /api/sessions/{id}: a session that was never written has nothing to stream, and a typo should say so.
+        // As GET /api/sessions/{id}: a session that was never written has nothing to stream, and a typo should say so. Its
+        // ledger row says so without activating the session's grain, which a stream of a dormant session does not need.
         if (!await access.MayUseAsync(context.User, sessionId, context.RequestAborted)
-            || await grains.GetGrain<ISessionGrain>(sessionId).ReadNewestAsync(0) is null)
+            || await ledger.GetAsync(sessionId, cancellationToken: context.RequestAborted) is null)
         {
             return SessionEndpoints.NotFound(sessionId);
         }
