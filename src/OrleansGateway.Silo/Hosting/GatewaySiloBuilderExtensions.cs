@@ -7,6 +7,7 @@ using Orleans.Configuration;
 using Orleans.Dashboard;
 using OrleansGateway;
 using OrleansGateway.Agents;
+using OrleansGateway.Hosting;
 using OrleansGateway.Operations;
 using OrleansGateway.Sessions;
 using OrleansGateway.Resume;
@@ -52,6 +53,7 @@ public static class GatewaySiloBuilderExtensions
         builder.Services.AddGatewayAgent();
         builder.Services.AddSingleton<SiloRunState>();
         builder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, SiloRunState.Participant>();
+        builder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, SiloPresenceEvents>();
         builder.AddSessionResume();
         builder.AddSessionStreams();
         builder.AddGatewayMetrics();
