@@ -48,6 +48,7 @@ public static class GatewaySiloBuilderExtensions
         builder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, EventPruner>();
         builder.Services.AddSingleton<ActiveSessions>();
         builder.Services.AddPlacementDirector<SiloKeyPlacement, SiloKeyPlacementDirector>();
+        builder.Services.AddSingleton<ResumeSpread>();
         builder.Services.AddPlacementDirector<LocalUnlessDrainingPlacement, LocalUnlessDrainingPlacementDirector>();
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddGatewayAgent();

@@ -236,6 +236,8 @@ internal sealed partial class ResumeSweeper(
     {
         try
         {
+            // Only this call's flow: the mark goes with the calls of this method and ends with it.
+            ResumeSpread.MarkCalls();
             return await grains.GetGrain<ISessionGrain>(candidate.SessionId)
                 .ResumeAsync(new ResumeTicket(candidate.Epoch, candidate.Reason, candidate.MarkedAt));
         }
