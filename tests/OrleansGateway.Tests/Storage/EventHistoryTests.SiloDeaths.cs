@@ -1,24 +1,11 @@
-using Npgsql;
 using OrleansGateway.Storage;
-using OrleansGateway.Tests.Infrastructure;
 
 namespace OrleansGateway.Tests.Storage;
 
-/// <summary>The record of a silo's death: one event for the cluster, none for a silo that left, against a real PostgreSQL.</summary>
-[Collection(PostgresCollection.Name)]
-public sealed class SiloDeathEventTests(PostgresFixture postgres) : IAsyncLifetime
+// The record of a silo's death: one event for the cluster, none for a silo that left.
+public sealed partial class EventHistoryTests
 {
     private const string Dead = "10.0.0.9:11111@7";
-    private NpgsqlDataSource _dataSource = null!;
-    private EventHistory _events = null!;
-
-    public async Task InitializeAsync()
-    {
-        _dataSource = NpgsqlDataSource.Create(await postgres.CreateMigratedDatabaseAsync("deaths"));
-        _events = new EventHistory(_dataSource);
-    }
-
-    public async Task DisposeAsync() => await _dataSource.DisposeAsync();
 
     [Fact]
     public async Task Of_many_sweepers_that_see_a_silo_dead_at_once_exactly_one_records_it()
