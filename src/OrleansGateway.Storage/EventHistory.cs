@@ -62,14 +62,26 @@ public static class EventKinds
 
     /// <summary>An operator acted through the dashboard (also when refused); <c>actor</c> is the operator token's name.</summary>
     public const string OperatorAction = "operator_action";
+
+    /// <summary>A silo became Active in the cluster; <c>silo</c> is its address, the detail its name, generation and version.</summary>
+    public const string SiloJoined = "silo_joined";
+
+    /// <summary>A silo left the cluster on its own, after its drain (written by the silo itself).</summary>
+    public const string SiloLeft = "silo_left";
+
+    /// <summary>
+    /// The cluster declared a silo dead that did not leave (a crash, a kill, a freeze): written once for the cluster by the
+    /// first sweep that sees it (<see cref="EventHistory.AppendDeclaredDeadAsync"/>).
+    /// </summary>
+    public const string SiloDeclaredDead = "silo_declared_dead";
 }
 
 /// <summary>
-/// The operators' history (<c>gateway_events</c>): every SQL statement of that table but two, which the ledger writes in
-/// one statement with its own change: the <see cref="EventKinds.Resumed"/> event of <see cref="SessionLedger.ClaimResumeAsync"/>
+/// The operators' history (<c>gateway_events</c>): every SQL statement of that table (the silos' deaths in
+/// <c>EventHistory.Silos.cs</c>) but two, which the ledger writes in one statement with its own change: the <see cref="EventKinds.Resumed"/> event of <see cref="SessionLedger.ClaimResumeAsync"/>
 /// and the erasure of a session's history with its <see cref="EventKinds.Deleted"/> event (<see cref="SessionLedger.DeleteAsync"/>).
 /// </summary>
-public sealed class EventHistory(NpgsqlDataSource dataSource)
+public sealed partial class EventHistory(NpgsqlDataSource dataSource)
 {
     private const string Columns = "id, at, kind, session_id, silo, actor, detail, waited";
 

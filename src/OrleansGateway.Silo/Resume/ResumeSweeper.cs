@@ -21,6 +21,7 @@ internal sealed partial class ResumeSweeper(
     SiloRunState runState,
     SessionLedger ledger,
     EventHistory events,
+    SiloDeaths deaths,
     RunningTurns runningTurns,
     IClusterMembershipService membership,
     IGrainFactory grains,
@@ -134,12 +135,11 @@ internal sealed partial class ResumeSweeper(
     {
         using var span = GatewaySpans.StartSweep();
         var resume = options.Value;
-        var dead = membership.CurrentSnapshot.Members.Values
-            .Where(member => member.Status == SiloStatus.Dead)
-            .Select(member => member.SiloAddress.ToParsableString())
-            .ToList();
+        var deadMembers = membership.CurrentSnapshot.Members.Values.Where(member => member.Status == SiloStatus.Dead).ToList();
+        var dead = deadMembers.Select(member => member.SiloAddress.ToParsableString()).ToList();
         var orphaned = await ledger.MarkOrphanedAsync(dead, cancellationToken);
         var sweeper = localSilo.SiloAddress.ToParsableString();
+        await deaths.RecordAsync(deadMembers, sweeper, cancellationToken);
         if (orphaned > 0)
         {
             LogOrphansMarked(orphaned);
@@ -236,6 +236,8 @@ internal sealed partial class ResumeSweeper(
     {
         try
         {
+            // Only this call's flow: the mark goes with the calls of this method and ends with it.
+            ResumeSpread.MarkCalls();
             return await grains.GetGrain<ISessionGrain>(candidate.SessionId)
                 .ResumeAsync(new ResumeTicket(candidate.Epoch, candidate.Reason, candidate.MarkedAt));
         }

@@ -20,6 +20,7 @@ public static class SessionResumeSiloBuilderExtensions
 
         builder.Services.AddSingleton<IValidateOptions<SessionResumeOptions>, SessionResumeOptions.Validator>();
         builder.Services.AddSingleton<RunningTurns>();
+        builder.Services.AddSingleton<SiloDeaths>();
         builder.Services.AddSingleton<ResumeSweeper>();
         builder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(services => services.GetRequiredService<ResumeSweeper>());
         builder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, PremarkDrainParticipant>();

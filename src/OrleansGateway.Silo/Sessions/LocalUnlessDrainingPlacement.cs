@@ -11,7 +11,8 @@ namespace OrleansGateway.Sessions;
 /// claimed its resume), except while that silo drains: then on another one. A session activated on a draining silo
 /// could only mark itself resume_pending, and every sweeper's claim would be refused there until the drain ends.
 /// While silos of several versions serve (a rolling upgrade), only the newest are wanted: a session placed on an old
-/// silo would be interrupted again when that silo's turn to stop comes.
+/// silo would be interrupted again when that silo's turn to stop comes. A sweeper's resume claim is spread over the
+/// wanted silos instead (<see cref="ResumeSpread"/>), so that one survivor does not take every session of a stopped silo.
 /// </summary>
 [GenerateSerializer, Immutable, SuppressReferenceTracking]
 public sealed class LocalUnlessDrainingPlacement : PlacementStrategy
@@ -22,7 +23,7 @@ public sealed class LocalUnlessDrainingPlacement : PlacementStrategy
 [AttributeUsage(AttributeTargets.Class)]
 public sealed class LocalUnlessDrainingPlacementAttribute() : PlacementAttribute(LocalUnlessDrainingPlacement.Instance);
 
-internal sealed class LocalUnlessDrainingPlacementDirector(SiloRunState runState, SiloVersions versions) : IPlacementDirector
+internal sealed class LocalUnlessDrainingPlacementDirector(SiloRunState runState, SiloVersions versions, ResumeSpread spread) : IPlacementDirector
 {
     public Task<SiloAddress> OnAddActivation(PlacementStrategy strategy, PlacementTarget target, IPlacementContext context)
     {
@@ -32,6 +33,11 @@ internal sealed class LocalUnlessDrainingPlacementDirector(SiloRunState runState
             ? compatible
             : compatible.Where(silo => !silo.Equals(local)).ToArray();
         var wanted = versions.Preferred(candidates);
+        if (ResumeSpread.Requested(target) && spread.Next(wanted) is { } next)
+        {
+            return Task.FromResult(next);
+        }
+
         if (wanted.Contains(local))
         {
             return Task.FromResult(local);

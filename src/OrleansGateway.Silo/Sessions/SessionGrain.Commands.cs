@@ -73,16 +73,17 @@ public sealed partial class SessionGrain
         using (await EnterWriteGateAsync())
         {
             var byUser = actor == UserActor;
-            var before = await ledger.SuspendAsync(SessionId, byUser);
-            switch (before)
+            var suspension = await ledger.TrySuspendAsync(SessionId, byUser);
+            switch (suspension)
             {
                 case null:
                     return new SessionCommandResult(SessionCommandStatus.NotFound, null, $"session {SessionId} does not exist");
-                case SessionPhase.Quarantined when byUser:
-                    return new SessionCommandResult(SessionCommandStatus.Conflict, before,
+                case { Before: SessionPhase.Quarantined } when byUser:
+                    return new SessionCommandResult(SessionCommandStatus.Conflict, suspension.Before,
                         $"session {SessionId} is quarantined; an operator must release it (ogw release {SessionId})");
-                case SessionPhase.Suspended when byUser:
-                    return new SessionCommandResult(SessionCommandStatus.Done, before, "already suspended");
+                case { Changed: false }:
+                    // A suspension already in place: nothing moved, so nothing is recorded.
+                    return new SessionCommandResult(SessionCommandStatus.Done, SessionPhase.Suspended, "already suspended");
             }
 
             // The suspension moved the epoch: this activation owns nothing now, and its running turn (if any)
@@ -90,9 +91,9 @@ public sealed partial class SessionGrain
             _ownership.Lose();
             _suspending = true;
             _interrupt?.Cancel();
-            await events.AppendAsync(EventKinds.Suspended, SessionId, Owner, actor, $"was {before.Value.ToName()}");
-            return new SessionCommandResult(SessionCommandStatus.Done, SessionPhase.Suspended,
-                before == SessionPhase.Suspended ? "already suspended" : $"suspended (was {before.Value.ToName()})");
+            var was = suspension.Before == SessionPhase.Suspended ? "the user's suspension" : suspension.Before.ToName();
+            await events.AppendAsync(EventKinds.Suspended, SessionId, Owner, actor, $"was {was}");
+            return new SessionCommandResult(SessionCommandStatus.Done, SessionPhase.Suspended, $"suspended (was {was})");
         }
     }
 

@@ -95,3 +95,9 @@ public sealed record StaleTakeover(long Epoch, TimeSpan FreshnessWindow, string 
 
 /// <summary>The stop a deferred session is marked for: its reason and the stop's id.</summary>
 public sealed record DeferMark(string Reason, Guid StopId);
+
+/// <summary>
+/// What a suspension found and did: the phase <paramref name="Before"/>, and whether the row <paramref name="Changed"/>
+/// (a suspension already in place is left as it is; a changed suspended row was the user's suspension, taken over).
+/// </summary>
+public sealed record Suspension(SessionPhase Before, bool Changed);

@@ -8,27 +8,41 @@ public sealed partial class SessionLedger
 {
     /// <summary>
     /// Suspends the session whatever it was doing: the epoch moves on, so a turn still running anywhere can
-    /// write nothing more. Returns the phase it had, or null for an unknown session. A user's suspension
-    /// (<paramref name="byUser"/>) leaves a suspended or quarantined session as it is (the phase returned says why) and
-    /// records its epoch, so that the user can lift it and nothing else; any other suspension takes that away.
+    /// write nothing more. Returns the phase it had, or null for an unknown session. See <see cref="TrySuspendAsync"/>.
     /// </summary>
-    public async Task<SessionPhase?> SuspendAsync(string sessionId, bool byUser = false, CancellationToken cancellationToken = default)
+    public async Task<SessionPhase?> SuspendAsync(string sessionId, bool byUser = false, CancellationToken cancellationToken = default) =>
+        (await TrySuspendAsync(sessionId, byUser, cancellationToken))?.Before;
+
+    /// <summary>
+    /// <see cref="SuspendAsync"/>, saying whether the row changed; null for an unknown session. A suspension that is
+    /// already in place changes nothing (no epoch, no write): an operator's leaves an operator's suspension as it is, and
+    /// a user's (<paramref name="byUser"/>) leaves any suspension or a quarantine as it is. A user's suspension records its
+    /// epoch, so that the user can lift it and nothing else; an operator's suspension of it takes that away (a change).
+    /// </summary>
+    public async Task<Suspension?> TrySuspendAsync(string sessionId, bool byUser = false, CancellationToken cancellationToken = default)
     {
         await using var command = dataSource.CreateCommand("""
             WITH before AS (
-            SELECT session_id, phase FROM gateway_sessions WHERE session_id = @session_id FOR UPDATE
+            SELECT session_id, phase, user_suspension_epoch IS NOT DISTINCT FROM epoch AS by_user
+              FROM gateway_sessions WHERE session_id = @session_id FOR UPDATE
             ), suspended AS (
             UPDATE gateway_sessions AS s
                SET phase = 'suspended', epoch = s.epoch + 1, user_suspension_epoch = CASE WHEN @by_user THEN s.epoch + 1 END,
                    resume_leased_by = NULL, resume_lease_until = NULL, updated_at = now()
               FROM before
-             WHERE s.session_id = before.session_id AND NOT (@by_user AND before.phase IN ('suspended', 'quarantined'))
+             WHERE s.session_id = before.session_id
+               AND NOT (@by_user AND before.phase IN ('suspended', 'quarantined'))
+               AND NOT (NOT @by_user AND before.phase = 'suspended' AND NOT before.by_user)
+            RETURNING s.session_id
             )
-            SELECT phase FROM before
+            SELECT phase, EXISTS (SELECT 1 FROM suspended) FROM before
             """);
         command.Parameters.AddWithValue("session_id", sessionId);
         command.Parameters.AddWithValue("by_user", byUser);
-        return await command.ExecuteScalarAsync(cancellationToken) is string phase ? SessionPhaseNames.Parse(phase) : null;
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken)
+            ? new Suspension(SessionPhaseNames.Parse(reader.GetString(0)), reader.GetBoolean(1))
+            : null;
     }
 
     /// <summary>

@@ -14,7 +14,7 @@ namespace OrleansGateway.Tests.Cluster;
 /// premark/drain participant. (Kills need real processes: see the process tests.)
 /// </summary>
 [Collection(PostgresCollection.Name)]
-public sealed class ResumeClusterTests(PostgresFixture postgres) : IAsyncLifetime
+public sealed partial class ResumeClusterTests(PostgresFixture postgres) : IAsyncLifetime
 {
     private TestCluster _cluster = null!;
     private NpgsqlDataSource _dataSource = null!;

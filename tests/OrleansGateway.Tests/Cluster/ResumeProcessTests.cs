@@ -14,7 +14,7 @@ namespace OrleansGateway.Tests.Cluster;
 /// (<see cref="SiloProcessCluster.FastFailureDetection"/>): a killed silo is declared dead within a few seconds.
 /// </summary>
 [Collection(PostgresCollection.Name)]
-public sealed class ResumeProcessTests(PostgresFixture postgres)
+public sealed partial class ResumeProcessTests(PostgresFixture postgres)
 {
     [Fact]
     public async Task The_seed_scenario_SIGKILL_during_the_drain_loses_no_turn()
@@ -151,6 +151,16 @@ public sealed class ResumeProcessTests(PostgresFixture postgres)
         }
 
         Assert.Contains(sessions.Values, s => s.GetProperty("turns")[0].GetProperty("executions").GetInt32() > 1);
+
+        // The first stop's sessions resumed on both survivors, not all on one.
+        var firstStopResumedOn = await FirstResumedOnAsync(cluster, [.. ids.Where((_, i) => i % 3 == 0)]);
+        Assert.True(firstStopResumedOn.Distinct().Count() >= 2, $"all on {string.Join(", ", firstStopResumedOn.Distinct())}");
+
+        // The feed: six silos joined; the three stopped ones left, in order, and none of them counts as dead.
+        var joined = await SiloEventsAsync(cluster, EventKinds.SiloJoined);
+        Assert.Equal(6, joined.Distinct().Count());
+        Assert.Equal(joined.Take(3), await SiloEventsAsync(cluster, EventKinds.SiloLeft));
+        Assert.Empty(await SiloEventsAsync(cluster, EventKinds.SiloDeclaredDead));
     }
 
     [Fact]
@@ -236,5 +246,20 @@ public sealed class ResumeProcessTests(PostgresFixture postgres)
         using var reader = SiloProcessCluster.ClientFor(healthy);
         var poison = await reader.GetFromJsonAsync<JsonElement>("api/sessions/poison");
         Assert.Equal(4, poison.GetProperty("turns")[0].GetProperty("executions").GetInt32());
+
+        // Every silo that started joined; each of the four killed was declared dead once for the cluster, though two
+        // survivors saw it die, and none left.
+        List<string> joined = [], killed = [], deaths = [];
+        await Eventually.UntilAsync(async () =>
+            {
+                joined = await SiloEventsAsync(cluster, EventKinds.SiloJoined);
+                killed = [.. joined.Except(await ActiveSilosAsync(cluster)).Order()];
+                deaths = await SiloEventsAsync(cluster, EventKinds.SiloDeclaredDead);
+                return killed.Count == 4 && deaths.Count >= killed.Count;
+            },
+            TimeSpan.FromSeconds(30), () => $"joined: {string.Join(", ", joined)}; declared dead: {string.Join(", ", deaths)}; killed: {string.Join(", ", killed)}");
+        Assert.Equal(8, joined.Distinct().Count());
+        Assert.Equal(killed, deaths.Order());
+        Assert.Empty(await SiloEventsAsync(cluster, EventKinds.SiloLeft));
     }
 }

@@ -6,7 +6,7 @@ namespace OrleansGateway.Tests.Storage;
 
 /// <summary>The operators' history as a feed that followers read with a cursor, against a real PostgreSQL.</summary>
 [Collection(PostgresCollection.Name)]
-public sealed class EventHistoryTests(PostgresFixture postgres) : IAsyncLifetime
+public sealed partial class EventHistoryTests(PostgresFixture postgres) : IAsyncLifetime
 {
     private NpgsqlDataSource _dataSource = null!;
     private EventHistory _events = null!;
