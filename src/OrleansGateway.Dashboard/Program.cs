@@ -23,6 +23,8 @@ try
     builder.Services.AddSingleton(_ => GatewayDataSource.Create(connectionString, "ogw-dashboard"));
     builder.Services.AddSingleton<SessionQueries>();
     builder.Services.AddSingleton<EventHistory>();
+    builder.Services.AddSingleton<SessionHistory>();
+    builder.Services.AddSingleton<OperatorSnapshots>();
     builder.Services.AddSingleton<MembershipTable>();
     builder.Services.AddSingleton(TimeProvider.System);
     builder.Services.AddSingleton<SiloDirectory>();

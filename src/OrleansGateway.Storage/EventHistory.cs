@@ -171,9 +171,13 @@ public sealed partial class EventHistory(NpgsqlDataSource dataSource)
     /// still running, so that none can appear behind the cursor later, unless that wait exceeds <see cref="FeedWaitLimit"/>. The next cursor is the last event's when the
     /// page is full, else the horizon itself (nothing that commits from now on sorts before it).
     /// </summary>
-    public async Task<EventFeedPage> ReadAfterAsync(EventCursor after, int limit, CancellationToken cancellationToken = default)
+    public Task<EventFeedPage> ReadAfterAsync(EventCursor after, int limit, CancellationToken cancellationToken = default) =>
+        ReadAfterAsync(connection: null, after, limit, cancellationToken);
+
+    /// <summary>As <see cref="ReadAfterAsync(EventCursor, int, CancellationToken)"/>, on <paramref name="connection"/> (and its transaction's snapshot) when given.</summary>
+    internal async Task<EventFeedPage> ReadAfterAsync(NpgsqlConnection? connection, EventCursor after, int limit, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand($"""
+        await using var command = Command(connection, $"""
             {Horizon}
             SELECT horizon.xmin, page.*
               FROM horizon
@@ -192,9 +196,12 @@ public sealed partial class EventHistory(NpgsqlDataSource dataSource)
     }
 
     /// <summary>The newest <paramref name="limit"/> events of the feed, oldest first, and the cursor to follow it from: where a feed starts.</summary>
-    public async Task<EventFeedPage> ReadLatestAsync(int limit, CancellationToken cancellationToken = default)
+    public Task<EventFeedPage> ReadLatestAsync(int limit, CancellationToken cancellationToken = default) =>
+        ReadLatestAsync(connection: null, limit, cancellationToken);
+
+    internal async Task<EventFeedPage> ReadLatestAsync(NpgsqlConnection? connection, int limit, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand($"""
+        await using var command = Command(connection, $"""
             {Horizon}
             SELECT horizon.xmin, page.*
               FROM horizon
@@ -217,6 +224,9 @@ public sealed partial class EventHistory(NpgsqlDataSource dataSource)
         command.Parameters.AddWithValue("limit", limit);
         return await ReadAsync(command, cancellationToken);
     }
+
+    private NpgsqlCommand Command(NpgsqlConnection? connection, string sql) =>
+        connection is null ? dataSource.CreateCommand(sql) : new NpgsqlCommand(sql, connection);
 
     private static async Task<IReadOnlyList<GatewayEvent>> ReadAsync(NpgsqlCommand command, CancellationToken cancellationToken)
     {

@@ -30,13 +30,7 @@ public sealed class MembershipTable(NpgsqlDataSource dataSource)
     {
         // A database not yet migrated to schema 15 (an upgrade under way) has no registrations to read.
         await using var command = dataSource.CreateCommand(await HasRegistryAsync(cancellationToken)
-            ? $"""
-              SELECT m.address, m.port, m.generation, m.siloname, m.hostname, m.status, m.starttime, m.iamalivetime, s.version
-                FROM orleansmembershiptable m
-                LEFT JOIN gateway_silos s ON s.address = {MemberAddress}
-               WHERE m.deploymentid = @cluster_id
-               ORDER BY m.starttime, m.port
-              """
+            ? SelectWithRegistry
             : """
               SELECT address, port, generation, siloname, hostname, status, starttime, iamalivetime, NULL::text
                 FROM orleansmembershiptable
@@ -45,6 +39,20 @@ public sealed class MembershipTable(NpgsqlDataSource dataSource)
               """);
         command.Parameters.AddWithValue("cluster_id", clusterId);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await ReadRowsAsync(reader, cancellationToken);
+    }
+
+    /// <summary>SQL: the silos of cluster <c>@cluster_id</c> with their registered versions (schema 15 on), as <see cref="ReadRowsAsync"/> reads them.</summary>
+    internal const string SelectWithRegistry = $"""
+        SELECT m.address, m.port, m.generation, m.siloname, m.hostname, m.status, m.starttime, m.iamalivetime, s.version
+          FROM orleansmembershiptable m
+          LEFT JOIN gateway_silos s ON s.address = {MemberAddress}
+         WHERE m.deploymentid = @cluster_id
+         ORDER BY m.starttime, m.port
+        """;
+
+    internal static async Task<List<SiloRow>> ReadRowsAsync(NpgsqlDataReader reader, CancellationToken cancellationToken)
+    {
         var silos = new List<SiloRow>();
         while (await reader.ReadAsync(cancellationToken))
         {

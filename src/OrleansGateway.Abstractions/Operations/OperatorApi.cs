@@ -103,14 +103,23 @@ public sealed record SessionDetail : SessionSummary
 
     [JsonPropertyOrder(1)]
     public required string? TurnsBefore { get; init; }
+
+    /// <summary>The owner's status in the membership table (<c>Dead</c> flags a session nobody runs); null when it has none.</summary>
+    [JsonPropertyOrder(1)]
+    public string? OwnerStatus { get; init; }
+
+    /// <summary>When its turns last made progress (a step checkpointed, a turn started or resumed); null when never.</summary>
+    [JsonPropertyOrder(1)]
+    public DateTimeOffset? LastProgressAt { get; init; }
 }
 
 /// <summary>
 /// <c>GET /api/operator/sessions/{id}?turns=</c>: a session with its newest turns (50 unless asked; 0-500) and its
-/// history, newest event first. <c>GET /api/operator/sessions/{id}/turns?before=&amp;limit=</c> pages back through its
-/// turns with the silo API's <see cref="TurnPageResponse"/>.
+/// history, newest event first, and its <paramref name="Timeline"/>: the history merged with its turns' transitions and the
+/// stops that premarked it, newest first. <c>GET /api/operator/sessions/{id}/turns?before=&amp;limit=</c> pages back
+/// through its turns with the silo API's <see cref="TurnPageResponse"/>.
 /// </summary>
-public sealed record SessionDetailResponse(SessionDetail Session, IReadOnlyList<EventResponse> History);
+public sealed record SessionDetailResponse(SessionDetail Session, IReadOnlyList<EventResponse> History, IReadOnlyList<TimelineEntry>? Timeline = null);
 
 /// <summary><c>POST /api/operator/sessions/{id}/resume|suspend|release</c>: what the action did to the session.</summary>
 public sealed record SessionCommandResponse(string SessionId, string? Phase, string Message);

@@ -23,6 +23,7 @@ public static class OperatorCommands
     public static IEnumerable<Command> Create() =>
     [
         Status(),
+        Attention(),
         Sessions(),
         Session(),
         SessionChange(SessionAction.Resume, "Resume a session now: lift its suspension, or resume its interrupted turn (stale or not) ahead of the sweepers"),

@@ -51,6 +51,10 @@ public sealed class OperatorApiClient : IDisposable
             ("limit", query.Limit?.ToString(CultureInfo.InvariantCulture)),
             ("after", query.After)), cancellationToken);
 
+    /// <param name="limit">How many sessions; null leaves it to the API (100).</param>
+    public Task<OperatorAnswer<AttentionResponse>> GetAttentionAsync(int? limit, CancellationToken cancellationToken) =>
+        SendAsync<AttentionResponse>(HttpMethod.Get, "api/operator/attention" + Query(("limit", limit?.ToString(CultureInfo.InvariantCulture))), cancellationToken);
+
     /// <param name="turns">How many of the newest turns; null leaves it to the API (50).</param>
     public Task<OperatorAnswer<SessionDetailResponse>> GetSessionAsync(string sessionId, int? turns, CancellationToken cancellationToken) =>
         SendAsync<SessionDetailResponse>(HttpMethod.Get, $"api/operator/sessions/{Uri.EscapeDataString(sessionId)}{Query(("turns", turns?.ToString(CultureInfo.InvariantCulture)))}", cancellationToken);

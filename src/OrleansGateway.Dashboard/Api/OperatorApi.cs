@@ -45,6 +45,7 @@ public static class OperatorApi
         SiloEndpoints.MapSiloEndpoints(read, act);
         OperatorSessionEndpoints.MapSessionEndpoints(read, act);
         EventEndpoints.MapEventEndpoints(read);
+        OverviewEndpoints.MapOverviewEndpoints(read);
         read.MapGet("/counts/history", (PhaseCountHistory history) =>
             new CountHistoryResponse(history.Samples, PhaseCountHistory.Interval.TotalSeconds))
             .WithSummary("The session counts by phase over the last hour");

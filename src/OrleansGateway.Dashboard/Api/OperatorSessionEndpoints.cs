@@ -30,11 +30,7 @@ public static class OperatorSessionEndpoints
     {
         read.MapGet("/sessions", ListAsync)
             .WithSummary("A page of the session ledger, with the counts by phase")
-            .WithQuery("phase", JsonSchemaType.String, $"Only sessions in this phase: {PhaseNames}")
-            .WithQuery("silo", JsonSchemaType.String, "Only sessions owned by this silo")
-            .WithQuery("stale", JsonSchemaType.Boolean, "Only sessions whose owner's marker is (true) or is not (false) stale")
-            .WithQuery("limit", JsonSchemaType.Integer, $"How many sessions, 1 to {MaxLimit} (default {DefaultLimit})")
-            .WithQuery("after", JsonSchemaType.String, "The cursor: next of the previous page")
+            .WithListingQuery()
             .Produces<SessionListResponse>()
             .ProducesProblem(StatusCodes.Status400BadRequest);
         read.MapGet("/sessions/{sessionId}", GetAsync)
@@ -59,17 +55,17 @@ public static class OperatorSessionEndpoints
             .WithSummary(summary)
             .Produces<SessionCommandResponse>();
 
-    private static async Task<IResult> ListAsync(HttpRequest request, SessionQueries ledger, ClusterSettings cluster, TimeProvider time,
-        CancellationToken cancellationToken)
+    /// <summary>The listing's filters and page from <c>phase, silo, stale, limit, after</c>; false with the 400's reason when one is bad.</summary>
+    public static bool TryReadListing(IQueryCollection query, ClusterSettings cluster, out SessionListQuery listing, out string? error)
     {
-        var query = request.Query;
-        if (!QueryParameters.TryGet(query, "phase", out var phaseName, out var error)
+        listing = null!;
+        if (!QueryParameters.TryGet(query, "phase", out var phaseName, out error)
             || !QueryParameters.TryGet(query, "silo", out var silo, out error)
             || !QueryParameters.TryGetBool(query, "stale", out var stale, out error)
             || !QueryParameters.TryGetInt(query, "limit", 1, MaxLimit, DefaultLimit, out var limit, out error)
             || !QueryParameters.TryGet(query, "after", out var after, out error))
         {
-            return ApiErrors.BadRequest(error!);
+            return false;
         }
 
         SessionPhase? phase = null;
@@ -81,11 +77,32 @@ public static class OperatorSessionEndpoints
             }
             catch (FormatException)
             {
-                return ApiErrors.BadRequest($"phase must be one of {PhaseNames}, not '{phaseName}'");
+                error = $"phase must be one of {PhaseNames}, not '{phaseName}'";
+                return false;
             }
         }
 
-        var overview = await ledger.OverviewAsync(new SessionListQuery(phase, silo, stale, cluster.FreshnessWindow, limit, after), cancellationToken);
+        listing = new SessionListQuery(phase, silo, stale, cluster.FreshnessWindow, limit, after);
+        return true;
+    }
+
+    /// <summary>The listing's query parameters in the OpenAPI document.</summary>
+    public static RouteHandlerBuilder WithListingQuery(this RouteHandlerBuilder builder) => builder
+        .WithQuery("phase", JsonSchemaType.String, $"Only sessions in this phase: {PhaseNames}")
+        .WithQuery("silo", JsonSchemaType.String, "Only sessions owned by this silo")
+        .WithQuery("stale", JsonSchemaType.Boolean, "Only sessions whose owner's marker is (true) or is not (false) stale")
+        .WithQuery("limit", JsonSchemaType.Integer, $"How many sessions, 1 to {MaxLimit} (default {DefaultLimit})")
+        .WithQuery("after", JsonSchemaType.String, "The cursor: next of the previous page");
+
+    private static async Task<IResult> ListAsync(HttpRequest request, SessionQueries ledger, ClusterSettings cluster, TimeProvider time,
+        CancellationToken cancellationToken)
+    {
+        if (!TryReadListing(request.Query, cluster, out var listing, out var error))
+        {
+            return ApiErrors.BadRequest(error!);
+        }
+
+        var overview = await ledger.OverviewAsync(listing, cancellationToken);
         var now = time.GetUtcNow();
         var countsByName = PhaseCountHistory.ByName(overview.Counts, overview.Stale);
         return TypedResults.Ok(new SessionListResponse(
@@ -95,8 +112,8 @@ public static class OperatorSessionEndpoints
     }
 
     /// <summary>The session's ledger row, its newest <c>?turns=</c> turns (the grain's) and its history.</summary>
-    private static async Task<IResult> GetAsync(string sessionId, HttpRequest request, SessionQueries ledger, EventHistory events, IClusterClient client,
-        ClusterSettings cluster, TimeProvider time, CancellationToken cancellationToken)
+    private static async Task<IResult> GetAsync(string sessionId, HttpRequest request, SessionQueries ledger, EventHistory events, SessionHistory timelines,
+        SiloDirectory silos, IClusterClient client, ClusterSettings cluster, TimeProvider time, CancellationToken cancellationToken)
     {
         if (!SessionIds.IsValid(sessionId))
         {
@@ -116,6 +133,8 @@ public static class OperatorSessionEndpoints
         }
 
         var history = events.ReadForSessionAsync(sessionId, HistoryLength, cancellationToken);
+        var timeline = timelines.ReadTimelineAsync(sessionId, HistoryLength, cancellationToken);
+        var owner = row.OwnerSilo is { } address ? silos.FindAsync(address, cancellationToken) : Task.FromResult<SiloRow?>(null);
         TurnPage? newest = null;
         string? turnsUnavailable = null;
         try
@@ -128,8 +147,14 @@ public static class OperatorSessionEndpoints
             turnsUnavailable = TurnsUnavailable(exception);
         }
 
-        var detail = SessionDetail.From(row, newest, turnsUnavailable, time.GetUtcNow());
-        return TypedResults.Ok(new SessionDetailResponse(detail, [.. (await history).Select(EventResponse.From)]));
+        var life = await timeline;
+        var detail = SessionDetail.From(row, newest, turnsUnavailable, time.GetUtcNow()) with
+        {
+            OwnerStatus = (await owner)?.Status,
+            LastProgressAt = life.LastProgressAt,
+        };
+        return TypedResults.Ok(new SessionDetailResponse(detail, [.. (await history).Select(EventResponse.From)],
+            [.. life.Events.Select(TimelineEntry.From)]));
     }
 
     /// <summary>A page of the session's turns, newest first: <c>?limit=</c> turns before the turn <c>?before=</c> (the newest without it).</summary>

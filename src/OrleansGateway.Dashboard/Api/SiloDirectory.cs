@@ -36,7 +36,7 @@ public sealed partial class SiloDirectory(
             .OrderBy(row => row.Status == SiloStatuses.Dead)
             .ThenBy(row => row.Status == SiloStatuses.Dead ? -row.StartedAt.UtcTicks : row.StartedAt.UtcTicks)
             .ToList();
-        var reports = await Task.WhenAll(shown.Select(row => row.Status == SiloStatuses.Dead ? Task.FromResult<SiloReport?>(null) : TryGetReportAsync(row.Address)));
+        var reports = await ReportAsync(shown);
         return [.. shown.Zip(reports, (row, report) => new SiloResponse(
             row.Address,
             row.SiloName,
@@ -49,6 +49,10 @@ public sealed partial class SiloDirectory(
             report is not null,
             row.StartedAt))];
     }
+
+    /// <summary>What each silo says about itself (null for a Dead one, or one that did not answer within <see cref="ReportTimeout"/>), asked at once.</summary>
+    public Task<SiloReport?[]> ReportAsync(IEnumerable<SiloRow> rows) =>
+        Task.WhenAll(rows.Select(row => row.Status == SiloStatuses.Dead ? Task.FromResult<SiloReport?>(null) : TryGetReportAsync(row.Address)));
 
     /// <summary>The silo with this address as the membership table has it, in any status; null when it has none.</summary>
     public async Task<SiloRow?> FindAsync(string address, CancellationToken cancellationToken)

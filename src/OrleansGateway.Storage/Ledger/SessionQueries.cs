@@ -86,28 +86,31 @@ public sealed class SessionQueries(NpgsqlDataSource dataSource)
     public Task<long> CountStaleAsync(TimeSpan freshnessWindow, CancellationToken cancellationToken = default) =>
         ExecuteAsync([CountStaleCommand(freshnessWindow)], reader => ReadCountAsync(reader, cancellationToken), cancellationToken);
 
-    private static NpgsqlBatchCommand ListCommand(SessionListQuery query)
+    internal static NpgsqlBatchCommand ListCommand(SessionListQuery query)
     {
         var command = new NpgsqlBatchCommand($"""
             SELECT {Columns}
               FROM gateway_sessions
-             WHERE (@phase IS NULL OR phase = @phase)
-               AND (@owner_silo IS NULL OR owner_silo = @owner_silo)
-               AND (@stale IS NULL OR @stale = ({MarkerStale}))
+             WHERE {Filter}
                AND (@after IS NULL OR session_id > @after)
              ORDER BY session_id
              LIMIT @limit
             """);
-        command.Parameters.AddNullable("phase", NpgsqlDbType.Text, query.Phase?.ToName());
-        command.Parameters.AddNullable("owner_silo", NpgsqlDbType.Text, query.OwnerSilo);
-        command.Parameters.AddNullable("stale", NpgsqlDbType.Boolean, query.Stale);
-        AddFreshnessWindow(command.Parameters, query.FreshnessWindow);
+        AddFilter(command.Parameters, query);
         command.Parameters.AddNullable("after", NpgsqlDbType.Text, query.After);
         command.Parameters.AddWithValue("limit", query.Limit + 1);
         return command;
     }
 
-    private static NpgsqlBatchCommand CountByPhaseCommand()
+    /// <summary>How many sessions the listing's filters match, whatever the page: the count the listing heads with.</summary>
+    internal static NpgsqlBatchCommand CountMatchingCommand(SessionListQuery query)
+    {
+        var command = new NpgsqlBatchCommand($"SELECT count(*) FROM gateway_sessions WHERE {Filter}");
+        AddFilter(command.Parameters, query);
+        return command;
+    }
+
+    internal static NpgsqlBatchCommand CountByPhaseCommand()
     {
         var command = new NpgsqlBatchCommand("""
             SELECT phase, count(*) FROM gateway_sessions WHERE phase = ANY(@busy) GROUP BY phase
@@ -118,7 +121,7 @@ public sealed class SessionQueries(NpgsqlDataSource dataSource)
         return command;
     }
 
-    private static NpgsqlBatchCommand CountStaleCommand(TimeSpan freshnessWindow)
+    internal static NpgsqlBatchCommand CountStaleCommand(TimeSpan freshnessWindow)
     {
         var command = new NpgsqlBatchCommand($"SELECT count(*) FROM gateway_sessions WHERE {MarkerStale}");
         command.Parameters.AddWithValue("freshness_window", freshnessWindow);
@@ -137,7 +140,7 @@ public sealed class SessionQueries(NpgsqlDataSource dataSource)
         return await read(reader);
     }
 
-    private static async Task<SessionPage> ReadPageAsync(NpgsqlDataReader reader, int limit, CancellationToken cancellationToken)
+    internal static async Task<SessionPage> ReadPageAsync(NpgsqlDataReader reader, int limit, CancellationToken cancellationToken)
     {
         var rows = await ReadRowsAsync(reader, cancellationToken);
 
@@ -151,7 +154,7 @@ public sealed class SessionQueries(NpgsqlDataSource dataSource)
         return new SessionPage(rows, more ? rows[^1].SessionId : null);
     }
 
-    private static async Task<IReadOnlyDictionary<SessionPhase, long>> ReadCountsAsync(NpgsqlDataReader reader, CancellationToken cancellationToken)
+    internal static async Task<IReadOnlyDictionary<SessionPhase, long>> ReadCountsAsync(NpgsqlDataReader reader, CancellationToken cancellationToken)
     {
         var counts = Enum.GetValues<SessionPhase>().ToDictionary(phase => phase, _ => 0L);
         var total = 0L;
@@ -171,7 +174,7 @@ public sealed class SessionQueries(NpgsqlDataSource dataSource)
         return counts;
     }
 
-    private static async Task<long> ReadCountAsync(NpgsqlDataReader reader, CancellationToken cancellationToken)
+    internal static async Task<long> ReadCountAsync(NpgsqlDataReader reader, CancellationToken cancellationToken)
     {
         await reader.ReadAsync(cancellationToken);
         return reader.GetInt64(0);
@@ -188,10 +191,24 @@ public sealed class SessionQueries(NpgsqlDataSource dataSource)
         return rows;
     }
 
+    private static readonly string Filter = $"""
+        (@phase IS NULL OR phase = @phase)
+               AND (@owner_silo IS NULL OR owner_silo = @owner_silo)
+               AND (@stale IS NULL OR @stale = ({MarkerStale}))
+        """;
+
+    private static void AddFilter(NpgsqlParameterCollection parameters, SessionListQuery query)
+    {
+        parameters.AddNullable("phase", NpgsqlDbType.Text, query.Phase?.ToName());
+        parameters.AddNullable("owner_silo", NpgsqlDbType.Text, query.OwnerSilo);
+        parameters.AddNullable("stale", NpgsqlDbType.Boolean, query.Stale);
+        AddFreshnessWindow(parameters, query.FreshnessWindow);
+    }
+
     private static void AddFreshnessWindow(NpgsqlParameterCollection parameters, TimeSpan? freshnessWindow) =>
         parameters.AddNullable("freshness_window", NpgsqlDbType.Interval, freshnessWindow);
 
-    private static LedgerRow ReadRow(NpgsqlDataReader reader) => new(
+    internal static LedgerRow ReadRow(NpgsqlDataReader reader) => new(
         SessionId: reader.GetString(0),
         Phase: SessionPhaseNames.Parse(reader.GetString(1)),
         OwnerSilo: reader.IsDBNull(2) ? null : reader.GetString(2),
