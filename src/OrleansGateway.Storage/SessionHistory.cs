@@ -31,9 +31,12 @@ public sealed record ResumeLag(DateTimeOffset At, string? SessionId, string? Sil
 /// </remarks>
 public sealed class SessionHistory(NpgsqlDataSource dataSource)
 {
-    /// <summary>The turn events a timeline shows; each step's event is left out (the turns table shows the progress).</summary>
+    /// <summary>
+    /// The turn events a timeline shows. Each step's event is left out (the turns table shows the progress), and so is a
+    /// turn's <c>resumed</c>: the session's own <c>resumed</c> event tells it, with where and after how long.
+    /// </summary>
     public static readonly string[] TimelineTurnKinds =
-        [TurnEventKinds.Accepted, TurnEventKinds.Started, TurnEventKinds.Resumed, TurnEventKinds.Interrupted, TurnEventKinds.Completed, TurnEventKinds.Failed];
+        [TurnEventKinds.Accepted, TurnEventKinds.Started, TurnEventKinds.Interrupted, TurnEventKinds.Completed, TurnEventKinds.Failed];
 
     private static readonly string[] ProgressKinds =
         [TurnEventKinds.Started, TurnEventKinds.Resumed, TurnEventKinds.StepFinished, TurnEventKinds.ToolCall, TurnEventKinds.ToolResult];

@@ -1,12 +1,13 @@
 // Small time-series charts drawn on a <canvas> with the 2D API: no library, nothing to build.
 
-const margin = { left: 46, right: 12, top: 24, bottom: 22 };
+const margin = { left: 56, right: 12, top: 26, bottom: 22 };
 
 /**
  * Draws series of points over the last `windowMs` milliseconds.
- * series: [{ name, color, points: [{ t: epoch ms, v: number }], style: "line" | "dots" }]
+ * series: [{ name, color, points: [{ t: epoch ms, v: number, base?: number }], style: "line" | "dots" | "bars" }]; a bar
+ * goes from `base` (0 without one) to `base + v`, so that two series can stack. `note` is written after the legend.
  */
-export function drawTimeSeries(canvas, { series, windowMs, yFormat = String, emptyText = "no data yet", now = Date.now() }) {
+export function drawTimeSeries(canvas, { series, windowMs, yFormat = String, emptyText = "no data yet", note = "", now = Date.now() }) {
   const ctx = fitToDisplay(canvas);
   const width = canvas.clientWidth;
   const height = canvas.clientHeight;
@@ -15,7 +16,7 @@ export function drawTimeSeries(canvas, { series, windowMs, yFormat = String, emp
 
   const from = now - windowMs;
   const visible = series.map((s) => ({ ...s, points: s.points.filter((p) => p.t >= from && p.t <= now) }));
-  const values = visible.flatMap((s) => s.points.map((p) => p.v));
+  const values = visible.flatMap((s) => s.points.map((p) => (p.base ?? 0) + p.v));
   // What the chart shows, for people with a screen reader and for the browser test: how many points, from when.
   canvas.dataset.points = String(values.length);
   canvas.dataset.oldest = String(Math.min(...visible.flatMap((s) => s.points.map((p) => p.t)), now));
@@ -24,12 +25,15 @@ export function drawTimeSeries(canvas, { series, windowMs, yFormat = String, emp
   const xOf = (t) => plot.x + ((t - from) / windowMs) * plot.w;
   const yOf = (v) => plot.y + plot.h - (v / yMax) * plot.h;
 
-  drawGrid(ctx, plot, yMax, yFormat, from, windowMs);
-  drawLegend(ctx, plot, visible);
+  canvas.dataset.yMax = values.length ? String(yMax) : "";
+  drawLegend(ctx, plot, visible, note);
+  // No data, no scale: a y axis of 0 to 1 would be made up.
+  drawGrid(ctx, plot, values.length ? yMax : null, yFormat, from, windowMs);
 
   if (values.length === 0) {
     ctx.fillStyle = "#6b7280";
     ctx.textAlign = "center";
+    ctx.textBaseline = "middle";
     ctx.fillText(emptyText, plot.x + plot.w / 2, plot.y + plot.h / 2);
     return;
   }
@@ -38,6 +42,14 @@ export function drawTimeSeries(canvas, { series, windowMs, yFormat = String, emp
     ctx.strokeStyle = s.color;
     ctx.fillStyle = s.color;
     ctx.lineWidth = 2;
+    if (s.style === "bars") {
+      for (const p of s.points.filter((p) => p.v > 0)) {
+        const base = p.base ?? 0;
+        ctx.fillRect(xOf(p.t) - 2, yOf(base + p.v), 4, Math.max(1, yOf(base) - yOf(base + p.v)));
+      }
+      continue;
+    }
+
     if (s.style === "dots") {
       for (const p of s.points) {
         ctx.beginPath();
@@ -68,32 +80,34 @@ function fitToDisplay(canvas) {
   return ctx;
 }
 
+// Grid lines and labels; with yMax null (nothing to show) the time axis only. The labels stay inside the canvas: the
+// first time label starts at the plot's left edge, the last ends at its right edge.
 function drawGrid(ctx, plot, yMax, yFormat, from, windowMs) {
   ctx.strokeStyle = "#e3e5ea";
   ctx.fillStyle = "#6b7280";
   ctx.lineWidth = 1;
-  ctx.textAlign = "right";
-  ctx.textBaseline = "middle";
   for (let i = 0; i <= 4; i++) {
-    const v = (yMax * i) / 4;
     const y = Math.round(plot.y + plot.h - (i / 4) * plot.h) + 0.5;
     ctx.beginPath();
     ctx.moveTo(plot.x, y);
     ctx.lineTo(plot.x + plot.w, y);
     ctx.stroke();
-    ctx.fillText(yFormat(v), plot.x - 6, y);
+    if (yMax != null) {
+      ctx.textAlign = "right";
+      ctx.textBaseline = "middle";
+      ctx.fillText(yFormat((yMax * i) / 4), plot.x - 6, y);
+    }
   }
 
-  ctx.textAlign = "center";
   ctx.textBaseline = "top";
   for (let i = 0; i <= 4; i++) {
     const t = from + (windowMs * i) / 4;
-    const x = plot.x + (i / 4) * plot.w;
-    ctx.fillText(new Date(t).toLocaleTimeString([], { hourCycle: "h23" }), x, plot.y + plot.h + 5);
+    ctx.textAlign = i === 0 ? "left" : i === 4 ? "right" : "center";
+    ctx.fillText(new Date(t).toLocaleTimeString([], { hourCycle: "h23" }), plot.x + (i / 4) * plot.w, plot.y + plot.h + 5);
   }
 }
 
-function drawLegend(ctx, plot, series) {
+function drawLegend(ctx, plot, series, note) {
   ctx.textAlign = "left";
   ctx.textBaseline = "middle";
   let x = plot.x;
@@ -103,6 +117,11 @@ function drawLegend(ctx, plot, series) {
     ctx.fillStyle = "#1d2330";
     ctx.fillText(s.name, x + 14, 11);
     x += 24 + ctx.measureText(s.name).width;
+  }
+
+  if (note) {
+    ctx.fillStyle = "#6b7280";
+    ctx.fillText(note, x, 11);
   }
 }
 

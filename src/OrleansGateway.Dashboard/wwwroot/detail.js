@@ -2,8 +2,9 @@
 // on it (resume, suspend, release). A session with a long history costs one page of turns, never all of them.
 import { api } from "./api.js";
 import { eventItem } from "./events.js";
-import { refreshSessions } from "./sessions.js";
+import { refreshOverview } from "./overview.js";
 import { state } from "./state.js";
+import { siloStatus } from "./constants.js";
 import { badge, confirmAction, el, emptyRow, find, formatAge, progress, toast } from "./ui.js";
 
 const turnsPerPage = 50;
@@ -21,7 +22,7 @@ export function select(sessionId) {
   state.selected = sessionId;
   state.turnCursors = [];
   find("session-detail").hidden = !sessionId;
-  for (const row of find("sessions").tBodies[0].rows) {
+  for (const row of [...find("sessions").tBodies[0].rows, ...find("attention").tBodies[0].rows]) {
     row.classList.toggle("selected", row.dataset.sessionId === sessionId);
   }
 
@@ -57,10 +58,13 @@ export async function refreshDetail() {
   phase.dataset.phase = s.phase;
   phase.replaceChildren(badge(s.phase, s.phase), s.stale ? [" ", badge("stale", "stale")] : "");
   find("detail-reason").textContent = s.resumeReason ?? "–";
-  find("detail-owner").textContent = s.ownerSilo ?? "–";
+  // An owner the cluster declared dead runs nothing: flagged, since the session waits for someone else to take it.
+  const ownerDead = s.ownerStatus === siloStatus.dead;
+  find("detail-owner").dataset.ownerStatus = s.ownerStatus ?? "";
+  find("detail-owner").replaceChildren(s.ownerSilo ?? "–", ownerDead ? [" ", badge("Dead", "Dead")] : "");
   find("detail-epoch").textContent = s.epoch;
   find("detail-attempts").textContent = s.attempts;
-  find("detail-age").textContent = `${formatAge(s.ageSeconds)} ${s.phase === "resume_pending" ? "since it was marked" : "since its last change"}`;
+  find("detail-age").textContent = ageText(s);
   find("detail-error").textContent = s.lastError ?? "–";
 
   const canAct = state.caller?.canAct;
@@ -76,7 +80,26 @@ export async function refreshDetail() {
     showTurns(s.turns, s.turnCount, s.turnsBefore);
   }
 
-  find("detail-history").replaceChildren(...detail.history.map(eventItem));
+  find("detail-history").replaceChildren(...(detail.timeline ?? []).map(timelineItem));
+}
+
+// A running session's age is that of its last checkpoint: its progress bar moves while its ledger row does not change.
+function ageText(s) {
+  if (s.phase === "resume_pending") {
+    return `${formatAge(s.ageSeconds)} since it was marked`;
+  }
+
+  if (s.phase === "running" && s.lastProgressAt) {
+    const seconds = Math.max(0, Math.round((Date.now() - Date.parse(s.lastProgressAt)) / 1000));
+    return `last checkpoint ${formatAge(seconds)} ago`;
+  }
+
+  return `${formatAge(s.ageSeconds)} since its last change`;
+}
+
+// One step of the session's life: its own events, its turns' transitions, and the silo stop that premarked it.
+function timelineItem(entry) {
+  return eventItem(entry, [entry.turnId, entry.silo]);
 }
 
 // Goes to an older or a newer page of turns (move changes state.turnCursors); the newest page is the live detail.
@@ -110,7 +133,7 @@ function showTurns(turns, turnCount, older) {
   const rows = turns.map((t) => el("tr", { "data-status": t.status },
     el("td", {}, t.turnId, state.activeTurnId === t.turnId ? " ◀" : ""),
     el("td", { class: "muted" }, t.messageId),
-    el("td", {}, t.status),
+    el("td", { class: "nowrap" }, t.status),
     el("td", {}, progress(t.stepsDone, t.stepsTotal), `${t.stepsDone}/${t.stepsTotal ?? "?"}`),
     el("td", { class: "num" }, t.executions),
     el("td", {}, t.reply ?? "", t.usage ? el("span", { class: "muted" }, ` · ${t.usage.input} in / ${t.usage.output} out tokens`) : "")));
@@ -131,5 +154,5 @@ async function act(action, question) {
   }
 
   refreshDetail().catch(() => {});
-  refreshSessions().catch(() => {});
+  refreshOverview().catch(() => {});
 }

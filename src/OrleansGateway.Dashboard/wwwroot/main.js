@@ -1,18 +1,19 @@
 // The operator page: reads and acts through /api/operator with the operator's token, nothing else. This module wires
-// the screens together and registers every periodic refresh with the one scheduler (poll.js).
+// the screens together and registers every periodic refresh with the one scheduler (poll.js). Everything that describes
+// the cluster's state comes from one poll (the overview, one database snapshot); the charts' histories and the open
+// session are read apart.
 import { refreshMs } from "./constants.js";
 import { initDetail, refreshDetail } from "./detail.js";
-import { refreshEvents } from "./events.js";
+import { refreshOverview } from "./overview.js";
 import { every } from "./poll.js";
-import { initSessions, refreshSessions } from "./sessions.js";
+import { initSessions } from "./sessions.js";
 import { initSignIn } from "./signin.js";
-import { refreshCluster, refreshSilos } from "./silos.js";
-import { drawCharts, refreshCountHistory } from "./trends.js";
+import { refreshCluster } from "./silos.js";
+import { drawCharts, refreshCountHistory, refreshResumeLag } from "./trends.js";
 
+every(refreshMs.overview, refreshOverview);
 every(refreshMs.countHistory, refreshCountHistory);
-every(refreshMs.events, refreshEvents);
-every(refreshMs.silos, refreshSilos);
-every(refreshMs.sessions, refreshSessions);
+every(refreshMs.resumeLag, refreshResumeLag);
 every(refreshMs.detail, refreshDetail);
 every(refreshMs.cluster, refreshCluster);
 

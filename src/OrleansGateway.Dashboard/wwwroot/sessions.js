@@ -1,8 +1,8 @@
-// The sessions: the count tiles by phase, the filters, one page of the table and its pager.
+// The sessions: the count tiles by phase, the filters, one page of the table and its pager, drawn from the overview.
 // Only one page of sessions is ever fetched, so the page stays as fast with 100k sessions as with ten.
-import { api } from "./api.js";
 import { phases, siloStatus } from "./constants.js";
 import { select } from "./detail.js";
+import { refreshOverview } from "./overview.js";
 import { state } from "./state.js";
 import { badge, el, emptyRow, find, formatAge } from "./ui.js";
 
@@ -21,19 +21,19 @@ export function initSessions() {
     if (state.next) {
       state.cursors.push(state.after);
       state.after = state.next;
-      refreshSessions().catch(() => {});
+      refreshOverview().catch(() => {});
     }
   });
   find("page-prev").addEventListener("click", () => {
     if (state.cursors.length) {
       state.after = state.cursors.pop();
-      refreshSessions().catch(() => {});
+      refreshOverview().catch(() => {});
     }
   });
 }
 
 // Sets some filters at once, in the form too, and shows the first page: { phase: "running", stale: "" }.
-function setFilters(changes) {
+export function setFilters(changes) {
   const form = find("session-filters");
   if ("silo" in changes) {
     updateSiloFilter(changes.silo);
@@ -50,7 +50,7 @@ function setFilters(changes) {
 function firstPage() {
   state.cursors = [];
   state.after = null;
-  refreshSessions().catch(() => {});
+  refreshOverview().catch(() => {});
 }
 
 // The owner silo filter offers the silos of the membership table, and the one chosen even when it is gone.
@@ -75,24 +75,8 @@ export function updateSiloFilter(extra) {
   }
 }
 
-export async function refreshSessions() {
-  const request = ++state.sessionsRequest;
-  const query = new URLSearchParams();
-  for (const [name, value] of Object.entries(state.filters)) {
-    if (value) {
-      query.set(name, value);
-    }
-  }
-
-  if (state.after) {
-    query.set("after", state.after);
-  }
-
-  const page = await api(`/api/operator/sessions?${query}`);
-  if (request !== state.sessionsRequest) {
-    return; // A newer request (another page, other filters) answers for the table.
-  }
-
+// The listing's page: { sessions, next, matching }. A click anywhere on a row opens the session.
+export function renderSessions(page) {
   state.next = page.next;
   const rows = page.sessions.map((s) => el("tr", {
       class: `clickable${s.sessionId === state.selected ? " selected" : ""}`,
@@ -100,22 +84,23 @@ export async function refreshSessions() {
       "data-phase": s.phase,
       onclick: () => select(s.sessionId),
     },
-    el("td", {}, s.sessionId),
+    el("td", { class: "id" }, s.sessionId),
     el("td", {}, badge(s.phase, s.phase), s.stale ? [" ", badge("stale", "stale")] : ""),
-    el("td", {}, s.resumeReason ?? ""),
-    el("td", {}, s.ownerSilo ? el("a", { href: "#", title: "show this silo's sessions", onclick: (e) => { e.preventDefault(); e.stopPropagation(); setFilters({ silo: s.ownerSilo }); } }, s.ownerSilo) : ""),
+    el("td", { class: "nowrap" }, s.resumeReason ?? ""),
+    el("td", { class: "address" }, s.ownerSilo ?? ""),
     el("td", { class: "num" }, s.attempts),
     el("td", { class: "num" }, formatAge(s.ageSeconds)),
     el("td", { class: "error-text", title: s.lastError ?? "" }, s.lastError ?? "")));
   find("sessions").tBodies[0].replaceChildren(...(rows.length ? rows : [emptyRow(7, "no session matches")]));
+  const filtered = Object.entries(state.filters).some(([name, value]) => name !== "limit" && value);
+  find("sessions-matching").textContent = `${page.matching.toLocaleString()} ${filtered ? "match the filters" : "sessions"}`;
   find("page-info").textContent = `page ${state.cursors.length + 1}`;
   find("page-prev").disabled = state.cursors.length === 0;
   find("page-next").disabled = !page.next;
-  renderCounts(page.counts);
 }
 
 // One tile per phase, and one of stale markers; a click shows that tile's sessions.
-function renderCounts(counts) {
+export function renderCounts(counts) {
   const tiles = [...phases, "stale"].map((name) => el("button", {
       type: "button",
       class: `count ${name}`,

@@ -1,7 +1,8 @@
-// The cluster indicator and the silos' table with its drain and restart buttons.
+// The cluster indicator and the silos' table (drawn from the overview) with its drain and restart buttons.
 import { api } from "./api.js";
 import { siloStatus } from "./constants.js";
-import { updateSiloFilter } from "./sessions.js";
+import { refreshOverview } from "./overview.js";
+import { setFilters, updateSiloFilter } from "./sessions.js";
 import { state } from "./state.js";
 import { badge, confirmAction, el, emptyRow, find, toast } from "./ui.js";
 
@@ -17,9 +18,11 @@ export async function refreshCluster() {
   }
 }
 
-export async function refreshSilos() {
-  state.silos = await api("/api/operator/silos");
-  const rows = state.silos.map((silo) => {
+// One row per silo endpoint, sorted by name: its newest generation, earlier ones (restarts) collapsed under it. What the
+// ledger says it owns and what it holds in memory are two columns: they differ (idle activations, sessions it resumed).
+export function renderSilos(silos) {
+  state.silos = silos;
+  const rows = silos.map((silo) => {
     const dead = silo.status === siloStatus.dead;
     // A draining silo is still Active in the membership table, and takes no second stop: no buttons for it.
     const canStop = silo.status === siloStatus.active && !silo.draining && state.caller?.canAct;
@@ -28,20 +31,24 @@ export async function refreshSilos() {
       status.push(" ", badge("unreachable", "unreachable"));
     }
 
-    const actions = el("td", {},
+    const earlier = silo.previousGenerations.map((g) => `@${g.generation} ${g.status}${g.ownedSessions ? `, owns ${g.ownedSessions}` : ""}`);
+    const actions = el("td", { class: "nowrap" },
       canStop ? el("button", { class: "small", onclick: () => stopSilo(silo, "drain") }, "Drain") : "",
       " ",
       canStop ? el("button", { class: "small", onclick: () => stopSilo(silo, "restart") }, "Restart") : "");
-    return el("tr", { "data-status": silo.status, class: dead ? "dead" : null },
-      el("td", {}, el("div", {}, silo.name), el("div", { class: "muted" }, silo.address)),
-      el("td", {}, ...status),
+    return el("tr", { "data-status": silo.status, "data-endpoint": silo.endpoint, class: dead ? "dead" : null },
+      el("td", {}, el("div", {}, silo.name), el("div", { class: "muted address" }, silo.address),
+        earlier.length ? el("div", { class: "muted generations", title: "earlier generations of this endpoint (restarts)" }, `restarted; before: ${earlier.join("; ")}`) : ""),
+      el("td", { class: "nowrap" }, ...status),
       el("td", {}, silo.draining == null ? "–" : silo.draining ? "yes" : "no"),
-      el("td", { class: "num" }, silo.activeSessions ?? "–"),
+      el("td", { class: "num" }, el("a", { href: "#sessions-heading", title: `show the sessions ${silo.name} owns`, onclick: () => setFilters({ silo: silo.address, phase: "", stale: "" }) },
+        silo.ownedSessions.toLocaleString()), silo.ownedRunning ? el("div", { class: "muted nowrap" }, `${silo.ownedRunning} running`) : ""),
+      el("td", { class: "num" }, silo.activations ?? "–"),
       el("td", { class: "num" }, silo.runningTurns ?? "–"),
-      el("td", { class: "muted" }, (silo.version ?? "–").split("+")[0]),
+      el("td", { class: "muted nowrap" }, (silo.version ?? "–").split("+")[0]),
       actions);
   });
-  find("silos").tBodies[0].replaceChildren(...(rows.length ? rows : [emptyRow(7, "no silo in the membership table")]));
+  find("silos").tBodies[0].replaceChildren(...(rows.length ? rows : [emptyRow(8, "no silo in the membership table")]));
   updateSiloFilter();
 }
 
@@ -60,5 +67,5 @@ async function stopSilo(silo, action) {
     toast(`${action} ${silo.name}: ${e.message}`, true);
   }
 
-  refreshSilos().catch(() => {});
+  refreshOverview().catch(() => {});
 }

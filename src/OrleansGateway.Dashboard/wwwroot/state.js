@@ -8,15 +8,15 @@ export const state = {
   cursors: [], // the `after` cursor of every page before this one
   after: null, // this page's cursor
   next: null, // the next page's cursor, null on the last page
-  sessionsRequest: 0, // the latest read of the sessions table: an older answer is dropped
+  overviewRequest: 0, // the latest read of the overview: an older answer is dropped
   selected: null, // the session shown in the detail view
   turnCursors: [], // the `before` cursor of every older page of turns the detail went back to; empty: the newest turns, live
   turnsOlder: null, // the cursor of the turns before those shown, null when the first turn is shown
   activeTurnId: null, // the detail's session's active turn, marked in its turns
   eventCursor: null, // the feed's `last`: where the next read of events starts
-  lagPoints: [], // { t, v }: resume lag in seconds, from `resumed` events
+  lagPoints: [], // { t, drain, resume }: each resume's lag in seconds, its wait for the drain and the resume itself
   phaseSamples: [], // { t, counts }: the dashboard's samples of the counts by phase (GET .../counts/history)
-  silos: [],
+  silos: [], // the overview's silos, for the owner filter
   hideToast: null, // cancels the pending hiding of the shown toast
 };
 

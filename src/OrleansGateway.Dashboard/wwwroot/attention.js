@@ -1,0 +1,25 @@
+// What needs a person, newest risk first: sessions waiting to be resumed (fresh or stale), quarantined, suspended, or
+// whose last turn failed, with the reason, the owner (flagged when Dead), the age and the last error.
+import { select } from "./detail.js";
+import { state } from "./state.js";
+import { badge, el, emptyRow, find, formatAge } from "./ui.js";
+
+export function renderAttention(attention) {
+  const rows = attention.sessions.map((s) => el("tr", {
+      class: `clickable${s.sessionId === state.selected ? " selected" : ""}`,
+      "data-session-id": s.sessionId,
+      "data-reason": s.reason,
+      onclick: () => select(s.sessionId),
+    },
+    el("td", { class: "id" }, s.sessionId),
+    el("td", {}, badge(s.reason, s.reason), s.resumeReason ? el("div", { class: "muted nowrap" }, s.resumeReason) : ""),
+    el("td", { class: "address" }, s.ownerSilo ?? "–", s.ownerDead ? [" ", badge("Dead", "Dead")] : ""),
+    el("td", { class: "num" }, s.attempts),
+    el("td", { class: "num", title: s.since }, formatAge(s.ageSeconds)),
+    el("td", { class: "error-text", title: s.lastError ?? "" }, s.lastError ?? "")));
+  find("attention").tBodies[0].replaceChildren(...(rows.length ? rows : [emptyRow(6, "nothing needs attention")]));
+  const reasons = Object.entries(attention.reasons).map(([reason, count]) => `${count} ${reason.replace("_", " ")}`).join(", ");
+  find("attention-summary").textContent = attention.total === 0 ? "(none)"
+    : attention.sessions.length < attention.total ? `(${attention.sessions.length} of ${attention.total}: ${reasons})`
+    : `(${attention.total}: ${reasons})`;
+}
