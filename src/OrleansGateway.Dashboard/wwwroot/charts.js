@@ -5,9 +5,10 @@ const margin = { left: 56, right: 12, top: 26, bottom: 22 };
 /**
  * Draws series of points over the last `windowMs` milliseconds.
  * series: [{ name, color, points: [{ t: epoch ms, v: number, base?: number }], style: "line" | "dots" | "bars" }]; a bar
- * goes from `base` (0 without one) to `base + v`, so that two series can stack. `note` is written after the legend.
+ * goes from `base` (0 without one) to `base + v`, so that two series can stack. `note` is written after the legend;
+ * `integers` keeps the grid on whole numbers.
  */
-export function drawTimeSeries(canvas, { series, windowMs, yFormat = String, emptyText = "no data yet", note = "", now = Date.now() }) {
+export function drawTimeSeries(canvas, { series, windowMs, yFormat = String, emptyText = "no data yet", note = "", integers = false, now = Date.now() }) {
   const ctx = fitToDisplay(canvas);
   const width = canvas.clientWidth;
   const height = canvas.clientHeight;
@@ -20,7 +21,8 @@ export function drawTimeSeries(canvas, { series, windowMs, yFormat = String, emp
   // What the chart shows, for people with a screen reader and for the browser test: how many points, from when.
   canvas.dataset.points = String(values.length);
   canvas.dataset.oldest = String(Math.min(...visible.flatMap((s) => s.points.map((p) => p.t)), now));
-  const yMax = niceCeiling(Math.max(1, ...values));
+  // Counts get whole-number grid lines (four steps of a whole number), not 0.25 of a session.
+  const yMax = integers ? 4 * niceCeiling(Math.ceil(Math.max(1, ...values) / 4)) : niceCeiling(Math.max(1, ...values));
   const plot = { x: margin.left, y: margin.top, w: width - margin.left - margin.right, h: height - margin.top - margin.bottom };
   const xOf = (t) => plot.x + ((t - from) / windowMs) * plot.w;
   const yOf = (v) => plot.y + plot.h - (v / yMax) * plot.h;

@@ -53,6 +53,7 @@ export function drawCharts() {
     windowMs,
     yFormat: (v) => v.toLocaleString(),
     note: latest ? `idle: ${(latest.idle ?? 0).toLocaleString()} (not drawn)` : "",
+    integers: true,
     now,
   });
 }

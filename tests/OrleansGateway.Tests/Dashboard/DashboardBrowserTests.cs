@@ -12,11 +12,12 @@ using static Microsoft.Playwright.Assertions;
 namespace OrleansGateway.Tests.Dashboard;
 
 /// <summary>
-/// An operator at the page, in Debian's Chromium driven by Playwright: signs in, restarts the silo that runs a long turn
-/// and watches the session wait and run again elsewhere, releases a quarantined session, pages back through the turns of
-/// a long session, filters by the count tiles,
-/// signs out and is sent back to the sign-in page by the Orleans dashboard. Leaves a screenshot at
-/// <see cref="ScreenshotPath"/>.
+/// An operator at the page, in Debian's Chromium driven by Playwright: signs in to the attention list, restarts the silo
+/// that runs a long turn and watches the session wait (tiles and attention list agreeing at every refresh) and run again
+/// elsewhere with its whole life in its history, sees the restarted silo as one row with a new generation, releases a
+/// quarantined session, pages back through the turns of a long session, filters by the count tiles,
+/// signs out and is sent back to the sign-in page by the Orleans dashboard. Leaves screenshots at <see cref="ScreenshotPath"/>
+/// and of the restart (<c>restart-draining.png</c>, <c>restart-resumed.png</c>) beside it.
 /// </summary>
 [Collection(PostgresCollection.Name)]
 public sealed class DashboardBrowserTests(PostgresFixture postgres)
@@ -25,7 +26,13 @@ public sealed class DashboardBrowserTests(PostgresFixture postgres)
     private const int ChattyTurns = 60;
 
     /// <summary>The page at the end of the scenario, kept as an artifact of the run.</summary>
-    public static string ScreenshotPath => Path.Combine(AppContext.BaseDirectory, "TestResults", "dashboard.png");
+    public static string ScreenshotPath => Screenshot("dashboard");
+
+    /// <summary>The page at a moment of the scenario (<c>TestResults/&lt;name&gt;.png</c>).</summary>
+    public static string Screenshot(string name) => Path.Combine(AppContext.BaseDirectory, "TestResults", $"{name}.png");
+
+    // How many lines the text of an element takes: 1 when a status or an address is not broken in the middle.
+    private const string LinesOf = "(e) => { const r = document.createRange(); r.selectNodeContents(e); return new Set([...r.getClientRects()].map(x => Math.round(x.top))).size; }";
 
     // The restarted silo drains for a few seconds: long enough for the page (it polls every second) to show the wait.
     // The Orleans dashboard's collector runs, as it does by default: the page's link to it is followed.
@@ -97,18 +104,38 @@ public sealed class DashboardBrowserTests(PostgresFixture postgres)
             await page.WaitForFunctionAsync("([chart, t]) => +chart.dataset.oldest < t", new object[] { phaseChart, signedInAt });
             var silos = page.GetByRole(AriaRole.Table, new() { Name = "Silos", Exact = true });
             await Expect(silos.GetByRole(AriaRole.Row).Filter(new() { HasText = "Active" })).ToHaveCountAsync(2);
+            await Expect(silos.GetByRole(AriaRole.Columnheader, new() { Name = "Owned (ledger)" })).ToBeVisibleAsync();
+            await Expect(silos.GetByRole(AriaRole.Columnheader, new() { Name = "Activations" })).ToBeVisibleAsync();
+            // No resume yet: the lag chart draws no made-up scale. The page has its icon.
+            await Expect(page.GetByRole(AriaRole.Img, new() { Name = "Resume lag" })).ToHaveAttributeAsync("data-y-max", "");
+            await Expect(page.Locator("link[rel=icon]")).ToHaveAttributeAsync("href", "favicon.svg");
+            using (var http = new HttpClient { BaseAddress = dashboard.BaseAddress })
+            using (var icon = await http.GetAsync("favicon.svg"))
+            {
+                Assert.Equal((HttpStatusCode.OK, "image/svg+xml"), (icon.StatusCode, icon.Content.Headers.ContentType?.MediaType));
+            }
+
+            // Attention first: the quarantined session heads the page with its last error.
+            var attention = page.GetByRole(AriaRole.Table, new() { Name = "Needs attention" });
+            await Expect(attention.GetByRole(AriaRole.Row, new() { Name = "poison-1" })).ToHaveAttributeAsync("data-reason", "quarantined");
+            await Expect(attention.GetByRole(AriaRole.Row, new() { Name = "poison-1" })).ToContainTextAsync("quarantined after 3 resumes");
             var counts = page.GetByRole(AriaRole.Region, new() { Name = "Sessions by phase" });
             Task CountIsAsync(string tile, string count) =>
                 Expect(counts.GetByRole(AriaRole.Button, new() { NameRegex = new($"{tile}$") })).ToHaveTextAsync(new Regex($"^{count}\\s*{tile}$"));
             await CountIsAsync("quarantined", "1");
 
-            // Open the long session, then restart its silo through the page, behind the confirmation dialog.
+            // Open the long session with a click on the middle of its row (its owner), then restart its silo through the
+            // page, behind the confirmation dialog. The owner stays on one line, and the click filters nothing.
             var sessions = page.GetByRole(AriaRole.Table, new() { Name = "Sessions", Exact = true });
-            await sessions.GetByRole(AriaRole.Cell, new() { Name = "long-1", Exact = true }).ClickAsync();
+            var ownerCell = sessions.GetByRole(AriaRole.Row, new() { Name = "long-1" }).GetByRole(AriaRole.Cell, new() { Name = addressA, Exact = true });
+            Assert.Equal(1, await ownerCell.EvaluateAsync<int>(LinesOf));
+            await ownerCell.ClickAsync();
             var detail = page.GetByRole(AriaRole.Region, new() { Name = "Session detail" });
             var phase = detail.GetByLabel("Phase", new() { Exact = true });
             await Expect(phase).ToHaveAttributeAsync("data-phase", "running");
             await Expect(detail.GetByLabel("Owner", new() { Exact = true })).ToHaveTextAsync(addressA);
+            await Expect(page.GetByRole(AriaRole.Form, new() { Name = "Session filters" }).GetByLabel("Owner silo")).ToHaveValueAsync("");
+            await Expect(detail.GetByLabel("Age", new() { Exact = true })).ToContainTextAsync("last checkpoint");
             await silos.GetByRole(AriaRole.Row, new() { Name = addressA }).GetByRole(AriaRole.Button, new() { Name = "Restart" }).ClickAsync();
             var dialog = page.GetByRole(AriaRole.Dialog);
             await Expect(dialog).ToBeVisibleAsync();
@@ -117,14 +144,48 @@ public sealed class DashboardBrowserTests(PostgresFixture postgres)
             var toast = page.GetByRole(AriaRole.Status);
             await Expect(toast).ToContainTextAsync("restart requested");
 
-            // The session waits (premarked while A drains), then runs again on B.
+            // The session waits (premarked while A drains) and heads the attention list; the tiles, read in the same
+            // snapshot, count exactly the waiting sessions the list shows, at every refresh. Then it runs again on B.
             await Expect(phase).ToHaveAttributeAsync("data-phase", "resume_pending", new() { Timeout = 20_000 });
             await Expect(detail.GetByLabel("Reason", new() { Exact = true })).ToHaveTextAsync(ResumeReasons.RestartTimeout);
+            await Expect(attention.GetByRole(AriaRole.Row, new() { Name = "long-1" })).ToHaveAttributeAsync("data-reason", "resume_pending");
+            await page.ScreenshotAsync(new() { Path = Screenshot("restart-draining"), FullPage = true });
+            for (var sample = 0; sample < 8; sample++)
+            {
+                var counted = await page.EvaluateAsync<int[]>("""
+                    () => [+document.querySelector('#phase-counts .count.resume_pending strong').textContent.replace(/\D/g, ''),
+                           document.querySelectorAll('#attention tr[data-reason=resume_pending], #attention tr[data-reason=stale]').length]
+                    """);
+                Assert.True(counted[0] == counted[1], $"the resume_pending tile says {counted[0]}, the attention list shows {counted[1]}");
+                await page.WaitForTimeoutAsync(400);
+            }
+
             await Expect(phase).ToHaveAttributeAsync("data-phase", "running", new() { Timeout = 60_000 });
             await Expect(detail.GetByLabel("Owner", new() { Exact = true })).Not.ToHaveTextAsync(addressA);
             await Expect(sessions.GetByRole(AriaRole.Row, new() { Name = "long-1" })).ToHaveAttributeAsync("data-phase", "running");
+            await Expect(attention.GetByRole(AriaRole.Row, new() { Name = "long-1" })).ToHaveCountAsync(0);
+            // Its whole life: accepted (and started at once), premarked by A's stop, interrupted, resumed on B after how long.
+            var history = detail.GetByRole(AriaRole.List, new() { Name = "History" });
+            foreach (var kind in new[] { "accepted", "premark", "interrupted", "resumed" })
+            {
+                await Expect(history.Locator($"li[data-kind={kind}]").First).ToBeVisibleAsync();
+            }
+
+            await Expect(history.Locator("li[data-kind=premark]")).ToContainTextAsync(addressA);
+            await Expect(history.Locator("li[data-kind=resumed]")).ToContainTextAsync("waited");
             Assert.True(await siloA.WaitForExitAsync(TimeSpan.FromSeconds(30)), "silo A did not exit");
             Assert.Equal(SiloExitCodes.RestartRequested, siloA.ExitCode);
+
+            // A's supervisor starts it again on its ports: one silo, its new generation, the old one collapsed under it.
+            await using var restartedA = SiloProcess.Start(siloA.Settings with { LogFile = siloA.Settings.LogFile + ".restarted.log" });
+            await restartedA.WaitUntilReadyAsync(TimeSpan.FromSeconds(60));
+            var endpointA = addressA[..addressA.LastIndexOf('@')];
+            var rowsOfA = silos.Locator($"tr[data-endpoint='{endpointA}']");
+            await Expect(rowsOfA).ToHaveCountAsync(1);
+            await Expect(rowsOfA).ToHaveAttributeAsync("data-status", "Active", new() { Timeout = 30_000 });
+            await Expect(rowsOfA).ToContainTextAsync($"restarted; before: @{addressA[(addressA.LastIndexOf('@') + 1)..]} Dead");
+            await Expect(page.GetByRole(AriaRole.Img, new() { Name = "Resume lag" })).Not.ToHaveAttributeAsync("data-y-max", "");
+            await page.ScreenshotAsync(new() { Path = Screenshot("restart-resumed"), FullPage = true });
 
             // Release the quarantined session: it resumes and its turn finishes.
             await sessions.GetByRole(AriaRole.Cell, new() { Name = "poison-1", Exact = true }).ClickAsync();
@@ -135,7 +196,9 @@ public sealed class DashboardBrowserTests(PostgresFixture postgres)
             await dialog.GetByRole(AriaRole.Button, new() { Name = "Confirm" }).ClickAsync();
             await Expect(toast).ToContainTextAsync("released");
             await Expect(phase).ToHaveAttributeAsync("data-phase", "idle", new() { Timeout = 30_000 });
-            await Expect(detail.GetByRole(AriaRole.Table, new() { Name = "Turns" }).GetByRole(AriaRole.Cell, new() { Name = "completed", Exact = true })).ToBeVisibleAsync();
+            var completed = detail.GetByRole(AriaRole.Table, new() { Name = "Turns" }).GetByRole(AriaRole.Cell, new() { Name = "completed", Exact = true });
+            await Expect(completed).ToBeVisibleAsync();
+            Assert.Equal(1, await completed.EvaluateAsync<int>(LinesOf));
             await CountIsAsync("quarantined", "0");
 
             // A long history: the newest 50 turns, then the older ones through the pager, and back.
