@@ -1,17 +1,10 @@
 // What needs a person, newest risk first: sessions waiting to be resumed (fresh or stale), quarantined, suspended, or
 // whose last turn failed, with the reason, the owner (flagged when Dead), the age and the last error.
-import { select } from "./detail.js";
-import { state } from "./state.js";
+import { sessionRow } from "./detail.js";
 import { badge, el, emptyRow, find, formatAge } from "./ui.js";
 
 export function renderAttention(attention) {
-  const rows = attention.sessions.map((s) => el("tr", {
-      class: `clickable${s.sessionId === state.selected ? " selected" : ""}`,
-      "data-session-id": s.sessionId,
-      "data-reason": s.reason,
-      onclick: () => select(s.sessionId),
-    },
-    el("td", { class: "id" }, s.sessionId),
+  const rows = attention.sessions.map((s) => sessionRow(s.sessionId, { "data-reason": s.reason },
     el("td", {}, badge(s.reason, s.reason), s.resumeReason ? el("div", { class: "muted nowrap" }, s.resumeReason) : ""),
     el("td", { class: "address" }, s.ownerSilo ?? "–", s.ownerDead ? [" ", badge("Dead", "Dead")] : ""),
     el("td", { class: "num" }, s.attempts),

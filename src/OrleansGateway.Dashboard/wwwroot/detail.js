@@ -32,6 +32,12 @@ export function select(sessionId) {
   }
 }
 
+// A row of a table of sessions (the attention list, the listing): a click anywhere on it opens the session.
+export function sessionRow(sessionId, data, ...cells) {
+  return el("tr", { class: `clickable${sessionId === state.selected ? " selected" : ""}`, "data-session-id": sessionId, ...data, onclick: () => select(sessionId) },
+    el("td", { class: "id" }, sessionId), ...cells);
+}
+
 export async function refreshDetail() {
   const sessionId = state.selected;
   if (!sessionId) {

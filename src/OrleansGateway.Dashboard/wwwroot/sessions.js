@@ -1,7 +1,7 @@
 // The sessions: the count tiles by phase, the filters, one page of the table and its pager, drawn from the overview.
 // Only one page of sessions is ever fetched, so the page stays as fast with 100k sessions as with ten.
 import { phases, siloStatus } from "./constants.js";
-import { select } from "./detail.js";
+import { sessionRow } from "./detail.js";
 import { refreshOverview } from "./overview.js";
 import { state } from "./state.js";
 import { badge, el, emptyRow, find, formatAge } from "./ui.js";
@@ -78,13 +78,7 @@ export function updateSiloFilter(extra) {
 // The listing's page: { sessions, next, matching }. A click anywhere on a row opens the session.
 export function renderSessions(page) {
   state.next = page.next;
-  const rows = page.sessions.map((s) => el("tr", {
-      class: `clickable${s.sessionId === state.selected ? " selected" : ""}`,
-      "data-session-id": s.sessionId,
-      "data-phase": s.phase,
-      onclick: () => select(s.sessionId),
-    },
-    el("td", { class: "id" }, s.sessionId),
+  const rows = page.sessions.map((s) => sessionRow(s.sessionId, { "data-phase": s.phase },
     el("td", {}, badge(s.phase, s.phase), s.stale ? [" ", badge("stale", "stale")] : ""),
     el("td", { class: "nowrap" }, s.resumeReason ?? ""),
     el("td", { class: "address" }, s.ownerSilo ?? ""),

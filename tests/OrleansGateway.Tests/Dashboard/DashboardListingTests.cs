@@ -204,7 +204,8 @@ public sealed class DashboardListingTests(PostgresFixture postgres)
         }
     }
 
-    private static async Task ExecuteAsync(string connectionString, string sql)
+    /// <summary>Runs SQL on the test's database: the ledger, membership and history these tests read, written directly.</summary>
+    internal static async Task ExecuteAsync(string connectionString, string sql)
     {
         await using var dataSource = NpgsqlDataSource.Create(connectionString);
         await using var command = dataSource.CreateCommand(sql);

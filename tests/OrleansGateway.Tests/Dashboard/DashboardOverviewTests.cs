@@ -1,6 +1,5 @@
 using System.Net;
 using System.Text.Json;
-using Npgsql;
 using OrleansGateway.Tests.Infrastructure;
 
 namespace OrleansGateway.Tests.Dashboard;
@@ -23,7 +22,7 @@ public sealed class DashboardOverviewTests(PostgresFixture postgres)
         var connectionString = await postgres.CreateMigratedDatabaseAsync("dashattn");
         var clusterId = $"attn-{Guid.NewGuid():N}"[..12];
         // silo1 restarted (generation 100 Dead, 150 Active); silo2 Active. Sessions at risk, each a minute apart.
-        await ExecuteAsync(connectionString, $"""
+        await DashboardListingTests.ExecuteAsync(connectionString, $"""
             INSERT INTO orleansmembershipversiontable (deploymentid, version) VALUES ('{clusterId}', 3);
             INSERT INTO orleansmembershiptable (deploymentid, address, port, generation, siloname, hostname, status, proxyport, starttime, iamalivetime)
             VALUES ('{clusterId}', '127.0.0.1', 11112, 200, 'silo2', 'h', 3, 30001, now() - interval '40 minutes', now()),
@@ -104,7 +103,7 @@ public sealed class DashboardOverviewTests(PostgresFixture postgres)
         var clusterId = $"life-{Guid.NewGuid():N}"[..12];
         // Session s1: accepted, started, premarked by silo A's stop, interrupted when A's drain timed out after 15 s,
         // resumed on B 17 s after its marker, completed. The step events are not in the timeline.
-        await ExecuteAsync(connectionString, $$"""
+        await DashboardListingTests.ExecuteAsync(connectionString, $$"""
             INSERT INTO gateway_sessions (session_id, phase, owner_silo, updated_at) VALUES ('s1', 'idle', '{{OtherSilo}}', now() - interval '1 minute');
             INSERT INTO gateway_turn_events (session_id, turn_number, kind, data, at) VALUES
                 ('s1', 1, 'accepted', '{"messageId":"m1","text":"work 60x500","started":true,"turnId":"t1"}', now() - interval '60 s'),
@@ -145,11 +144,4 @@ public sealed class DashboardOverviewTests(PostgresFixture postgres)
 
     private static List<string> Listed(JsonElement attention) =>
         [.. attention.GetProperty("sessions").EnumerateArray().Select(s => $"{s.GetProperty("sessionId")} {s.GetProperty("reason")}")];
-
-    private static async Task ExecuteAsync(string connectionString, string sql)
-    {
-        await using var dataSource = NpgsqlDataSource.Create(connectionString);
-        await using var command = dataSource.CreateCommand(sql);
-        await command.ExecuteNonQueryAsync();
-    }
 }
