@@ -233,6 +233,13 @@ public sealed class DashboardBrowserTests(PostgresFixture postgres)
             await Expect(page.GetByRole(AriaRole.Img, new() { Name = "Resume lag" })).Not.ToHaveAttributeAsync("data-points", "0");
             await Expect(Events("operator_action")).ToHaveCountAsync(2);
             await Expect(Events("operator_action").First).ToContainTextAsync("by operator");
+
+            // Silos joining and leaving (the silos write these kinds), and a kind this page does not know, shown as they come.
+            var events = new EventHistory(dataSource);
+            await events.AppendAsync("silo_joined", sessionId: null, addressA, actor: null, "joined the cluster");
+            await events.AppendAsync("a_kind_from_the_future", sessionId: null, addressA, actor: null, "something new happened");
+            await Expect(feed.Locator("li[data-kind=silo_joined]")).ToContainTextAsync("joined the cluster");
+            await Expect(feed.Locator("li[data-kind=a_kind_from_the_future]")).ToContainTextAsync("something new happened");
             Assert.Empty(scriptErrors);
 
             // The official Orleans dashboard opens from the page's link: the sign-in left the cookie it needs.
