@@ -32,7 +32,6 @@ public static partial class OperatorCommands
                 return 0;
             }
 
-            OperatorTables.UnwrapWhenRedirected();
             WriteAttention(answer.Value);
             return 0;
         });
@@ -57,7 +56,7 @@ public static partial class OperatorCommands
                 new Text(item.LastError ?? ""));
         }
 
-        AnsiConsole.Write(table);
+        TableOutput.Write(table);
         var reasons = string.Join(", ", attention.Reasons.OrderByDescending(pair => pair.Value).Select(pair => $"{pair.Value} {pair.Key}"));
         AnsiConsole.WriteLine(attention.Sessions.Count < attention.Total
             ? $"{attention.Sessions.Count} of {attention.Total} sessions shown ({reasons}); --limit shows more."

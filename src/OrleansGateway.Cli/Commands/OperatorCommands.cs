@@ -13,7 +13,7 @@ namespace OrleansGateway.Cli.Commands;
 /// <c>drain</c>, <c>restart</c>. Each checks its arguments, then calls the dashboard's operator API through
 /// <see cref="OperatorApiClient"/> and prints tables, or the API's JSON with <c>--json</c>.
 /// </summary>
-public static class OperatorCommands
+public static partial class OperatorCommands
 {
     private const int MaxLimit = 500;
 

@@ -85,7 +85,7 @@ public sealed class DashboardOverviewTests(PostgresFixture postgres)
         var document = JsonDocument.Parse(output).RootElement;
         Assert.Equal(("broken", 5L), (document.GetProperty("sessions")[0].GetProperty("sessionId").GetString(), document.GetProperty("total").GetInt64()));
         (exitCode, output) = await OgwProcess.RunAsync(environment, "attention", "--limit", "0");
-        Assert.Equal(1, exitCode);
+        Assert.Equal(2, exitCode); // a usage error, before any request
         Assert.Contains("--limit must be between 1 and 1000", output);
 
         foreach (var bad in new[] { "attention?limit=0", "attention?limit=1001", "overview?eventsAfter=x", "overview?phase=sleeping", "overview?attention=0" })
