@@ -234,11 +234,11 @@ public sealed class DashboardBrowserTests(PostgresFixture postgres)
             await Expect(Events("operator_action")).ToHaveCountAsync(2);
             await Expect(Events("operator_action").First).ToContainTextAsync("by operator");
 
-            // Silos joining and leaving (the silos write these kinds), and a kind this page does not know, shown as they come.
-            var events = new EventHistory(dataSource);
-            await events.AppendAsync("silo_joined", sessionId: null, addressA, actor: null, "joined the cluster");
-            await events.AppendAsync("a_kind_from_the_future", sessionId: null, addressA, actor: null, "something new happened");
-            await Expect(feed.Locator("li[data-kind=silo_joined]")).ToContainTextAsync("joined the cluster");
+            // The silos' own events: A's old generation left after its drain, its new one joined on the same endpoint.
+            // A kind this page does not know is shown as it comes.
+            await Expect(feed.Locator($"li[data-kind={EventKinds.SiloLeft}]").Filter(new() { HasText = addressA })).ToHaveCountAsync(1);
+            await Expect(feed.Locator($"li[data-kind={EventKinds.SiloJoined}]").Filter(new() { HasText = endpointA })).ToHaveCountAsync(2);
+            await new EventHistory(dataSource).AppendAsync("a_kind_from_the_future", sessionId: null, addressA, actor: null, "something new happened");
             await Expect(feed.Locator("li[data-kind=a_kind_from_the_future]")).ToContainTextAsync("something new happened");
             Assert.Empty(scriptErrors);
 
