@@ -34,8 +34,9 @@ export async function refreshOverview() {
   state.eventCursor = overview.events.last;
   find("snapshot-at").textContent = `as of ${new Date(overview.at).toLocaleTimeString([], { hourCycle: "h23" })}`;
   renderCounts(overview.counts);
-  renderAttention(overview.attention);
+  // The silos first: the tables after them name owners by them.
   renderSilos(overview.silos);
+  renderAttention(overview.attention);
   renderSessions(overview.sessions);
   appendEvents(overview.events.events);
 }

@@ -3,7 +3,7 @@
 import { phases, siloStatus } from "./constants.js";
 import { sessionRow } from "./detail.js";
 import { refreshOverview } from "./overview.js";
-import { state } from "./state.js";
+import { siloName, state } from "./state.js";
 import { badge, el, emptyRow, find, formatAge } from "./ui.js";
 
 const filterNames = ["phase", "silo", "stale", "limit"];
@@ -81,7 +81,7 @@ export function renderSessions(page) {
   const rows = page.sessions.map((s) => sessionRow(s.sessionId, { "data-phase": s.phase },
     el("td", {}, badge(s.phase, s.phase), s.stale ? [" ", badge("stale", "stale")] : ""),
     el("td", { class: "nowrap" }, s.resumeReason ?? ""),
-    el("td", { class: "address" }, s.ownerSilo ?? ""),
+    el("td", { class: "address", title: s.ownerSilo ?? "" }, s.ownerSilo ? siloName(s.ownerSilo) : ""),
     el("td", { class: "num" }, s.attempts),
     el("td", { class: "num" }, formatAge(s.ageSeconds)),
     el("td", { class: "error-text", title: s.lastError ?? "" }, s.lastError ?? "")));

@@ -16,7 +16,7 @@ export const state = {
   eventCursor: null, // the feed's `last`: where the next read of events starts
   lagPoints: [], // { t, drain, resume }: each resume's lag in seconds, its wait for the drain and the resume itself
   phaseSamples: [], // { t, counts }: the dashboard's samples of the counts by phase (GET .../counts/history)
-  silos: [], // the overview's silos, for the owner filter
+  silos: [], // the overview's silos, for the owner filter and the owners' names
   hideToast: null, // cancels the pending hiding of the shown toast
 };
 
@@ -27,4 +27,21 @@ export function forgetSignIn() {
   state.eventCursor = null;
   state.lagPoints = [];
   state.phaseSamples = [];
+}
+
+// A session's owner as operators name silos: the silo's name (with the generation, for one before a restart), or the
+// address itself for a silo the overview does not list. Tables show it, with the address on hover.
+export function siloName(address) {
+  for (const silo of state.silos) {
+    if (silo.address === address) {
+      return silo.name;
+    }
+
+    const earlier = silo.previousGenerations.find((g) => g.address === address);
+    if (earlier) {
+      return `${silo.name} @${earlier.generation}`;
+    }
+  }
+
+  return address;
 }
