@@ -41,6 +41,9 @@ public sealed class MetricsEndpointTests(PostgresFixture postgres)
         (await survivor.PostAsJsonAsync("api/sessions/done/messages", new { text = "hello" })).EnsureSuccessStatusCode();
         await Eventually.UntilAsync(async () => await PhaseAsync(survivor, "done") == "idle", TimeSpan.FromSeconds(15),
             () => "the hello turn did not complete");
+        // The ledger says idle a moment before the turn's span ends: its end is written from inside it.
+        await Eventually.UntilAsync(() => Task.FromResult(spans.Of("ogw.turn", "done").Count > 0), TimeSpan.FromSeconds(15),
+            () => "the turn's span did not end");
         AssertTheTurnJoinsTheRequestsTrace(spans);
         (await stopping.PostAsJsonAsync("api/sessions/resumed/messages", new { text = "work 2x600000" })).EnsureSuccessStatusCode();
 
