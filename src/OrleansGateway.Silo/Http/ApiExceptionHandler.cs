@@ -68,6 +68,9 @@ public static partial class ApiExceptionHandler
                 NpgsqlException => "the session's storage is unavailable",
                 SiloUnavailableException or OrleansMessageRejectionException => "the silo of the session is unavailable",
                 TimeoutException => "the session did not answer in time",
+                // Orleans cancels a call whose grain directory partition was on a silo that just died; a client that left
+                // reads no answer, so every cancellation that gets here is the cluster's.
+                OperationCanceledException => "the cluster changed while the call was on its way",
                 // An exception from another silo whose type this one could not recreate.
                 UnavailableExceptionFallbackException { ExceptionType: { } type } when type.Contains(nameof(LedgerFenceException), StringComparison.Ordinal) =>
                     "the session moved to another activation",
