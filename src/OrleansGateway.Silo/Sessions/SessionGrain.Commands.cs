@@ -32,6 +32,7 @@ public sealed partial class SessionGrain
             var next = state.State.NextUnfinished();
             var detail = next is null ? "" : $"turn {next.TurnId} from step {next.StepsDone + 1} ({ticket.Reason})";
             using var span = GatewaySpans.StartClaim(SessionId, ticket.Reason);
+            var sentAt = _ownership.Now();
             var claim = await ledger.ClaimResumeAsync(SessionId, ticket.Epoch, Owner, next?.TurnId, next?.Executions ?? 0, detail);
             // The lag is the resumed event's: recorded only when a turn is resumed, as the event is.
             metrics.RecordClaim(won: claim is not null, ticket.Reason, next is null ? null : claim?.Waited);
@@ -41,7 +42,7 @@ public sealed partial class SessionGrain
                 return ResumeOutcome.Lost;
             }
 
-            _ownership.Hold(claim.Epoch);
+            _ownership.Hold(claim.Epoch, sentAt);
             if (next is null)
             {
                 _ownership.LedgerTurnId = null;
@@ -125,6 +126,7 @@ public sealed partial class SessionGrain
             var next = state.State.NextUnfinished();
             var stop = runState.Stop;
             var byUser = actor == UserActor;
+            var sentAt = _ownership.Now();
             var lifted = await ledger.LiftSuspensionAsync(SessionId, Owner, next?.TurnId, stop?.Mark, userSuspensionOnly: byUser);
             if (lifted is not { } ledgerRow)
             {
@@ -133,7 +135,7 @@ public sealed partial class SessionGrain
                     : $"session {SessionId} changed while it was being resumed; try again");
             }
 
-            _ownership.Hold(ledgerRow.Epoch);
+            _ownership.Hold(ledgerRow.Epoch, sentAt);
             if (next is not null)
             {
                 // A resume claim may have started the turn once more than the state knows (it died before its first checkpoint).

@@ -99,10 +99,11 @@ public sealed partial class SessionGrain
         // Write-ahead: when nothing runs, the ledger says "running here" (or, on a draining silo, "resume elsewhere")
         // before the message is acknowledged, so a stop or crash from now on finds the session among those with work.
         var stop = runState.Stop;
+        var sentAt = _ownership.Now();
         var epoch = await ledger.BeginTurnAsync(SessionId, _ownership.Epoch, Owner, turn.TurnId, stop?.Mark);
         if (epoch is { } taken)
         {
-            _ownership.Hold(taken);
+            _ownership.Hold(taken, sentAt);
             _suspending = false;
             _ownership.LedgerTurnId = stop is null ? turn.TurnId : null;
             if (stop is null && state.State.NextUnfinished() == turn)
@@ -182,8 +183,9 @@ public sealed partial class SessionGrain
 
             var next = state.State.NextUnfinished()!;
             var stop = runState.Stop;
+            var sentAt = _ownership.Now();
             _ownership.Hold(await ledger.BeginTurnAsync(SessionId, expectedEpoch: null, Owner, next.TurnId, stop?.Mark, new StaleTakeover(row.Epoch, window, reason))
-                ?? throw new LedgerFenceException(SessionId));
+                ?? throw new LedgerFenceException(SessionId), sentAt);
             _suspending = false;
             _ownership.LedgerTurnId = stop is null ? next.TurnId : null;
             await SaveStateAsync();

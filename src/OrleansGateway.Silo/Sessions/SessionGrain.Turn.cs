@@ -67,7 +67,8 @@ public sealed partial class SessionGrain
             {
                 if (_ownership.LedgerTurnId != turn.TurnId)
                 {
-                    _ownership.Hold(await ledger.BeginTurnAsync(SessionId, _ownership.Epoch, Owner, turn.TurnId) ?? throw new LedgerFenceException(SessionId));
+                    var sentAt = _ownership.Now();
+                    _ownership.Hold(await ledger.BeginTurnAsync(SessionId, _ownership.Epoch, Owner, turn.TurnId) ?? throw new LedgerFenceException(SessionId), sentAt);
                     _ownership.LedgerTurnId = turn.TurnId;
                 }
 
@@ -129,6 +130,7 @@ public sealed partial class SessionGrain
                 // entry commits with the fence: from then on a resume goes on after it, whatever the state says.
                 var entry = result.Record is { } record ? new JournalEntry(turn.StepsDone, record.Kind, record.Data, result.Usage) : null;
                 var checkpoint = new StepCheckpoint(turn.Number(), entry, TurnEventDocuments.StepFinished(turn, turn.StepsDone, result.Record));
+                var sentAt = _ownership.Now();
                 if (!await RideOutAsync(() => ledger.FenceCheckpointAsync(SessionId, _ownership.Held, resumedWithoutProgress, checkpoint)))
                 {
                     throw new LedgerFenceException(SessionId);
@@ -139,7 +141,7 @@ public sealed partial class SessionGrain
                     journaled.Add(entry);
                 }
 
-                _ownership.Confirm();
+                _ownership.Confirm(sentAt);
                 resumedWithoutProgress = false;
                 turn.StepsDone++;
                 await RideOutAsync(SaveStateAsync);
@@ -166,10 +168,11 @@ public sealed partial class SessionGrain
             var markers = next is not null && stop is not null ? MarkerChange.Defer
                 : error is null ? MarkerChange.Clear
                 : MarkerChange.Keep;
+            var sentAt = _ownership.Now();
             (var epoch, awaitsClaim) = await RideOutAsync(() => ledger.EndTurnAsync(SessionId, _ownership.Held, markers, error, next?.TurnId, stop?.Mark, finished,
                 TurnEventDocuments.Finished(finished)))
                 ?? throw new LedgerFenceException(SessionId);
-            _ownership.Hold(epoch);
+            _ownership.Hold(epoch, sentAt);
             // A premark (or crash detection) that came while the turn ran left the queued work to a claim: not run here.
             _ownership.LedgerTurnId = awaitsClaim ? null : next?.TurnId;
             state.State.Turns.Remove(turn);

@@ -14,12 +14,13 @@ public sealed partial class SessionGrain
             return;
         }
 
+        var sentAt = _ownership.Now();
         if (!await RideOutAsync(() => ledger.FenceCheckpointAsync(SessionId, _ownership.Held, progressed: false)))
         {
             throw new LedgerFenceException(SessionId);
         }
 
-        _ownership.Confirm();
+        _ownership.Confirm(sentAt);
     }
 
     private Task<T> RideOutAsync<T>(Func<Task<T>> write) =>

@@ -25,15 +25,22 @@ internal sealed class SessionOwnership(TimeProvider time)
     /// <summary>Whether the epoch was last confirmed long enough ago for the activation to have stood still since.</summary>
     public bool ConfirmationIsStale => time.GetElapsedTime(_confirmedAt) > ConfirmationGoesStaleAfter;
 
-    /// <summary>A fenced statement took the session, or kept it, at <paramref name="epoch"/>.</summary>
-    public void Hold(long epoch)
+    /// <summary>
+    /// The moment to pass to <see cref="Hold"/> or <see cref="Confirm"/>, taken before the fenced statement is sent: the
+    /// statement proves the epoch no later than that, and a process frozen while it waited for the answer must find its
+    /// confirmation stale when it wakes, not fresh.
+    /// </summary>
+    public long Now() => time.GetTimestamp();
+
+    /// <summary>A fenced statement sent at <paramref name="sentAt"/> took the session, or kept it, at <paramref name="epoch"/>.</summary>
+    public void Hold(long epoch, long sentAt)
     {
         Epoch = epoch;
-        _confirmedAt = time.GetTimestamp();
+        _confirmedAt = sentAt;
     }
 
-    /// <summary>A fence just passed: the epoch held is confirmed as of now.</summary>
-    public void Confirm() => Hold(Held);
+    /// <summary>A fence sent at <paramref name="sentAt"/> passed: the epoch held is confirmed as of then.</summary>
+    public void Confirm(long sentAt) => Hold(Held, sentAt);
 
     /// <summary>The session went to another activation (a claim, a suspension) or away: nothing more is written.</summary>
     public void Lose()
