@@ -8,13 +8,16 @@ namespace OrleansGateway.Streaming;
 
 /// <summary>
 /// Sends the live events of the turns this silo runs (steps starting, text as a model streams it) to every silo's
-/// stream listeners, through PostgreSQL's notifications. Best effort and never in a step's way: a step hands its events to
-/// a bounded queue and goes on; text that arrives within one flush is sent as one event; a full queue drops the oldest.
+/// stream listeners, through PostgreSQL's notifications, for the sessions that some silo streams. Best effort and never
+/// in a step's way: a step hands its events to a bounded queue and goes on; text that arrives within one flush is sent
+/// as one event, and a flush is one statement; a full queue drops the oldest.
 /// </summary>
 public sealed partial class LiveTurnEvents : IAsyncDisposable
 {
     // Characters of text per event: escaped as \uXXXX at worst, 6 bytes each, well within a notification's bound.
     private const int MaxTextPerEvent = 1000;
+    // At most a few MB of payloads in one statement.
+    private const int MaxPerStatement = 256;
     private static readonly TimeSpan FlushInterval = TimeSpan.FromMilliseconds(50);
 
     private readonly TurnEvents _events;
@@ -62,15 +65,16 @@ public sealed partial class LiveTurnEvents : IAsyncDisposable
                 }
             }
 
-            foreach (var live in pending.SelectMany(Cut))
+            // A statement per flush (per chunk of a large one), whatever the number of turns; it sends what some silo streams.
+            foreach (var chunk in pending.SelectMany(Cut).Select(live => new LiveNotice(live.SessionId, live.ToJson())).Chunk(MaxPerStatement))
             {
                 try
                 {
-                    await _events.PublishLiveAsync(live.ToJson());
+                    await _events.PublishLiveAsync(chunk);
                 }
                 catch (Exception exception)
                 {
-                    LogPublishFailed(exception, live.SessionId, live.Kind);
+                    LogPublishFailed(exception, chunk.Length);
                 }
             }
         }
@@ -99,8 +103,8 @@ public sealed partial class LiveTurnEvents : IAsyncDisposable
         yield return live with { Text = builder.ToString() };
     }
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "A live {Kind} event of session {SessionId} was not sent")]
-    private partial void LogPublishFailed(Exception exception, string sessionId, string kind);
+    [LoggerMessage(Level = LogLevel.Debug, Message = "{Count} live events were not sent")]
+    private partial void LogPublishFailed(Exception exception, int count);
 
     private sealed record LiveEvent(string SessionId, string TurnId, int Step, string Kind, string? Text)
     {

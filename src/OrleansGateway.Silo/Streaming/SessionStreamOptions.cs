@@ -24,6 +24,12 @@ public sealed class SessionStreamOptions
     /// <summary>How long the listener waits for a notification before it checks that its connection still answers.</summary>
     public TimeSpan ListenerProbeInterval { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// How long a silo's watch of a session it streams lasts unless renewed (every quarter of it, while a stream is open):
+    /// events of sessions nobody watches notify nobody. A silo that crashed costs notifications for at most this long.
+    /// </summary>
+    public TimeSpan WatchLease { get; set; } = TimeSpan.FromSeconds(60);
+
     /// <summary>Stored stream events older than this are deleted (by the event pruner): a client gone longer starts afresh.</summary>
     public TimeSpan Retention { get; set; } = TimeSpan.FromDays(1);
 
@@ -36,6 +42,11 @@ public sealed class SessionStreamOptions
             Positive(options.ReconnectDelay, nameof(ReconnectDelay));
             Positive(options.ListenerProbeInterval, nameof(ListenerProbeInterval));
             Positive(options.Retention, nameof(Retention));
+            if (options.WatchLease < TimeSpan.FromSeconds(1))
+            {
+                problems.Add($"{Section}:{nameof(WatchLease)} must be at least 1 second, not {options.WatchLease}");
+            }
+
             if (options.MaxReconnectDelay < options.ReconnectDelay)
             {
                 problems.Add($"{Section}:{nameof(MaxReconnectDelay)} ({options.MaxReconnectDelay}) must not be below {nameof(ReconnectDelay)} ({options.ReconnectDelay})");

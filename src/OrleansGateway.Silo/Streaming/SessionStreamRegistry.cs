@@ -15,6 +15,15 @@ public sealed class SessionStreamRegistry
         }
     }
 
+    /// <summary>The sessions with at most a moment ago an open stream here: those whose watch this silo renews.</summary>
+    public IReadOnlyCollection<string> Sessions()
+    {
+        lock (_lock)
+        {
+            return [.. _bySession.Keys];
+        }
+    }
+
     public void Add(StreamSubscriber subscriber)
     {
         lock (_lock)

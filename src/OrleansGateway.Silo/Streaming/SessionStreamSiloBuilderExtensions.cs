@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using OrleansGateway.Storage;
 using OrleansGateway.Streaming;
 
 namespace Orleans.Hosting;
@@ -8,7 +9,7 @@ public static class SessionStreamSiloBuilderExtensions
 {
     /// <summary>
     /// The session streams of <c>GET /api/sessions/{id}/stream</c>: the silo's one listener of the stream channels, the
-    /// registry of its open streams, configured by the <c>Gateway:Stream</c> section.
+    /// registry of its open streams and the renewal of their watches, configured by the <c>Gateway:Stream</c> section.
     /// </summary>
     public static ISiloBuilder AddSessionStreams(this ISiloBuilder builder)
     {
@@ -17,6 +18,8 @@ public static class SessionStreamSiloBuilderExtensions
         builder.Services.AddSingleton<SessionStreamRegistry>();
         builder.Services.AddSingleton<SessionStreams>();
         builder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, SessionStreamListener>();
+        builder.Services.AddSingleton<StreamWatchers>();
+        builder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, StreamWatchRenewal>();
         return builder;
     }
 }

@@ -5,12 +5,12 @@ using OrleansGateway.Storage;
 namespace OrleansGateway.Streaming;
 
 /// <summary>
-/// Serves one client's stream of a session: registers it before reading anything (so that no commit falls between the
-/// backlog and the notifications), queues the stored events after its resume point and then what the listener brings,
+/// Serves one client's stream of a session: registers it here and watches the session in the database before reading
+/// anything (so that no commit falls between the backlog and the notifications), queues the stored events after its resume point and then what the listener brings,
 /// and writes them with a heartbeat until the client leaves or the stream is ended on this side.
 /// </summary>
-public sealed partial class SessionStreams(SessionStreamRegistry registry, TurnEvents events, IOptions<SessionStreamOptions> options,
-    ILogger<SessionStreams> logger)
+public sealed partial class SessionStreams(SessionStreamRegistry registry, TurnEvents events, StreamWatchers watchers,
+    ILocalSiloDetails silo, IOptions<SessionStreamOptions> options, ILogger<SessionStreams> logger)
 {
     /// <summary>Streams the session to the response; <paramref name="afterId"/> null starts after its newest stored event.</summary>
     public async Task ServeAsync(HttpContext context, string sessionId, long? afterId)
@@ -21,6 +21,8 @@ public sealed partial class SessionStreams(SessionStreamRegistry registry, TurnE
         registry.Add(subscriber);
         try
         {
+            // Before the first read: from here on the session's events notify, and those that did not are readable.
+            await watchers.WatchAsync(sessionId, silo.SiloAddress.ToParsableString(), settings.WatchLease, aborted);
             var start = afterId ?? await events.LatestIdAsync(sessionId, aborted);
             StartResponse(context.Response);
             LogOpened(sessionId, start);

@@ -6,11 +6,12 @@ namespace OrleansGateway.Storage;
 /// <summary>
 /// Every statement of <c>gateway_turn_events</c> and of the stream's notification channels. A session's events are
 /// written by its grain, one at a time (its write gate), so their ids grow in commit order: a reader that sent event
-/// <c>n</c> has every earlier one. An insert notifies <see cref="EventsChannel"/> with the session id at commit.
+/// <c>n</c> has every earlier one. An insert notifies <see cref="EventsChannel"/> with the session id at commit, when a silo
+/// streams the session (<see cref="StreamWatchers"/>).
 /// </summary>
 public sealed class TurnEvents(NpgsqlDataSource dataSource)
 {
-    /// <summary>Notified with a session id when events of that session commit.</summary>
+    /// <summary>Notified with a session id when events of that session commit, if a silo streams it.</summary>
     public const string EventsChannel = "ogw_turn_events";
 
     /// <summary>Carries live events (text deltas, steps starting) as JSON documents; nothing of it is stored.</summary>
@@ -68,12 +69,23 @@ public sealed class TurnEvents(NpgsqlDataSource dataSource)
         return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 
-    /// <summary>Sends a live event (a JSON document of at most <see cref="MaxLivePayloadBytes"/>) to every listening silo.</summary>
-    public async Task PublishLiveAsync(string payload, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Sends live events (JSON documents of at most <see cref="MaxLivePayloadBytes"/>) to every listening silo, in order, in
+    /// one statement; those of a session that no silo streams (<see cref="StreamWatchers"/>) are dropped there.
+    /// </summary>
+    public async Task PublishLiveAsync(IReadOnlyList<LiveNotice> notices, CancellationToken cancellationToken = default)
     {
-        await using var command = dataSource.CreateCommand($"SELECT pg_notify('{LiveChannel}', @payload)");
-        command.Parameters.AddWithValue("payload", payload);
-        await command.ExecuteNonQueryAsync(cancellationToken);
+        // The subquery's order is the order of the notifications: OFFSET 0 keeps PostgreSQL from flattening it.
+        await using var command = dataSource.CreateCommand($"""
+            SELECT count(pg_notify('{LiveChannel}', payload)) FROM (
+            SELECT live.payload FROM unnest(@session_ids, @payloads) WITH ORDINALITY AS live(session_id, payload, n)
+             WHERE {StreamWatchers.Watched}
+             ORDER BY live.n OFFSET 0
+            ) AS watched
+            """);
+        command.Parameters.AddWithValue("session_ids", NpgsqlDbType.Array | NpgsqlDbType.Text, notices.Select(notice => notice.SessionId).ToArray());
+        command.Parameters.AddWithValue("payloads", NpgsqlDbType.Array | NpgsqlDbType.Text, notices.Select(notice => notice.Payload).ToArray());
+        await command.ExecuteScalarAsync(cancellationToken);
     }
 
     /// <summary>
@@ -107,3 +119,6 @@ public sealed class TurnEvents(NpgsqlDataSource dataSource)
         parameters.AddNullable("e_data", NpgsqlDbType.Text, draft?.Data);
     }
 }
+
+/// <summary>A live event of a session, as <see cref="TurnEvents.PublishLiveAsync"/> sends it.</summary>
+public sealed record LiveNotice(string SessionId, string Payload);

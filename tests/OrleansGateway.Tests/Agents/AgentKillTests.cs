@@ -48,7 +48,7 @@ public sealed class AgentKillTests(PostgresFixture postgres)
         model.Holds.Hold(Texts[BeforeTool]);
         tools.Holds.Hold("charge");
         tools.Holds.Hold("mail");
-        await using var live = await LiveDeltas.ListenAsync(cluster.ConnectionString);
+        await using var live = await LiveDeltas.ListenAsync(cluster.ConnectionString, [.. Texts.Keys]);
 
         foreach (var (session, text) in Texts)
         {

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
 using Npgsql;
 using OrleansGateway.Storage;
@@ -7,58 +6,35 @@ namespace OrleansGateway.Tests.Infrastructure;
 
 /// <summary>
 /// The live events of every silo of a database (<see cref="TurnEvents.LiveChannel"/>), as a test listens to them: proof
-/// that a model's answer was streaming when the test acted.
+/// that a model's answer was streaming when the test acted. It watches its sessions as a silo that streams them would:
+/// silos send live events only of watched sessions.
 /// </summary>
 public sealed class LiveDeltas : IAsyncDisposable
 {
-    private readonly NpgsqlConnection _connection;
-    private readonly ConcurrentQueue<JsonNode> _events = new();
-    private readonly CancellationTokenSource _stop = new();
-    private Task _loop = Task.CompletedTask;
+    private readonly PostgresNotifications _notifications;
 
-    private LiveDeltas(NpgsqlConnection connection) => _connection = connection;
+    private LiveDeltas(PostgresNotifications notifications) => _notifications = notifications;
 
-    public IReadOnlyList<JsonNode> Events => [.. _events];
+    public IReadOnlyList<JsonNode> Events => [.. _notifications.Heard.Select(n => JsonNode.Parse(n.Payload)).OfType<JsonNode>()];
 
-    public static async Task<LiveDeltas> ListenAsync(string connectionString)
+    public static async Task<LiveDeltas> ListenAsync(string connectionString, params string[] sessionIds)
     {
-        var connection = new NpgsqlConnection(connectionString);
-        await connection.OpenAsync();
-        var deltas = new LiveDeltas(connection);
-        connection.Notification += (_, notification) =>
+        await using (var dataSource = NpgsqlDataSource.Create(connectionString))
         {
-            if (JsonNode.Parse(notification.Payload) is { } live)
+            var watchers = new StreamWatchers(dataSource);
+            foreach (var sessionId in sessionIds)
             {
-                deltas._events.Enqueue(live);
+                await watchers.WatchAsync(sessionId, "test-listener", TimeSpan.FromHours(1));
             }
-        };
-        await using (var listen = new NpgsqlCommand($"LISTEN {TurnEvents.LiveChannel}", connection))
-        {
-            await listen.ExecuteNonQueryAsync();
         }
 
-        deltas._loop = deltas.WaitLoopAsync();
-        return deltas;
+        return new LiveDeltas(await PostgresNotifications.ListenAsync(connectionString, TurnEvents.LiveChannel));
     }
 
     public Task WaitForDeltaAsync(string sessionId, TimeSpan timeout) =>
-        Eventually.UntilAsync(() => Task.FromResult(_events.Any(e => e["sessionId"]?.GetValue<string>() == sessionId
+        Eventually.UntilAsync(() => Task.FromResult(Events.Any(e => e["sessionId"]?.GetValue<string>() == sessionId
                 && e["kind"]?.GetValue<string>() == TurnEventKinds.Delta)),
             timeout, () => $"no text of {sessionId} was streamed", pollMilliseconds: 20);
 
-    private async Task WaitLoopAsync()
-    {
-        while (!_stop.IsCancellationRequested)
-        {
-            await _connection.WaitAsync(_stop.Token);
-        }
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await _stop.CancelAsync();
-        await _loop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        await _connection.DisposeAsync();
-        _stop.Dispose();
-    }
+    public ValueTask DisposeAsync() => _notifications.DisposeAsync();
 }

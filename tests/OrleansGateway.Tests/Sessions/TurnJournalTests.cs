@@ -36,7 +36,7 @@ public sealed class TurnJournalTests(PostgresFixture postgres) : IAsyncLifetime
     [Fact]
     public async Task Each_step_record_is_journaled_and_handed_to_every_later_step()
     {
-        await using var live = await LiveDeltas.ListenAsync(_connectionString);
+        await using var live = await LiveDeltas.ListenAsync(_connectionString, "journal-4");
         var session = _cluster.Client.GetGrain<ISessionGrain>("journal-4");
         await session.PostMessageAsync(new SessionMessage("m1", "journal 4x0"));
         var turn = await CompletedTurnAsync(session);

@@ -28,6 +28,8 @@ public sealed class SessionStreamTests(PostgresFixture postgres) : IAsyncLifetim
         _cluster = await HttpSiloCluster.StartAsync(connectionString, silos: 2, new Dictionary<string, string?>
         {
             ["Gateway:Stream:Heartbeat"] = "00:00:00.300",
+            // Renewed every 250 ms: every test here runs across renewals, and one outlives several leases.
+            ["Gateway:Stream:WatchLease"] = "00:00:01",
         });
     }
 
@@ -135,15 +137,35 @@ public sealed class SessionStreamTests(PostgresFixture postgres) : IAsyncLifetim
     }
 
     [Fact]
+    public async Task A_stream_open_for_longer_than_its_watch_lease_still_hears_of_new_events()
+    {
+        await PostAsync(0, "long-open", "first", "m1");
+        await using var stream = await StreamRecording.OpenAsync(_cluster.Addresses[1], "long-open");
+        await stream.WaitForAsync(messages => messages.Any(m => m.Id is not null), "no starting point");
+
+        // Three leases: without renewals the watch would have lapsed and the turn's events would notify nobody.
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        await PostAsync(0, "long-open", "still there?", "m2");
+        await stream.WaitForEndOfAsync("t2");
+
+        Assert.Equal(["accepted", "completed"], stream.Stored.Where(e => e.Data.Contains("\"turnId\":\"t2\"", StringComparison.Ordinal)).Select(e => e.Event));
+    }
+
+    [Fact]
     public async Task Live_events_go_out_without_an_id_to_the_streams_of_their_session_only()
     {
         await PostAsync(0, "live", "hello", "m1");
         await using var stream = await StreamRecording.OpenAsync(_cluster.Addresses[1], "live");
 
-        await _events.PublishLiveAsync("""{"sessionId":"elsewhere","turnId":"t9","kind":"delta","step":0,"text":"not for you"}""");
-        await _events.PublishLiveAsync("""{"sessionId":"live","turnId":"t2","kind":"step_started","step":0,"text":null}""");
-        await _events.PublishLiveAsync("""{"sessionId":"live","turnId":"t2","kind":"delta","step":0,"text":"Hel"}""");
-        await _events.PublishLiveAsync("""{"sessionId":"live","turnId":"t2","kind":"delta","step":0,"text":"lo"}""");
+        // Another session that some silo streams: its event reaches the listener, which must not hand it to this stream.
+        await new StreamWatchers(_dataSource).WatchAsync("elsewhere", "another-silo", TimeSpan.FromMinutes(5));
+        await _events.PublishLiveAsync(
+        [
+            new("elsewhere", """{"sessionId":"elsewhere","turnId":"t9","kind":"delta","step":0,"text":"not for you"}"""),
+            new("live", """{"sessionId":"live","turnId":"t2","kind":"step_started","step":0,"text":null}"""),
+            new("live", """{"sessionId":"live","turnId":"t2","kind":"delta","step":0,"text":"Hel"}"""),
+            new("live", """{"sessionId":"live","turnId":"t2","kind":"delta","step":0,"text":"lo"}"""),
+        ]);
         await stream.WaitForAsync(_ => Published().Count >= 3, "the three live events");
 
         Assert.Equal(["step_started", "delta", "delta"], Published().Select(e => e.Event));
