@@ -51,10 +51,12 @@ internal sealed class ThroughputBenchmark(BenchPostgres postgres, string logDire
         await Task.Delay(Until(windowStart), cancellationToken);
         var cpuAtStart = Cpu(silos);
         var jitAtStart = await JitCompiledAsync(apis, cancellationToken);
+        var commitsAtStart = await CommitsAsync(cluster, cancellationToken);
         var (atStart, startRead) = await CountCompletedAsync(apis, clients, cancellationToken);
         await Task.Delay(Until(windowEnd), cancellationToken);
         var cpu = Cpu(silos).Zip(cpuAtStart, (end, start) => end - start).ToList();
         var jit = (await JitCompiledAsync(apis, cancellationToken)).Zip(jitAtStart, (end, start) => end - start).ToList();
+        var commits = await CommitsAsync(cluster, cancellationToken) - commitsAtStart;
         var (atEnd, endRead) = await CountCompletedAsync(apis, clients, cancellationToken);
         stop.Cancel();
         await Task.WhenAll(running);
@@ -71,6 +73,8 @@ internal sealed class ThroughputBenchmark(BenchPostgres postgres, string logDire
 
         output.WriteLine($"  CPU time in the window ({Environment.ProcessorCount} cores x {Window.TotalSeconds:0} s = {Environment.ProcessorCount * Window.TotalSeconds:0} s): " +
             $"silos {string.Join(" + ", cpu.Take(Silos).Select(Seconds))}, PostgreSQL {Seconds(cpu[Silos])}, this load client {Seconds(cpu[Silos + 1])}");
+        output.WriteLine($"  commits in the window: {commits} in the gateway's database, {(inWindow.Count == 0 ? "n/a" : $"{(double)commits / inWindow.Count:0.00}")} per accepted message " +
+            "(PostgreSQL's count, which a busy server publishes up to a second late)");
         output.WriteLine($"  methods JIT-compiled in the window (after {WarmUp.TotalSeconds:0} s of warm-up): silos {string.Join(" + ", jit.Select(n => n?.ToString() ?? "n/a"))}");
 
         // Every accepted message must complete: wait for the queues to drain.
@@ -102,6 +106,13 @@ internal sealed class ThroughputBenchmark(BenchPostgres postgres, string logDire
     /// <summary>CPU time so far of each silo, then of PostgreSQL, then of this process (the clients); null where /proc does not say.</summary>
     private List<TimeSpan?> Cpu(List<LocalCluster.SiloProcess> silos) =>
         [.. silos.Select(s => CpuTime.OfProcess(s.ProcessId)), CpuTime.OfPostgres(postgres.DataDirectory), CpuTime.OfProcess(Environment.ProcessId)];
+
+    /// <summary>Transactions committed so far in the gateway's database (pg_stat_database), every writer's.</summary>
+    private static async Task<long> CommitsAsync(BenchCluster cluster, CancellationToken cancellationToken)
+    {
+        await using var command = cluster.DataSource.CreateCommand("SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()");
+        return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
 
     /// <summary>Methods each silo's JIT compiled so far (the runtime's <c>dotnet.jit.compiled_methods</c> on /metrics); null where it does not say.</summary>
     private static async Task<List<long?>> JitCompiledAsync(Uri[] apis, CancellationToken cancellationToken) =>
