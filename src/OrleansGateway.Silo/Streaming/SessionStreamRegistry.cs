@@ -15,7 +15,7 @@ public sealed class SessionStreamRegistry
         }
     }
 
-    /// <summary>The sessions with at most a moment ago an open stream here: those whose watch this silo renews.</summary>
+    /// <summary>The sessions with an open stream here: those whose watch this silo renews.</summary>
     public IReadOnlyCollection<string> Sessions()
     {
         lock (_lock)

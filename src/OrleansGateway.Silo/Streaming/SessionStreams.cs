@@ -6,8 +6,9 @@ namespace OrleansGateway.Streaming;
 
 /// <summary>
 /// Serves one client's stream of a session: registers it here and watches the session in the database before reading
-/// anything (so that no commit falls between the backlog and the notifications), queues the stored events after its resume point and then what the listener brings,
-/// and writes them with a heartbeat until the client leaves or the stream is ended on this side.
+/// anything (so that no commit falls between the backlog and the notifications), queues the stored events after its
+/// resume point and then what the listener brings, and writes them with a heartbeat until the client leaves or the
+/// stream is ended on this side.
 /// </summary>
 public sealed partial class SessionStreams(SessionStreamRegistry registry, TurnEvents events, StreamWatchers watchers,
     ILocalSiloDetails silo, IOptions<SessionStreamOptions> options, ILogger<SessionStreams> logger)
